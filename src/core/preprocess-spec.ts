@@ -1,0 +1,73 @@
+// The one description of how an image becomes a network input. Every split is preprocessed from a
+// spec like this, and its hash travels with every batch so that a mismatch can be detected.
+
+import { LabError } from './errors';
+import { canonicalJson, fnv1a64 } from './hash';
+
+/**
+ * How pixel values are scaled and ordered.
+ * - `caffe`: what the Keras ResNet50 ImageNet weights expect: RGB in 0..255 converted to BGR, ImageNet
+ *   mean [103.939, 116.779, 123.68] (BGR order) subtracted, no scaling.
+ * - `unit`: RGB / 255, in [0, 1].
+ * - `symmetric`: RGB / 127.5 - 1, in [-1, 1].
+ * - `torch`: (RGB / 255 - mean) / std with ImageNet mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225].
+ * - `div255-then-caffe`: the widespread bug of dividing by 255 before Keras' `preprocess_input`:
+ *   BGR / 255 minus the caffe mean, so every channel is a near-constant around -110. Kept so that a
+ *   user can reproduce their own pipeline and see what it does to these weights.
+ */
+export type NormalizationMode = 'caffe' | 'unit' | 'symmetric' | 'torch' | 'div255-then-caffe';
+
+export const NORMALIZATION_MODES: readonly NormalizationMode[] = ['caffe', 'unit', 'symmetric', 'torch', 'div255-then-caffe'];
+
+/**
+ * How the source image is mapped onto the square input.
+ * - `stretch`: the whole image is resized to size × size, ignoring its aspect ratio (what Keras'
+ *   `load_img(path, target_size=(224, 224))` does, and what the ImageNet examples use).
+ * - `center-crop`: the shorter side is resized to `sizePx` and the centre square is kept.
+ */
+export type ResizeRule = 'stretch' | 'center-crop';
+
+export interface PreprocessSpec {
+  /** Side of the square network input, in pixels. Default: 224. */
+  sizePx: number;
+  /** How the image is fitted into the square. Default: 'stretch'. */
+  resize: ResizeRule;
+  /** Pixel scaling and channel order. Default: 'caffe' (what the pretrained weights expect). */
+  normalization: NormalizationMode;
+  /** Opaque RGB colour that transparent pixels are composited onto, 0..255. Default: [255, 255, 255]. */
+  background: readonly [number, number, number];
+}
+
+export const DEFAULT_PREPROCESS_SPEC: PreprocessSpec = Object.freeze({
+  sizePx: 224,
+  resize: 'stretch',
+  normalization: 'caffe',
+  background: Object.freeze([255, 255, 255] as const),
+});
+
+/** ImageNet channel means in BGR order, 0..255 scale (Keras `preprocess_input`, mode 'caffe'). */
+export const CAFFE_MEAN_BGR: readonly [number, number, number] = [103.939, 116.779, 123.68];
+export const TORCH_MEAN_RGB: readonly [number, number, number] = [0.485, 0.456, 0.406];
+export const TORCH_STD_RGB: readonly [number, number, number] = [0.229, 0.224, 0.225];
+
+const MIN_SIZE_PX = 32;
+const MAX_SIZE_PX = 512;
+
+export function validatePreprocessSpec(spec: PreprocessSpec): PreprocessSpec {
+  const problems: string[] = [];
+  if (!Number.isInteger(spec.sizePx) || spec.sizePx < MIN_SIZE_PX || spec.sizePx > MAX_SIZE_PX) {
+    problems.push(`sizePx must be a whole number from ${MIN_SIZE_PX} to ${MAX_SIZE_PX}, not ${spec.sizePx}`);
+  }
+  if (spec.resize !== 'stretch' && spec.resize !== 'center-crop') problems.push(`unknown resize rule '${spec.resize}'`);
+  if (!NORMALIZATION_MODES.includes(spec.normalization)) problems.push(`unknown normalization '${spec.normalization}'`);
+  if (spec.background.length !== 3 || spec.background.some((v) => !(v >= 0 && v <= 255))) {
+    problems.push('background must be three numbers from 0 to 255');
+  }
+  if (problems.length > 0) throw new LabError('input/invalid', `Invalid preprocessing spec: ${problems.join('; ')}.`);
+  return spec;
+}
+
+/** A stable hash of everything that changes the preprocessed pixels. */
+export function preprocessSpecHash(spec: PreprocessSpec): string {
+  return fnv1a64(canonicalJson({ v: 1, ...spec, background: [...spec.background] }));
+}

@@ -1,0 +1,37 @@
+// ImageNet classification with the pretrained network: the check that the weights and the
+// preprocessing are right before anything is fine-tuned.
+
+import * as tf from '@tensorflow/tfjs';
+import { topK } from '../core/top-k';
+import { allSegments, runSegments, type SegmentedResNet50 } from './segments';
+
+export interface ImageNetPrediction {
+  index: number;
+  label: string;
+  probability: number;
+}
+
+/**
+ * Classifies preprocessed images, [n, size, size, 3] data laid out channels last, and returns the
+ * top `k` ImageNet classes of each. Any size works: the network ends in global average pooling.
+ */
+export async function classifyImageNet(
+  net: SegmentedResNet50,
+  labels: readonly string[] | null,
+  pixels: Float32Array,
+  sizePx: number,
+  k = 5,
+): Promise<ImageNetPrediction[][]> {
+  const count = pixels.length / (sizePx * sizePx * 3);
+  const probabilities = tf.tidy(() => runSegments(allSegments(net), tf.tensor4d(pixels, [count, sizePx, sizePx, 3]))); // [n, 1000]
+  const values = await probabilities.data();
+  probabilities.dispose();
+  const classes = values.length / count;
+  return Array.from({ length: count }, (_, i) =>
+    topK(values.subarray(i * classes, (i + 1) * classes), k).map(({ index, probability }) => ({
+      index,
+      label: labels?.[index] ?? `class ${index}`,
+      probability,
+    })),
+  );
+}

@@ -1,0 +1,127 @@
+// Cuts the Keras ResNet50 into stem + 16 bottleneck blocks + ImageNet head, at block boundaries,
+// and runs the segments eagerly. Running them one after another is the original network (tested
+// to 1e-4); running them separately is what lets the engine freeze a prefix, cache its output and
+// choose per segment whether BatchNorm uses batch or moving statistics.
+
+import * as tf from '@tensorflow/tfjs';
+import { LabError } from '../core/errors';
+
+type Layer = tf.LayersModel['layers'][number];
+
+export type Stage = 'stem' | 'res2' | 'res3' | 'res4' | 'res5' | 'head';
+
+export interface SegmentLayer {
+  layer: Layer;
+  /** Names of the layers whose outputs feed this one, in call order. */
+  inputs: string[];
+}
+
+export interface Segment {
+  /** 'stem', the block's Keras prefix ('res2a' … 'res5c'), or 'imagenet-head'. */
+  name: string;
+  stage: Stage;
+  /** In topological order. */
+  layers: SegmentLayer[];
+  /** The layer whose output enters this segment ('input_1' for the stem). */
+  inputName: string;
+  /** The layer whose output leaves it. */
+  outputName: string;
+}
+
+export interface SegmentedResNet50 {
+  stem: Segment;
+  /** The 16 bottleneck blocks, input side first: res2a … res5c. */
+  blocks: Segment[];
+  /** Global average pooling and the 1000-way softmax. */
+  head: Segment;
+}
+
+export const RESNET50_BLOCK_COUNT = 16;
+
+function inboundNames(layer: Layer): string[] {
+  const node = layer.inboundNodes[0];
+  return node ? node.inboundLayers.map((inbound) => inbound.name) : [];
+}
+
+function blockName(layers: SegmentLayer[]): string {
+  const conv = layers.find(({ layer }) => layer.getClassName() === 'Conv2D');
+  const match = conv?.layer.name.match(/^(res\d[a-z])_/);
+  return match?.[1] ?? `block${layers[0]?.layer.name ?? ''}`;
+}
+
+function closeSegment(name: string, stage: Stage, layers: SegmentLayer[], inputName: string): Segment {
+  const last = layers[layers.length - 1];
+  if (!last) throw new LabError('model/incompatible', `Segment ${name} of the model is empty.`);
+  const inside = new Set([inputName, ...layers.map(({ layer }) => layer.name)]);
+  for (const { layer, inputs } of layers) {
+    const outside = inputs.find((input) => !inside.has(input));
+    if (outside) {
+      throw new LabError('model/incompatible', `Layer ${layer.name} of segment ${name} reads ${outside} from outside its segment: the model is not cut at block boundaries.`);
+    }
+  }
+  return { name, stage, layers, inputName, outputName: last.layer.name };
+}
+
+/** Cuts a loaded Keras ResNet50 into segments that share its layers (and so its weights). */
+export function segmentResNet50(model: tf.LayersModel): SegmentedResNet50 {
+  const [inputLayer, ...rest] = model.layers;
+  if (!inputLayer || inputLayer.getClassName() !== 'InputLayer') {
+    throw new LabError('model/incompatible', 'The model does not start with an input layer.');
+  }
+  let stem: Segment | null = null;
+  const blocks: Segment[] = [];
+  let current: SegmentLayer[] = [];
+  let inputName = inputLayer.name;
+
+  for (const layer of rest) {
+    const inputs = inboundNames(layer);
+    current.push({ layer, inputs });
+    const closesStem = !stem && layer.getClassName() === 'MaxPooling2D';
+    const closesBlock =
+      stem !== null &&
+      blocks.length < RESNET50_BLOCK_COUNT &&
+      layer.getClassName() === 'Activation' &&
+      inputs.length === 1 &&
+      model.getLayer(inputs[0]!).getClassName() === 'Add';
+    if (closesStem) {
+      stem = closeSegment('stem', 'stem', current, inputName);
+    } else if (closesBlock) {
+      const name = blockName(current);
+      blocks.push(closeSegment(name, `res${name.charAt(3)}` as Stage, current, inputName));
+    } else {
+      continue;
+    }
+    inputName = layer.name;
+    current = [];
+  }
+  if (!stem || blocks.length !== RESNET50_BLOCK_COUNT || current.length === 0) {
+    throw new LabError('model/incompatible', `Expected a stem, ${RESNET50_BLOCK_COUNT} blocks and a head; found ${stem ? 1 : 0}, ${blocks.length} and ${current.length} head layers.`);
+  }
+  return { stem, blocks, head: closeSegment('imagenet-head', 'head', current, inputName) };
+}
+
+/** All segments in order: stem, blocks, head. */
+export function allSegments(net: SegmentedResNet50): Segment[] {
+  return [net.stem, ...net.blocks, net.head];
+}
+
+/**
+ * Runs one segment on `input`. `training` selects BatchNorm's batch statistics (true) or moving
+ * statistics (false, inference mode); the caller owns the returned tensor.
+ */
+export function runSegment(segment: Segment, input: tf.Tensor, training = false): tf.Tensor {
+  return tf.tidy(() => {
+    const outputs = new Map<string, tf.Tensor>([[segment.inputName, input]]);
+    for (const { layer, inputs } of segment.layers) {
+      const args = inputs.map((name) => outputs.get(name)!);
+      const output = layer.apply(args.length === 1 ? args[0]! : args, { training }) as tf.Tensor;
+      outputs.set(layer.name, output);
+    }
+    return outputs.get(segment.outputName)!;
+  });
+}
+
+/** Runs segments one after another in inference mode; the caller owns the returned tensor. */
+export function runSegments(segments: readonly Segment[], input: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => segments.reduce((x, segment) => runSegment(segment, x, false), input));
+}
