@@ -11,7 +11,14 @@ export default defineConfig({
   plugins: [react()],
   server: { headers: crossOriginIsolation },
   preview: { headers: crossOriginIsolation, port: 4173, strictPort: true },
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    // tfjs-backend-wasm starts its pthreads from the threaded factory's own source text
+    // (`factory.toString()` in a Blob). Compression folds the factory's `typeof _scriptDir` guard
+    // into a bare reference to a variable that only exists in the bundle, and every pthread then
+    // dies with "ReferenceError: e is not defined". Mangling alone keeps the guard.
+    rolldownOptions: { output: { minify: { compress: false, mangle: true } } },
+  },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
   test: {
     projects: [

@@ -18,3 +18,8 @@ export function topK(probabilities: ArrayLike<number>, k: number): RankedClass[]
   }
   return ranked;
 }
+
+/** A ranked class with its human-readable name. */
+export interface LabelledClass extends RankedClass {
+  label: string;
+}

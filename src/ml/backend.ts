@@ -3,16 +3,9 @@
 // always what `tf.getBackend()` says we actually got, with the reason each better one was skipped.
 
 import * as tf from '@tensorflow/tfjs';
+import { BACKEND_PREFERENCE, type BackendName } from '../core/backends';
 import { LabError } from '../core/errors';
 
-export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-
-/** Fastest first. */
-export const BACKEND_PREFERENCE: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
-
-export function isBackendName(value: unknown): value is BackendName {
-  return typeof value === 'string' && (BACKEND_PREFERENCE as readonly string[]).includes(value);
-}
 
 export interface BackendOptions {
   /** Use only this backend; fail if it does not start. Default: try them in BACKEND_PREFERENCE order. */

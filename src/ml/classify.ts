@@ -2,14 +2,10 @@
 // preprocessing are right before anything is fine-tuned.
 
 import * as tf from '@tensorflow/tfjs';
-import { topK } from '../core/top-k';
+import { topK, type LabelledClass } from '../core/top-k';
 import { allSegments, runSegments, type SegmentedResNet50 } from './segments';
 
-export interface ImageNetPrediction {
-  index: number;
-  label: string;
-  probability: number;
-}
+export type ImageNetPrediction = LabelledClass;
 
 /**
  * Classifies preprocessed images, [n, size, size, 3] data laid out channels last, and returns the

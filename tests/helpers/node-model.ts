@@ -3,7 +3,8 @@
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { initBackend, type BackendName } from '../../src/ml/backend';
+import type { BackendName } from '../../src/core/backends';
+import { initBackend } from '../../src/ml/backend';
 import { loadPretrainedResNet50, type PretrainedModel } from '../../src/ml/model-loader';
 import type { ModelSource } from '../../src/ml/model-source';
 import { LabError } from '../../src/core/errors';

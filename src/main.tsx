@@ -1,0 +1,23 @@
+// Wires the page: the training worker, the store around it, and the React tree.
+
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { isBackendName } from './core/backends';
+import { LabStoreContext } from './state/hooks';
+import { createLabStore } from './state/store';
+import { App } from './ui/App';
+import { createTrainingWorker } from './workers/client';
+import './ui/styles.css';
+
+const requested = new URLSearchParams(location.search).get('backend');
+const worker = createTrainingWorker();
+const store = createLabStore({ worker, requestedBackend: isBackendName(requested) ? requested : null });
+store.getState().actions.loadModel({ kind: 'url', url: new URL(`${import.meta.env.BASE_URL}models/resnet50/model.json`, location.href).href });
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <LabStoreContext.Provider value={store}>
+      <App />
+    </LabStoreContext.Provider>
+  </StrictMode>,
+);

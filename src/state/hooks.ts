@@ -1,0 +1,26 @@
+// Small named hooks over the store, so components subscribe to the slice they show and nothing else.
+
+import { createContext, useContext } from 'react';
+import { useStore } from 'zustand';
+import type { LabState } from './lab-state';
+import type { LabActions, LabStore } from './store';
+
+export const LabStoreContext = createContext<LabStore | null>(null);
+
+function useLab<T>(selector: (state: LabState & { actions: LabActions }) => T): T {
+  const store = useContext(LabStoreContext);
+  if (!store) throw new Error('Lab hooks must be used inside <LabStoreContext.Provider>.');
+  return useStore(store, selector);
+}
+
+const selectBackend = (state: LabState) => state.backend;
+const selectModel = (state: LabState) => state.model;
+const selectPhotoChecks = (state: LabState) => state.photoChecks;
+const selectWorkerError = (state: LabState) => state.workerError;
+const selectActions = (state: { actions: LabActions }) => state.actions;
+
+export const useBackend = () => useLab(selectBackend);
+export const useModelStatus = () => useLab(selectModel);
+export const usePhotoChecks = () => useLab(selectPhotoChecks);
+export const useWorkerError = () => useLab(selectWorkerError);
+export const useLabActions = () => useLab(selectActions);

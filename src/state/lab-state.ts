@@ -1,0 +1,82 @@
+// The lab's state as plain, serialisable data, and the one pure function that folds every
+// worker event into it.
+
+import type { BackendName } from '../core/backends';
+import type { SerializedError } from '../core/errors';
+import type { BackendInfo, ModelInfo, PhotoClassification, WorkerEvent } from '../workers/protocol';
+
+export type BackendState =
+  | { status: 'starting'; requested: BackendName | null }
+  | { status: 'ready'; requested: BackendName | null; info: BackendInfo }
+  | { status: 'failed'; requested: BackendName | null; error: SerializedError };
+
+export type ModelState =
+  | { status: 'idle' }
+  | { status: 'loading'; fraction: number; from: 'default' | 'files' }
+  | { status: 'ready'; info: ModelInfo; from: 'default' | 'files' }
+  | { status: 'failed'; error: SerializedError; from: 'default' | 'files' };
+
+export type PhotoCheck =
+  | { status: 'running'; requestId: number; fileName: string }
+  | { status: 'done'; requestId: number; fileName: string; result: PhotoClassification }
+  | { status: 'failed'; requestId: number; fileName: string; error: SerializedError };
+
+export interface LabState {
+  backend: BackendState;
+  model: ModelState;
+  /** Newest first. */
+  photoChecks: PhotoCheck[];
+  /** Set when the worker crashed; cleared by a restart. */
+  workerError: SerializedError | null;
+}
+
+export const MAX_PHOTO_CHECKS = 12;
+
+export function initialLabState(requestedBackend: BackendName | null = null): LabState {
+  return { backend: { status: 'starting', requested: requestedBackend }, model: { status: 'idle' }, photoChecks: [], workerError: null };
+}
+
+function modelFrom(model: ModelState): 'default' | 'files' {
+  return model.status === 'idle' ? 'default' : model.from;
+}
+
+function updateCheck(checks: PhotoCheck[], requestId: number, next: PhotoCheck): PhotoCheck[] {
+  return checks.map((check) => (check.requestId === requestId ? next : check));
+}
+
+/** Folds one event from the worker into the state. Pure: returns a new state, never mutates. */
+export function applyEvent(state: LabState, event: WorkerEvent): LabState {
+  switch (event.type) {
+    case 'backend/ready':
+      return { ...state, backend: { status: 'ready', requested: state.backend.requested, info: event.backend } };
+    case 'backend/failed':
+      return {
+        ...state,
+        backend: { status: 'failed', requested: state.backend.requested, error: event.error },
+        model: { status: 'failed', error: event.error, from: modelFrom(state.model) },
+      };
+    case 'model/loading':
+      return { ...state, model: { status: 'loading', fraction: event.fraction, from: modelFrom(state.model) } };
+    case 'model/loaded':
+      return { ...state, model: { status: 'ready', info: event.model, from: modelFrom(state.model) } };
+    case 'model/failed':
+      return { ...state, model: { status: 'failed', error: event.error, from: modelFrom(state.model) } };
+    case 'photo/classified': {
+      const { requestId, fileName } = event.result;
+      return { ...state, photoChecks: updateCheck(state.photoChecks, requestId, { status: 'done', requestId, fileName, result: event.result }) };
+    }
+    case 'photo/failed':
+      return {
+        ...state,
+        photoChecks: updateCheck(state.photoChecks, event.requestId, { status: 'failed', requestId: event.requestId, fileName: event.fileName, error: event.error }),
+      };
+    case 'worker/died':
+      return {
+        ...state,
+        workerError: event.error,
+        photoChecks: state.photoChecks.map((check) =>
+          check.status === 'running' ? { status: 'failed', requestId: check.requestId, fileName: check.fileName, error: event.error } : check,
+        ),
+      };
+  }
+}

@@ -1,0 +1,39 @@
+// The page: header with the backend in use, the pretrained model, the photo check.
+
+import { useLabActions, useWorkerError } from '../state/hooks';
+import { ModelPanel } from './model/ModelPanel';
+import { PhotoCheckPanel } from './photo-check/PhotoCheckPanel';
+import { BackendBadge } from './shell/BackendBadge';
+
+function WorkerCrashBanner() {
+  const error = useWorkerError();
+  const { restartWorker } = useLabActions();
+  if (!error) return null;
+  return (
+    <div className="error banner" role="alert">
+      {error.message}{' '}
+      <button type="button" onClick={restartWorker}>
+        Start it again
+      </button>
+    </div>
+  );
+}
+
+export function App() {
+  return (
+    <>
+      <header className="header">
+        <div>
+          <h1>Finetune Lab</h1>
+          <p className="muted">Fine-tune a pretrained ResNet50 on your own pictures, in this tab. Nothing leaves your machine.</p>
+        </div>
+        <BackendBadge />
+      </header>
+      <main className="main">
+        <WorkerCrashBanner />
+        <ModelPanel />
+        <PhotoCheckPanel />
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,31 @@
+// Which tfjs backend the worker actually runs on, and why better ones were skipped.
+
+import { useBackend } from '../../state/hooks';
+
+const LABELS = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' } as const;
+
+export function BackendBadge() {
+  const backend = useBackend();
+  if (backend.status === 'starting') {
+    return <span className="badge badge-pending" data-testid="backend-badge">starting backend…</span>;
+  }
+  if (backend.status === 'failed') {
+    return (
+      <span className="badge badge-error" data-testid="backend-badge" title={backend.error.message}>
+        no backend
+      </span>
+    );
+  }
+  const { name, skipped, wasmThreads, crossOriginIsolated } = backend.info;
+  const details = [
+    backend.requested ? `forced with ?backend=${backend.requested}` : 'chosen automatically',
+    ...skipped.map((s) => `${LABELS[s.name]} skipped: ${s.reason}`),
+    ...(name === 'wasm' ? [`${wasmThreads ?? 1} thread(s)${crossOriginIsolated ? '' : ' (page not cross-origin isolated)'}`] : []),
+  ];
+  return (
+    <span className="badge" data-testid="backend-badge" data-backend={name} title={details.join('\n')}>
+      {LABELS[name]}
+      {name === 'wasm' && wasmThreads !== null ? ` · ${wasmThreads} thr` : ''}
+    </span>
+  );
+}

@@ -1,0 +1,131 @@
+// What the training worker does with the pretrained model: start a backend, load and warm up the
+// model, classify photos. Kept apart from the worker entry so that it also runs in Node, with the
+// decoder and model sources injected.
+
+import * as tf from '@tensorflow/tfjs';
+import { LabError, serializeError } from '../core/errors';
+import type { RgbaImage } from '../core/image';
+import { DEFAULT_PREPROCESS_SPEC, preprocessSpecHash } from '../core/preprocess-spec';
+import { preprocessImage } from '../data/preprocess';
+import { initBackend, type BackendOptions } from '../ml/backend';
+import { classifyImageNet } from '../ml/classify';
+import { loadPretrainedResNet50 } from '../ml/model-loader';
+import type { ModelSource } from '../ml/model-source';
+import { allSegments, runSegments, segmentResNet50, type SegmentedResNet50 } from '../ml/segments';
+import type { ModelSourceRef, WorkerCommand, WorkerEvent } from './protocol';
+
+export interface ModelSessionDeps {
+  emit: (event: WorkerEvent) => void;
+  openSource: (ref: ModelSourceRef) => ModelSource;
+  decode: (image: Blob, fileName: string) => Promise<RgbaImage>;
+  backendOptions?: Omit<BackendOptions, 'force'>;
+  now?: () => number;
+}
+
+export interface ModelSession {
+  handle(command: WorkerCommand): Promise<void>;
+}
+
+const TOP_CLASSES = 5;
+
+export function createModelSession(deps: ModelSessionDeps): ModelSession {
+  const now = deps.now ?? (() => performance.now());
+  let backendReady: Promise<boolean> | null = null;
+  let pretrained: { net: SegmentedResNet50; labels: string[] | null; model: tf.LayersModel } | null = null;
+  let loading: Promise<void> | null = null;
+
+  function startBackend(force: WorkerCommand & { type: 'model/load' }): Promise<boolean> {
+    backendReady ??= initBackend({ ...deps.backendOptions, ...(force.backend ? { force: force.backend } : {}) }).then(
+      (report) => {
+        deps.emit({
+          type: 'backend/ready',
+          backend: {
+            name: report.name,
+            skipped: report.skipped,
+            wasmThreads: report.wasmThreads ?? null,
+            crossOriginIsolated: globalThis.crossOriginIsolated === true,
+          },
+        });
+        return true;
+      },
+      (error: unknown) => {
+        deps.emit({ type: 'backend/failed', error: serializeError(error) });
+        return false;
+      },
+    );
+    return backendReady;
+  }
+
+  async function load(command: WorkerCommand & { type: 'model/load' }): Promise<void> {
+    if (!(await startBackend(command))) return;
+    const started = now();
+    try {
+      const loaded = await loadPretrainedResNet50(deps.openSource(command.source), {
+        onProgress: (fraction) => deps.emit({ type: 'model/loading', fraction }),
+      });
+      const loadMs = now() - started;
+      const net = segmentResNet50(loaded.model);
+      const warmStart = now();
+      const size = DEFAULT_PREPROCESS_SPEC.sizePx;
+      const probe = tf.tidy(() => runSegments(allSegments(net), tf.zeros([1, size, size, 3]))); // [1, 1000]
+      await probe.data();
+      probe.dispose();
+      pretrained?.model.dispose();
+      pretrained = { net, labels: loaded.labels, model: loaded.model };
+      deps.emit({
+        type: 'model/loaded',
+        model: {
+          layers: loaded.model.layers.length,
+          parameters: loaded.model.countParams(),
+          weightBytes: loaded.weightBytes,
+          hasLabels: loaded.labels !== null,
+          loadMs,
+          warmupMs: now() - warmStart,
+        },
+      });
+    } catch (error) {
+      deps.emit({ type: 'model/failed', error: serializeError(error) });
+    }
+  }
+
+  async function classify(command: WorkerCommand & { type: 'photo/classify' }): Promise<void> {
+    const { requestId, fileName } = command;
+    try {
+      await loading;
+      if (!pretrained) throw new LabError('model/not-found', 'The pretrained model is not loaded yet.');
+      const started = now();
+      const image = await deps.decode(command.image, fileName);
+      const pixels = preprocessImage(image, command.spec);
+      const forwardStart = now();
+      const [top] = await classifyImageNet(pretrained.net, pretrained.labels, pixels, command.spec.sizePx, TOP_CLASSES);
+      deps.emit({
+        type: 'photo/classified',
+        result: {
+          requestId,
+          fileName,
+          width: image.width,
+          height: image.height,
+          normalization: command.spec.normalization,
+          specHash: preprocessSpecHash(command.spec),
+          top: top ?? [],
+          preprocessMs: forwardStart - started,
+          forwardMs: now() - forwardStart,
+        },
+      });
+    } catch (error) {
+      deps.emit({ type: 'photo/failed', requestId, fileName, error: serializeError(error) });
+    }
+  }
+
+  return {
+    handle(command) {
+      switch (command.type) {
+        case 'model/load':
+          loading = load(command);
+          return loading;
+        case 'photo/classify':
+          return classify(command);
+      }
+    },
+  };
+}

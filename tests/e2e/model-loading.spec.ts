@@ -1,0 +1,41 @@
+// Loading the model in the page: from files the user picks, and a clear message naming the file
+// when the served weights are truncated.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { MODEL_DIR } from '../helpers/paths';
+
+test('loads the model from picked files (model.json + shards + labels.json)', async ({ page }) => {
+  await page.goto('/?backend=wasm');
+  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
+  const manifest = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
+  const files = ['model.json', 'labels.json', ...manifest.weightsManifest[0]!.paths].map((name) => path.join(MODEL_DIR, name));
+  await page.getByTestId('model-files-input').setInputFiles(files);
+  await expect(page.getByTestId('model-ready')).toContainText('from your files', { timeout: 120_000 });
+});
+
+test('names the shard when the served weights are truncated', async ({ page }) => {
+  const shard = 'group1-shard3of25.bin';
+  await page.route(`**/models/resnet50/${shard}`, async (route) => {
+    const bytes = fs.readFileSync(path.join(MODEL_DIR, shard));
+    await route.fulfill({ status: 200, contentType: 'application/octet-stream', body: bytes.subarray(0, 1000) });
+  });
+  const consoleErrors: string[] = [];
+  page.on('pageerror', (error) => consoleErrors.push(error.message));
+  await page.goto('/?backend=wasm');
+  const error = page.getByTestId('model-error');
+  await expect(error).toBeVisible({ timeout: 120_000 });
+  await expect(error).toContainText(shard);
+  await expect(error).toContainText('truncated');
+  expect(consoleErrors).toEqual([]);
+});
+
+test('says so when model.json is not there', async ({ page }) => {
+  await page.route('**/models/resnet50/model.json', (route) => route.fulfill({ status: 404, body: 'not found' }));
+  await page.goto('/?backend=wasm');
+  const error = page.getByTestId('model-error');
+  await expect(error).toBeVisible({ timeout: 120_000 });
+  await expect(error).toContainText('404');
+  await expect(error).toContainText('model.json');
+});
