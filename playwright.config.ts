@@ -3,7 +3,8 @@ import { defineConfig } from '@playwright/test';
 // Debian's Chromium, never a downloaded browser. The flags keep it off this machine's closed
 // network; WebGPU runs on SwiftShader here and needs --enable-unsafe-webgpu.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const PORT = 4173;
+// Not 4173, where `npm start` serves: a running lab must not stand in for the build under test.
+const PORT = 4174;
 
 export default defineConfig({
   testDir: 'tests/e2e',

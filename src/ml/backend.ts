@@ -34,7 +34,7 @@ async function register(name: BackendName, options: BackendOptions): Promise<voi
     if (!(await gpu.requestAdapter())) throw new Error('no WebGPU adapter');
     await import('@tensorflow/tfjs-backend-webgpu');
   } else if (name === 'webgl') {
-    if (typeof OffscreenCanvas === 'undefined' && typeof document === 'undefined') {
+    if (typeof OffscreenCanvas === 'undefined' && !('document' in globalThis)) {
       throw new Error('no canvas to create a WebGL context on');
     }
   } else if (name === 'wasm') {

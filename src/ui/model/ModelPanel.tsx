@@ -36,7 +36,7 @@ export function ModelPanel() {
         </div>
       )}
       {model.status === 'ready' && (
-        <p data-testid="model-ready">
+        <p data-testid="model-ready" data-load-ms={Math.round(model.info.loadMs)} data-warmup-ms={Math.round(model.info.warmupMs)}>
           Keras ResNet50, ImageNet weights: {model.info.layers} layers, {(model.info.parameters / 1e6).toFixed(1)} M parameters
           {model.from === 'files' ? ' (from your files)' : ''}. Loaded in {formatSeconds(model.info.loadMs)}, first forward pass{' '}
           {formatSeconds(model.info.warmupMs)}.

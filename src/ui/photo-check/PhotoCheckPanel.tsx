@@ -56,7 +56,9 @@ export function PhotoCheckPanel() {
   const [mode, setMode] = useState<NormalizationMode>('caffe');
   const [previews, setPreviews] = useState<Map<string, string>>(new Map());
   const previewsRef = useRef(previews);
-  previewsRef.current = previews;
+  useEffect(() => {
+    previewsRef.current = previews;
+  }, [previews]);
   useEffect(() => () => previewsRef.current.forEach((url) => URL.revokeObjectURL(url)), []);
 
   const submit = (files: File[]) => {
