@@ -35,6 +35,11 @@ export default tseslint.config(
     },
   },
   {
+    // Tests may report what they measured (console.info); nothing else prints.
+    files: ['tests/**/*.ts'],
+    rules: { 'no-console': ['error', { allow: ['info', 'warn', 'error'] }] },
+  },
+  {
     files: ['src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': [

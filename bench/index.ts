@@ -1,7 +1,16 @@
 // `npm run bench`: prints this machine's figures. Benchmarks measure; tests never assert on time.
+// `npm run bench -- engine` (or pretrained, kernel, browser) runs one group.
 
+import { benchConvFilterGrad } from './conv-filter-grad';
+import { benchEngineNode } from './engine-node';
 import { benchPretrainedBrowser } from './pretrained-browser';
 import { benchPretrainedNode } from './pretrained-node';
 
-await benchPretrainedNode();
-await benchPretrainedBrowser();
+const groups: Record<string, () => Promise<unknown>> = {
+  pretrained: benchPretrainedNode,
+  kernel: benchConvFilterGrad,
+  engine: benchEngineNode,
+  browser: benchPretrainedBrowser,
+};
+const chosen = process.argv.slice(2).filter((name) => name in groups);
+for (const name of chosen.length > 0 ? chosen : Object.keys(groups)) await groups[name]!();

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_PREFERENCE, type BackendName } from '../core/backends';
 import { LabError } from '../core/errors';
+import { registerWasmConv2DBackpropFilter } from './wasm-conv2d-backprop-filter';
 
 
 export interface BackendOptions {
@@ -42,6 +43,8 @@ async function register(name: BackendName, options: BackendOptions): Promise<voi
     if (options.wasmPaths) wasm.setWasmPaths(options.wasmPaths, true);
     const threads = options.wasmThreads ?? globalThis.navigator?.hardwareConcurrency;
     if (threads) wasm.setThreadsCount(threads);
+    // tfjs-backend-wasm has no filter gradient: without ours no conv layer could train on it.
+    registerWasmConv2DBackpropFilter();
   }
 }
 

@@ -1,0 +1,93 @@
+// The network being fine-tuned: the pretrained stem and 16 blocks, and a new head for the user's
+// classes (global average pooling → dropout → dense). The freeze depth k says which segments
+// train: the top k blocks (k = 17 adds the stem); everything below is the frozen prefix, which
+// always runs in inference mode.
+
+import * as tf from '@tensorflow/tfjs';
+import { createPrng } from '../core/prng';
+import { BLOCK_COUNT, MAX_FREEZE_DEPTH, validateFreezeDepth } from '../core/training-config';
+import type { Segment, SegmentedResNet50 } from './segments';
+
+export const FEATURE_CHANNELS = 2048;
+
+export interface Head {
+  /** [2048, C] */
+  kernel: tf.Variable;
+  /** [C] */
+  bias: tf.Variable;
+}
+
+export interface TaskModel {
+  numClasses: number;
+  stem: Segment;
+  blocks: Segment[];
+  head: Head;
+  dropout: number;
+}
+
+let headSerial = 0;
+
+/** A new dense head, Glorot-uniform from `seed` (Keras' default initializer), zero bias. */
+export function createHead(numClasses: number, seed: number): Head {
+  const random = createPrng(seed);
+  const limit = Math.sqrt(6 / (FEATURE_CHANNELS + numClasses));
+  const values = Float32Array.from({ length: FEATURE_CHANNELS * numClasses }, () => (random() * 2 - 1) * limit);
+  const id = headSerial++;
+  return tf.tidy(() => ({
+    kernel: tf.variable(tf.tensor2d(values, [FEATURE_CHANNELS, numClasses]), true, `head${id}/kernel`),
+    bias: tf.variable(tf.zeros([numClasses]), true, `head${id}/bias`),
+  }));
+}
+
+export function createTaskModel(pretrained: SegmentedResNet50, numClasses: number, options: { dropout: number; seed: number }): TaskModel {
+  if (pretrained.blocks.length !== BLOCK_COUNT) throw new Error(`Expected ${BLOCK_COUNT} blocks, got ${pretrained.blocks.length}.`);
+  return { numClasses, stem: pretrained.stem, blocks: pretrained.blocks, head: createHead(numClasses, options.seed), dropout: options.dropout };
+}
+
+/** Segments that train at depth k, input side first. */
+export function trainableSegments(model: TaskModel, k: number): Segment[] {
+  validateFreezeDepth(k);
+  const blocks = model.blocks.slice(BLOCK_COUNT - Math.min(k, BLOCK_COUNT));
+  return k === MAX_FREEZE_DEPTH ? [model.stem, ...blocks] : blocks;
+}
+
+/** Segments below the freeze boundary at depth k (inference mode, cacheable), input side first. */
+export function frozenPrefix(model: TaskModel, k: number): Segment[] {
+  validateFreezeDepth(k);
+  if (k === MAX_FREEZE_DEPTH) return [];
+  return [model.stem, ...model.blocks.slice(0, BLOCK_COUNT - Math.min(k, BLOCK_COUNT))];
+}
+
+function segmentVariables(segment: Segment): tf.Variable[] {
+  // LayerVariable.read() returns the underlying tf.Variable itself, which is what gradients and
+  // updates need. trainableWeights leaves out BatchNorm's moving statistics.
+  return segment.layers.flatMap(({ layer }) => layer.trainableWeights.map((weight) => weight.read() as tf.Variable));
+}
+
+/** The variables the optimizer updates at depth k: the head's, then the trainable segments'. */
+export function trainableVariables(model: TaskModel, k: number): { head: tf.Variable[]; backbone: tf.Variable[] } {
+  return { head: [model.head.kernel, model.head.bias], backbone: trainableSegments(model, k).flatMap(segmentVariables) };
+}
+
+/** Parameters the optimizer updates at depth k. */
+export function trainableParamCount(model: TaskModel, k: number): number {
+  const { head, backbone } = trainableVariables(model, k);
+  return [...head, ...backbone].reduce((sum, v) => sum + v.size, 0);
+}
+
+/**
+ * Head logits from features: [n, h, w, 2048] feature maps, or [n, 2048] already pooled (the
+ * cache stores pooled features when only the head trains). Dropout only when `training`.
+ */
+export function headLogits(model: TaskModel, features: tf.Tensor, training: boolean): tf.Tensor2D {
+  return tf.tidy(() => {
+    let pooled = (features.rank === 4 ? tf.mean(features, [1, 2]) : features) as tf.Tensor2D; // [n, 2048]
+    if (training && model.dropout > 0) pooled = tf.dropout(pooled, model.dropout) as tf.Tensor2D;
+    return tf.add(tf.matMul(pooled, model.head.kernel), model.head.bias); // [n, C]
+  });
+}
+
+export function disposeTaskModel(model: TaskModel): void {
+  model.head.kernel.dispose();
+  model.head.bias.dispose();
+}

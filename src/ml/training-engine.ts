@@ -1,0 +1,449 @@
+// The fine-tuning loop: a custom loop over an explicit variable list, so that the freeze depth,
+// class weighting, learning rate and BatchNorm policy can change between two steps without
+// rebuilding anything, frozen segments stay in inference mode (tfjs's BatchNormalization reads
+// only the `training` flag, so `model.fit` would drift a "frozen" backbone), and the frozen
+// prefix's output is computed once per image and cached. Progress leaves through plain hooks.
+
+import * as tf from '@tensorflow/tfjs';
+import { classCounts, classWeights, type ClassWeighting } from '../core/class-weights';
+import { LabError, serializeError, type SerializedError } from '../core/errors';
+import { learningRateAt } from '../core/lr-schedule';
+import { addToConfusion, emptyConfusion, metricsFromConfusion, type ClassificationMetrics } from '../core/metrics';
+import { createPrng, shuffledIndices } from '../core/prng';
+import {
+  validateFreezeDepth,
+  validateTrainingConfig,
+  type BatchNormPolicy,
+  type TrainingConfig,
+} from '../core/training-config';
+import { FeatureCache, type FeatureCacheStats } from './feature-cache';
+import { KeyedOptimizer } from './optimizer';
+import { runSegment, runSegments, type SegmentedResNet50 } from './segments';
+import {
+  createTaskModel,
+  disposeTaskModel,
+  frozenPrefix,
+  headLogits,
+  trainableParamCount,
+  trainableSegments,
+  trainableVariables,
+  type TaskModel,
+} from './task-model';
+
+/** A split of labelled, preprocessed images, read in batches. */
+export interface LabeledImages {
+  size: number;
+  /** Class index of each image. */
+  labels: Int32Array;
+  /** A stable id per image (its path), for the feature cache. */
+  ids: readonly string[];
+  /** Hash of the preprocessing spec that produced the pixels. */
+  specHash: string;
+  sizePx: number;
+  /** True when load() augments (a new random crop each time): such images are never cached. */
+  augmented: boolean;
+  /** Pixels of these images, [n, sizePx, sizePx, 3] channels last. */
+  load(indices: readonly number[]): Promise<Float32Array>;
+}
+
+/** A setting that can change while a run trains; it applies at the next step. */
+export type LiveChange =
+  | { kind: 'freezeDepth'; value: number }
+  | { kind: 'classWeighting'; value: ClassWeighting }
+  | { kind: 'learningRate'; value: number }
+  | { kind: 'batchNormPolicy'; value: BatchNormPolicy };
+
+export interface StepReport {
+  /** 0-based over the whole run. */
+  step: number;
+  epoch: number;
+  /** Sample-weighted mean cross-entropy of the batch (what the optimizer minimised). */
+  loss: number;
+  batchSize: number;
+  /** The head's learning rate at this step (the backbone's is × backboneLrMultiplier). */
+  learningRate: number;
+  freezeDepth: number;
+  trainableParams: number;
+  /** The class weights of this step's loss. */
+  classWeights: number[];
+  ms: number;
+}
+
+export interface SplitReport {
+  /** Mean unweighted cross-entropy. */
+  loss: number;
+  metrics: ClassificationMetrics;
+}
+
+export interface EpochReport {
+  epoch: number;
+  /** Running figures of the epoch's training steps (dropout and BN policy as trained). */
+  train: SplitReport;
+  /** The validation split in inference mode, or null without one. */
+  validation: SplitReport | null;
+  cache: FeatureCacheStats;
+  ms: number;
+}
+
+export interface ChangeReport {
+  /** The first step that trains with the change. */
+  step: number;
+  change: LiveChange;
+  trainableParams: number;
+}
+
+export interface StepFailure {
+  step: number;
+  /** 'non-finite-loss': the update was skipped and the run paused; 'error': the run ended. */
+  kind: 'non-finite-loss' | 'error';
+  error: SerializedError;
+}
+
+export interface TrainingHooks {
+  onStep?(report: StepReport): void;
+  onEpochEnd?(report: EpochReport): void;
+  onChange?(report: ChangeReport): void;
+  onStepFailed?(failure: StepFailure): void;
+  onCacheFull?(stats: FeatureCacheStats): void;
+  /** Awaited after every step so the host can process messages. Default: a macrotask (setTimeout 0). */
+  onYield?(): Promise<void>;
+}
+
+export interface RunSummary {
+  status: 'completed' | 'stopped' | 'failed';
+  steps: number;
+  epochs: number;
+  error?: SerializedError;
+}
+
+export interface EngineOptions {
+  pretrained: SegmentedResNet50;
+  numClasses: number;
+  config: TrainingConfig;
+  hooks?: TrainingHooks;
+  /** Clock for step timings. Default: performance.now. */
+  now?: () => number;
+}
+
+const EVAL_BATCH = 32;
+const defaultYield = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+export class TrainingEngine {
+  readonly model: TaskModel;
+  private config: TrainingConfig;
+  private readonly hooks: TrainingHooks;
+  private readonly now: () => number;
+  private readonly optimizer: KeyedOptimizer;
+  private readonly cache: FeatureCache;
+  private pending: LiveChange[] = [];
+  private paused = false;
+  private resumeWaiters: (() => void)[] = [];
+  private stopRequested = false;
+  private running = false;
+  private step = 0;
+  private cacheFullReported = false;
+  private lastError: SerializedError | null = null;
+
+  constructor(options: EngineOptions) {
+    this.config = { ...validateTrainingConfig(options.config) };
+    this.hooks = options.hooks ?? {};
+    this.now = options.now ?? (() => performance.now());
+    this.model = createTaskModel(options.pretrained, options.numClasses, { dropout: this.config.dropout, seed: this.config.seed });
+    this.optimizer = new KeyedOptimizer({ kind: this.config.optimizer, momentum: this.config.momentum });
+    this.cache = new FeatureCache(this.config.featureCacheLimitBytes);
+  }
+
+  get settings(): Readonly<TrainingConfig> {
+    return this.config;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  trainableParamCount(k = this.config.freezeDepth): number {
+    return trainableParamCount(this.model, k);
+  }
+
+  cacheStats(): FeatureCacheStats {
+    return this.cache.stats();
+  }
+
+  /** Queues a change for the next step (applied at once when no run is in progress). */
+  change(change: LiveChange): void {
+    if (change.kind === 'freezeDepth') validateFreezeDepth(change.value);
+    if (change.kind === 'learningRate' && !(change.value > 0)) throw new LabError('input/invalid', `Learning rate must be positive, not ${change.value}.`);
+    if (this.running) this.pending.push(change);
+    else this.applyChange(change);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.resumeWaiters.splice(0).forEach((wake) => wake());
+  }
+
+  /** Ends the run after the current step. */
+  stop(): void {
+    this.stopRequested = true;
+    this.resume();
+  }
+
+  /** Trains for config.epochs over `train`, evaluating `validation` after each epoch. */
+  async run(train: LabeledImages, validation: LabeledImages | null): Promise<RunSummary> {
+    if (this.running) throw new LabError('input/invalid', 'A run is already in progress.');
+    checkSplit(train, this.model.numClasses, 'training');
+    if (validation) checkSplit(validation, this.model.numClasses, 'validation');
+    this.running = true;
+    this.stopRequested = false;
+    const random = createPrng(this.config.seed + this.step);
+    const counts = classCounts(train.labels, this.model.numClasses);
+    const batchesPerEpoch = Math.ceil(train.size / this.config.batchSize);
+    const totalSteps = this.step + batchesPerEpoch * this.config.epochs;
+    let epoch = 0;
+    try {
+      for (; epoch < this.config.epochs; epoch++) {
+        const epochStart = this.now();
+        const order = shuffledIndices(train.size, random);
+        const confusion = emptyConfusion(this.model.numClasses);
+        let lossSum = 0;
+        let seen = 0;
+        for (let start = 0; start < train.size; start += this.config.batchSize) {
+          await this.waitWhilePaused();
+          if (this.stopRequested) return { status: 'stopped', steps: this.step, epochs: epoch };
+          this.applyPending();
+          const indices = order.slice(start, start + this.config.batchSize);
+          const weights = classWeights(counts, this.config.classWeighting);
+          const outcome = await this.trainStep(train, indices, weights, totalSteps, epoch);
+          if (outcome === 'failed') return { status: 'failed', steps: this.step, epochs: epoch, error: this.lastError! };
+          if (outcome === 'skipped') {
+            start -= this.config.batchSize; // the paused batch is retried after resume
+            continue;
+          }
+          const actual = indices.map((i) => train.labels[i]!);
+          addToConfusion(confusion, actual, outcome.predicted);
+          lossSum += outcome.unweightedLoss * indices.length;
+          seen += indices.length;
+          await (this.hooks.onYield ?? defaultYield)();
+        }
+        const validationReport = validation ? await this.evaluate(validation) : null;
+        this.hooks.onEpochEnd?.({
+          epoch,
+          train: { loss: lossSum / Math.max(1, seen), metrics: metricsFromConfusion(confusion) },
+          validation: validationReport,
+          cache: this.cache.stats(),
+          ms: this.now() - epochStart,
+        });
+      }
+      return { status: 'completed', steps: this.step, epochs: epoch };
+    } catch (error) {
+      return { status: 'failed', steps: this.step, epochs: epoch, error: serializeError(error) };
+    } finally {
+      this.running = false;
+      this.applyPending();
+    }
+  }
+
+  /** Loss and metrics of a split in inference mode (no dropout, BatchNorm on moving statistics). */
+  async evaluate(set: LabeledImages): Promise<SplitReport> {
+    const k = this.config.freezeDepth;
+    const confusion = emptyConfusion(this.model.numClasses);
+    let lossSum = 0;
+    for (let start = 0; start < set.size; start += EVAL_BATCH) {
+      const indices = Array.from({ length: Math.min(EVAL_BATCH, set.size - start) }, (_, i) => start + i);
+      const input = await this.inputsFor(set, indices, k);
+      const labels = Int32Array.from(indices, (i) => set.labels[i]!);
+      let loss: tf.Tensor;
+      let predicted: tf.Tensor;
+      try {
+        [loss, predicted] = tf.tidy(() => {
+          let x = input;
+          for (const segment of trainableSegments(this.model, k)) x = runSegment(segment, x, false);
+          const logits = headLogits(this.model, x, false);
+          const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), this.model.numClasses);
+          const losses = tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.NONE); // [n]
+          return [tf.sum(losses), tf.argMax(logits, 1)];
+        });
+      } finally {
+        input.dispose();
+      }
+      const [lossValue, predictedValues] = await Promise.all([loss.data(), predicted.data()]);
+      tf.dispose([loss, predicted]);
+      lossSum += lossValue[0]!;
+      addToConfusion(confusion, labels, predictedValues);
+    }
+    return { loss: lossSum / Math.max(1, set.size), metrics: metricsFromConfusion(confusion) };
+  }
+
+  /** Frees the head, the optimizer state and the cache (the pretrained segments belong to the caller). */
+  dispose(): void {
+    this.optimizer.dispose();
+    this.cache.clear();
+    disposeTaskModel(this.model);
+  }
+
+  /**
+   * One optimizer step. Everything the step allocates is released whether it succeeds or throws
+   * (a throwing step once leaked ~1,500 tensors, 1.2 GB, here).
+   */
+  private async trainStep(
+    set: LabeledImages,
+    indices: number[],
+    weights: number[],
+    totalSteps: number,
+    epoch: number,
+  ): Promise<'skipped' | 'failed' | { predicted: Int32Array; unweightedLoss: number }> {
+    const started = this.now();
+    const k = this.config.freezeDepth;
+    const step = this.step;
+    const learningRate = learningRateAt(step, { ...this.config, totalSteps });
+    const { head, backbone } = trainableVariables(this.model, k);
+    const backboneNames = new Set(backbone.map((v) => v.name));
+    const bnTraining = this.config.batchNormPolicy === 'train';
+    const labels = Int32Array.from(indices, (i) => set.labels[i]!);
+    const sampleWeights = Float32Array.from(labels, (label) => weights[label]!);
+
+    let input: tf.Tensor | null = null;
+    let result: { value: tf.Scalar; grads: tf.NamedTensorMap; unweighted: tf.Scalar; predicted: tf.Tensor } | null = null;
+    try {
+      input = await this.inputsFor(set, indices, k);
+      const x0 = input;
+      result = tf.tidy(() => {
+        let unweighted: tf.Scalar | null = null;
+        let predicted: tf.Tensor | null = null;
+        const { value, grads } = tf.variableGrads(() => {
+          let x = x0;
+          for (const segment of trainableSegments(this.model, k)) x = runSegment(segment, x, bnTraining);
+          const logits = headLogits(this.model, x, true);
+          const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), this.model.numClasses);
+          const losses = tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.NONE); // [n]
+          unweighted = tf.keep(tf.mean(losses) as tf.Scalar);
+          predicted = tf.keep(tf.argMax(logits, 1));
+          // Keras' convention for per-sample weights: Σ wᵢ·CEᵢ / n.
+          return tf.div(tf.sum(tf.mul(losses, tf.tensor1d(sampleWeights))), labels.length) as tf.Scalar;
+        }, [...head, ...backbone]);
+        return { value, grads, unweighted: unweighted!, predicted: predicted! };
+      });
+      const [lossValue, unweightedValue, predictedValues] = await Promise.all([result.value.data(), result.unweighted.data(), result.predicted.data()]);
+      const loss = lossValue[0]!;
+      if (!Number.isFinite(loss)) {
+        this.paused = true;
+        this.hooks.onStepFailed?.({
+          step,
+          kind: 'non-finite-loss',
+          error: {
+            code: 'internal',
+            message: `The loss became ${loss} at step ${step} (learning rate ${learningRate.toExponential(1)}): the update was skipped and training paused. Lower the learning rate, then resume.`,
+          },
+        });
+        return 'skipped';
+      }
+      const backboneRate = learningRate * this.config.backboneLrMultiplier;
+      this.optimizer.apply([...head, ...backbone], result.grads, (name) => (backboneNames.has(name) ? backboneRate : learningRate));
+      this.step += 1;
+      this.hooks.onStep?.({
+        step,
+        epoch,
+        loss,
+        batchSize: indices.length,
+        learningRate,
+        freezeDepth: k,
+        trainableParams: this.trainableParamCount(k),
+        classWeights: weights,
+        ms: this.now() - started,
+      });
+      return { predicted: Int32Array.from(predictedValues), unweightedLoss: unweightedValue[0]! };
+    } catch (error) {
+      this.lastError = serializeError(error);
+      this.hooks.onStepFailed?.({ step, kind: 'error', error: this.lastError });
+      return 'failed';
+    } finally {
+      input?.dispose();
+      if (result) tf.dispose([result.value, result.unweighted, result.predicted, ...Object.values(result.grads)]);
+    }
+  }
+
+  /**
+   * The input of the first trainable segment for these images: the frozen prefix's output, from
+   * the cache where possible. Pooled [n, 2048] when only the head trains, since pooling has no
+   * weights; feature maps otherwise; pixels when nothing is frozen.
+   */
+  private async inputsFor(set: LabeledImages, indices: readonly number[], k: number): Promise<tf.Tensor> {
+    const prefix = frozenPrefix(this.model, k);
+    const pooled = k === 0;
+    const compute = async (which: readonly number[]) => {
+      const pixels = await set.load(which);
+      return tf.tidy(() => {
+        const x = tf.tensor4d(pixels, [which.length, set.sizePx, set.sizePx, 3]);
+        const features = prefix.length > 0 ? runSegments(prefix, x) : x;
+        return pooled ? tf.mean(features, [1, 2]) : features;
+      });
+    };
+    if (set.augmented || prefix.length === 0) return compute(indices);
+
+    this.cache.use(`${prefix.length}|${pooled ? 'pooled' : 'map'}|${set.specHash}|${set.sizePx}`);
+    const found = indices.map((i) => this.cache.get(set.ids[i]!));
+    const missing = indices.filter((_, j) => !found[j]);
+    if (missing.length > 0) {
+      const computed = await compute(missing);
+      this.cache.featureShape = computed.shape.slice(1);
+      const values = await computed.data<'float32'>();
+      computed.dispose();
+      const size = values.length / missing.length;
+      missing.forEach((index, m) => {
+        const row = values.slice(m * size, (m + 1) * size);
+        found[indices.indexOf(index)] = row;
+        if (!this.cache.put(set.ids[index]!, row) && !this.cacheFullReported) {
+          this.cacheFullReported = true;
+          this.hooks.onCacheFull?.(this.cache.stats());
+        }
+      });
+    }
+    const size = found[0]!.length;
+    const batch = new Float32Array(size * indices.length);
+    found.forEach((row, j) => batch.set(row!, j * size));
+    return tf.tensor(batch, [indices.length, ...this.cache.featureShape!]);
+  }
+
+  private applyPending(): void {
+    for (const change of this.pending.splice(0)) this.applyChange(change);
+  }
+
+  private applyChange(change: LiveChange): void {
+    switch (change.kind) {
+      case 'freezeDepth':
+        this.config.freezeDepth = change.value;
+        break;
+      case 'classWeighting':
+        this.config.classWeighting = change.value;
+        break;
+      case 'learningRate':
+        this.config.learningRate = change.value;
+        break;
+      case 'batchNormPolicy':
+        this.config.batchNormPolicy = change.value;
+        break;
+    }
+    this.hooks.onChange?.({ step: this.step, change, trainableParams: this.trainableParamCount() });
+  }
+
+  private async waitWhilePaused(): Promise<void> {
+    while (this.paused && !this.stopRequested) await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
+  }
+}
+
+function checkSplit(set: LabeledImages, numClasses: number, name: string): void {
+  if (set.size === 0) throw new LabError('input/invalid', `The ${name} split has no images.`);
+  if (set.labels.length !== set.size || set.ids.length !== set.size) {
+    throw new LabError('input/invalid', `The ${name} split has ${set.size} images but ${set.labels.length} labels and ${set.ids.length} ids.`);
+  }
+  const bad = set.labels.find((label) => label < 0 || label >= numClasses);
+  if (bad !== undefined) throw new LabError('input/invalid', `The ${name} split has label ${bad}, outside 0..${numClasses - 1}.`);
+}

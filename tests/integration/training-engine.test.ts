@@ -1,0 +1,211 @@
+// The fine-tuning engine on the real pretrained ResNet50 (wasm backend, small inputs): what
+// trains and what stays bit-identical at each freeze depth, live changes, cached vs uncached,
+// failures, and tensor leaks.
+
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { classWeights } from '../../src/core/class-weights';
+import { DEFAULT_TRAINING_CONFIG, type TrainingConfig } from '../../src/core/training-config';
+import { segmentResNet50, type SegmentedResNet50 } from '../../src/ml/segments';
+import { TrainingEngine, type ChangeReport, type StepFailure, type StepReport, type TrainingHooks } from '../../src/ml/training-engine';
+import { changedWeights, restoreWeights, snapshotWeights, syntheticImages } from '../helpers/engine-fixtures';
+import { loadRealModel } from '../helpers/node-model';
+
+const SIZE_PX = 32; // res5 is 1×1 at 32 px: the smallest input that runs every layer
+const noYield = () => Promise.resolve();
+
+let model: tf.LayersModel;
+let net: SegmentedResNet50;
+let pristine: Map<string, Float32Array>;
+
+beforeAll(async () => {
+  model = (await loadRealModel()).model;
+  net = segmentResNet50(model);
+  pristine = snapshotWeights(model);
+});
+
+afterEach(() => restoreWeights(model, pristine));
+
+function engine(config: Partial<TrainingConfig>, hooks: TrainingHooks = {}, numClasses = 3) {
+  return new TrainingEngine({
+    pretrained: net,
+    numClasses,
+    config: { ...DEFAULT_TRAINING_CONFIG, batchSize: 4, epochs: 1, warmupSteps: 0, schedule: 'constant', dropout: 0, ...config },
+    hooks: { onYield: noYield, ...hooks },
+  });
+}
+
+/** Keras names of one block's weights, e.g. res5c → res5c_branch2a/kernel, bn5c_branch2a/moving_mean. */
+function blockWeightNames(block: string): string[] {
+  const segment = net.blocks.find((b) => b.name === block)!;
+  return segment.layers.flatMap(({ layer }) => layer.weights.map((w) => w.originalName));
+}
+
+describe('freeze depth', () => {
+  it('k = 0: every backbone weight and BatchNorm statistic is bit-identical after training', async () => {
+    const e = engine({ freezeDepth: 0 });
+    const headBefore = e.model.head.kernel.dataSync().slice();
+    const summary = await e.run(syntheticImages([4, 4, 4], SIZE_PX), null);
+    expect(summary).toMatchObject({ status: 'completed', steps: 3 });
+    expect(changedWeights(model, pristine)).toEqual([]);
+    expect(e.model.head.kernel.dataSync()).not.toEqual(headBefore);
+    e.dispose();
+  });
+
+  it('k = 2: exactly blocks 15–16 (res5b, res5c) and the head train; BatchNorm statistics stay put', async () => {
+    const e = engine({ freezeDepth: 2 });
+    await e.run(syntheticImages([4, 4, 4], SIZE_PX), null);
+    const changed = changedWeights(model, pristine).sort();
+    const trainable = [...blockWeightNames('res5b'), ...blockWeightNames('res5c')].filter((n) => !/moving_(mean|variance)/.test(n)).sort();
+    expect(changed).toEqual(trainable);
+    e.dispose();
+  });
+
+  it('k = 2 with BatchNorm policy "train": the unfrozen blocks’ statistics move, the frozen ones’ do not', async () => {
+    const e = engine({ freezeDepth: 2, batchNormPolicy: 'train' });
+    await e.run(syntheticImages([4, 4, 4], SIZE_PX), null);
+    const changed = new Set(changedWeights(model, pristine));
+    const unfrozen = [...blockWeightNames('res5b'), ...blockWeightNames('res5c')];
+    expect(unfrozen.filter((n) => n.includes('moving_mean')).every((n) => changed.has(n))).toBe(true);
+    expect([...changed].every((n) => unfrozen.includes(n))).toBe(true);
+    e.dispose();
+  });
+
+  it('counts trainable parameters by hand', () => {
+    const e = engine({}, {}, 6);
+    const head = 2048 * 6 + 6;
+    // res5c: 1×1 2048→512, 3×3 512→512, 1×1 512→2048, each conv with bias and a BN (γ, β).
+    const res5c = 2048 * 512 + 512 + 2 * 512 + 9 * 512 * 512 + 512 + 2 * 512 + 512 * 2048 + 2048 + 2 * 2048;
+    expect(e.trainableParamCount(0)).toBe(head);
+    expect(e.trainableParamCount(1)).toBe(head + res5c);
+    // All blocks and the stem: every parameter of ResNet50 except fc1000 and the BN moving statistics.
+    const movingStats = model.weights.filter((w) => /moving_(mean|variance)/.test(w.originalName)).reduce((s, w) => s + w.shape.reduce((a, b) => a! * b!, 1)!, 0);
+    expect(e.trainableParamCount(17)).toBe(25_636_712 - (2048 * 1000 + 1000) - movingStats + head);
+    e.dispose();
+  });
+});
+
+describe('live changes', () => {
+  it('freeze depth and class weighting change at the next step, with events carrying the step', async () => {
+    const steps: StepReport[] = [];
+    const changes: ChangeReport[] = [];
+    const res5cKernel = net.blocks[15]!.layers[0]!.layer.weights[0]!;
+    const res5cValues: Float32Array[] = [];
+    const e = engine(
+      { freezeDepth: 0, classWeighting: 'balanced' },
+      {
+        onStep: (report) => {
+          steps.push(report);
+          res5cValues.push(res5cKernel.read().dataSync() as Float32Array);
+          if (report.step === 1) {
+            e.change({ kind: 'freezeDepth', value: 1 });
+            e.change({ kind: 'classWeighting', value: 'off' });
+          }
+        },
+        onChange: (report) => changes.push(report),
+      },
+    );
+    const data = syntheticImages([6, 3, 3], SIZE_PX);
+    await e.run(data, null);
+    expect(changes.map((c) => [c.step, c.change.kind])).toEqual([
+      [2, 'freezeDepth'],
+      [2, 'classWeighting'],
+    ]);
+    expect(steps.map((s) => s.freezeDepth)).toEqual([0, 0, 1]);
+    expect(steps[2]!.trainableParams).toBe(e.trainableParamCount(1));
+    expect(steps[0]!.classWeights).toEqual(classWeights([6, 3, 3], 'balanced'));
+    expect(steps[2]!.classWeights).toEqual([1, 1, 1]);
+    // res5c's weights did not move in steps 0–1 and moved in step 2.
+    expect(res5cValues[1]).toEqual(res5cValues[0]);
+    expect(res5cValues[2]).not.toEqual(res5cValues[1]);
+    e.dispose();
+  });
+});
+
+describe('feature cache', () => {
+  async function losses(freezeDepth: number, cacheLimitBytes: number): Promise<{ losses: number[]; cacheEntries: number }> {
+    const out: number[] = [];
+    const e = engine({ freezeDepth, epochs: 2, featureCacheLimitBytes: cacheLimitBytes }, { onStep: (r) => out.push(r.loss) });
+    await e.run(syntheticImages([4, 4], SIZE_PX, 3), null);
+    const cacheEntries = e.cacheStats().entries;
+    e.dispose();
+    restoreWeights(model, pristine);
+    return { losses: out, cacheEntries };
+  }
+
+  it.each([0, 1])('k = %i: cached and uncached paths give the same losses', async (k) => {
+    const cached = await losses(k, 64 * 1024 * 1024);
+    const uncached = await losses(k, 1); // nothing fits: every batch goes through the frozen prefix
+    expect(cached.cacheEntries).toBe(8);
+    expect(uncached.cacheEntries).toBe(0);
+    expect(cached.losses).toHaveLength(4);
+    cached.losses.forEach((loss, i) => expect(Math.abs(loss - uncached.losses[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(loss))));
+  });
+
+  it('is reused across epochs and emptied when the boundary moves into it', async () => {
+    const e = engine({ freezeDepth: 0, epochs: 2 });
+    const data = syntheticImages([4, 4], SIZE_PX, 4);
+    await e.run(data, null);
+    expect(e.cacheStats()).toMatchObject({ entries: 8, misses: 8, hits: 8, invalidations: 0 });
+    e.change({ kind: 'freezeDepth', value: 1 });
+    await e.run(data, null);
+    expect(e.cacheStats()).toMatchObject({ entries: 8, invalidations: 1 });
+    e.dispose();
+  });
+});
+
+describe('failures and leaks', () => {
+  it('a non-finite loss skips the update and pauses the run', async () => {
+    const failures: StepFailure[] = [];
+    let headAfterLastGoodStep: Float32Array | null = null;
+    // A learning rate this absurd overflows the head after one update: the next loss is NaN.
+    const e = engine(
+      { optimizer: 'sgd', momentum: 0, learningRate: 1e38 },
+      { onStepFailed: (f) => failures.push(f), onStep: () => (headAfterLastGoodStep = e.model.head.kernel.dataSync().slice() as Float32Array) },
+    );
+    const run = e.run(syntheticImages([8, 8, 8], SIZE_PX), null);
+    await waitFor(() => failures.length > 0);
+    expect(e.isPaused).toBe(true);
+    expect(failures[0]).toMatchObject({ kind: 'non-finite-loss' });
+    expect(failures[0]!.step).toBeGreaterThan(0);
+    expect(failures[0]!.error.message).toContain('Lower the learning rate');
+    expect(e.model.head.kernel.dataSync()).toEqual(headAfterLastGoodStep);
+    e.stop();
+    expect((await run).status).toBe('stopped');
+    e.dispose();
+  });
+
+  it('leaks no tensors across steps, epochs, k changes, stop/restart and a failed step', async () => {
+    const data = syntheticImages([4, 4, 4], SIZE_PX, 5);
+    const e = engine({ freezeDepth: 1, epochs: 2 });
+    await e.run(data, data); // warm-up: optimizer state, kernels
+    const baseline = tf.memory().numTensors;
+
+    await e.run(data, data);
+    expect(tf.memory().numTensors).toBe(baseline);
+
+    // Stop mid-run, change k back and forth, restart.
+    const stopping = e.run(data, data);
+    e.stop();
+    await stopping;
+    e.change({ kind: 'freezeDepth', value: 0 });
+    e.change({ kind: 'freezeDepth', value: 1 });
+    await e.run(data, null);
+    expect(tf.memory().numTensors).toBe(baseline);
+
+    // A batch whose pixels have the wrong size throws inside the step.
+    const broken = { ...data, ids: data.ids.map((id) => `broken/${id}`), load: async (indices: readonly number[]) => new Float32Array(indices.length * 7) };
+    const summary = await e.run(broken, null);
+    expect(summary.status).toBe('failed');
+    expect(tf.memory().numTensors).toBe(baseline);
+    e.dispose();
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,107 @@
+// Class weights, metrics, schedules, splits and the PRNG, against hand calculations.
+
+import { describe, expect, it } from 'vitest';
+import { classCounts, classWeights } from '../../../src/core/class-weights';
+import { learningRateAt } from '../../../src/core/lr-schedule';
+import { addToConfusion, emptyConfusion, majorityBaseline, metricsFromConfusion } from '../../../src/core/metrics';
+import { createPrng, shuffledIndices } from '../../../src/core/prng';
+import { stratifiedSplit } from '../../../src/core/splits';
+import { DEFAULT_TRAINING_CONFIG, validateTrainingConfig } from '../../../src/core/training-config';
+
+describe('class weights', () => {
+  it('balanced: n / (C · n_c), by hand for counts 6, 3, 1', () => {
+    const counts = classCounts([0, 0, 0, 0, 0, 0, 1, 1, 1, 2], 3);
+    expect(counts).toEqual([6, 3, 1]);
+    const weights = classWeights(counts, 'balanced');
+    // 10 / (3·6) = 0.5556, 10 / (3·3) = 1.1111, 10 / (3·1) = 3.3333
+    expect(weights.map((w) => +w.toFixed(4))).toEqual([0.5556, 1.1111, 3.3333]);
+    // Weighted, every class contributes n/C: 6·0.5556 = 3·1.1111 = 1·3.3333 = 3.33.
+    expect(weights.map((w, c) => +(w * counts[c]!).toFixed(4))).toEqual([3.3333, 3.3333, 3.3333]);
+  });
+  it('off: all ones; an absent class gets 0 when balanced', () => {
+    expect(classWeights([5, 0, 5], 'off')).toEqual([1, 1, 1]);
+    expect(classWeights([5, 0, 5], 'balanced')[1]).toBe(0);
+  });
+});
+
+describe('metrics', () => {
+  it('matches a hand-computed confusion matrix', () => {
+    const confusion = emptyConfusion(3);
+    // actual:    0 0 0 0 1 1 2 2
+    // predicted: 0 0 0 1 1 0 2 0
+    addToConfusion(confusion, [0, 0, 0, 0, 1, 1, 2, 2], [0, 0, 0, 1, 1, 0, 2, 0]);
+    const m = metricsFromConfusion(confusion);
+    expect(m.confusion).toEqual([
+      [3, 1, 0],
+      [1, 1, 0],
+      [1, 0, 1],
+    ]);
+    expect(m.accuracy).toBeCloseTo(5 / 8);
+    // class 0: precision 3/5, recall 3/4, F1 = 2·0.6·0.75/1.35 = 0.6667
+    expect(m.perClass[0]!.precision).toBeCloseTo(0.6);
+    expect(m.perClass[0]!.recall).toBeCloseTo(0.75);
+    expect(m.perClass[0]!.f1).toBeCloseTo(2 / 3);
+    // class 1: precision 1/2, recall 1/2, F1 0.5; class 2: precision 1, recall 1/2, F1 2/3.
+    expect(m.perClass[1]!.f1).toBeCloseTo(0.5);
+    expect(m.perClass[2]!.f1).toBeCloseTo(2 / 3);
+    expect(m.macroF1).toBeCloseTo((2 / 3 + 0.5 + 2 / 3) / 3);
+  });
+  it('handles a class never predicted and the majority baseline', () => {
+    const confusion = emptyConfusion(2);
+    addToConfusion(confusion, [0, 0, 1], [0, 0, 0]);
+    const m = metricsFromConfusion(confusion);
+    expect(m.perClass[1]).toEqual({ precision: 0, recall: 0, f1: 0, support: 1 });
+    expect(majorityBaseline([32, 21, 19])).toBeCloseTo(32 / 72);
+  });
+});
+
+describe('learning-rate schedule', () => {
+  const base = { schedule: 'warmup-cosine' as const, learningRate: 1, warmupSteps: 4, totalSteps: 14 };
+  it('warms up linearly, then decays along a cosine to 0', () => {
+    expect([0, 1, 2, 3].map((s) => learningRateAt(s, base))).toEqual([0.25, 0.5, 0.75, 1]);
+    expect(learningRateAt(4, base)).toBeCloseTo(1);
+    expect(learningRateAt(9, base)).toBeCloseTo(0.5); // halfway through the 10 decay steps: cos(π/2)
+    expect(learningRateAt(14, base)).toBeCloseTo(0);
+    expect(learningRateAt(100, base)).toBeCloseTo(0);
+  });
+  it('constant is constant', () => {
+    expect(learningRateAt(7, { ...base, schedule: 'constant' })).toBe(1);
+  });
+});
+
+describe('stratifiedSplit', () => {
+  it('holds out ~20% of each class, at least one when it has two, never its only image', () => {
+    const labels = [...Array(10).fill(0), ...Array(5).fill(1), ...Array(2).fill(2), 3];
+    const { train, validation } = stratifiedSplit(labels, { validationFraction: 0.2, seed: 1 });
+    const count = (set: number[], c: number) => set.filter((i) => labels[i] === c).length;
+    expect([0, 1, 2, 3].map((c) => count(validation, c))).toEqual([2, 1, 1, 0]);
+    expect([0, 1, 2, 3].map((c) => count(train, c))).toEqual([8, 4, 1, 1]);
+    expect([...train, ...validation].sort((a, b) => a - b)).toEqual(labels.map((_, i) => i));
+  });
+  it('is reproducible from its seed and differs across seeds', () => {
+    const labels = Array.from({ length: 50 }, (_, i) => i % 3);
+    expect(stratifiedSplit(labels, { validationFraction: 0.2, seed: 7 })).toEqual(stratifiedSplit(labels, { validationFraction: 0.2, seed: 7 }));
+    expect(stratifiedSplit(labels, { validationFraction: 0.2, seed: 7 }).validation).not.toEqual(stratifiedSplit(labels, { validationFraction: 0.2, seed: 8 }).validation);
+  });
+});
+
+describe('prng', () => {
+  it('is deterministic, in [0, 1), and shuffles to a permutation', () => {
+    const a = createPrng(3);
+    const b = createPrng(3);
+    const values = Array.from({ length: 1000 }, () => a());
+    expect(values).toEqual(Array.from({ length: 1000 }, () => b()));
+    expect(values.every((v) => v >= 0 && v < 1)).toBe(true);
+    expect(Math.abs(values.reduce((x, y) => x + y) / 1000 - 0.5)).toBeLessThan(0.05);
+    expect(shuffledIndices(20, createPrng(1)).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+});
+
+describe('training config', () => {
+  it('accepts the defaults and names every bad field', () => {
+    expect(validateTrainingConfig({ ...DEFAULT_TRAINING_CONFIG })).toBeTruthy();
+    expect(() => validateTrainingConfig({ ...DEFAULT_TRAINING_CONFIG, freezeDepth: 18, batchSize: 0, learningRate: -1 })).toThrow(
+      /Freeze depth.*learningRate.*batchSize/,
+    );
+  });
+});
