@@ -17,6 +17,7 @@ import {
   type TrainingConfig,
 } from '../core/training-config';
 import { FeatureCache, type FeatureCacheStats } from './feature-cache';
+import { crossEntropies, weightedMean } from './losses';
 import { KeyedOptimizer } from './optimizer';
 import { runSegment, runSegments, type SegmentedResNet50 } from './segments';
 import {
@@ -267,9 +268,7 @@ export class TrainingEngine {
           let x = input;
           for (const segment of trainableSegments(this.model, k)) x = runSegment(segment, x, false);
           const logits = headLogits(this.model, x, false);
-          const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), this.model.numClasses);
-          const losses = tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.NONE); // [n]
-          return [tf.sum(losses), tf.argMax(logits, 1)];
+          return [tf.sum(crossEntropies(logits, labels)), tf.argMax(logits, 1)];
         });
       } finally {
         input.dispose();
@@ -322,12 +321,10 @@ export class TrainingEngine {
           let x = x0;
           for (const segment of trainableSegments(this.model, k)) x = runSegment(segment, x, bnTraining);
           const logits = headLogits(this.model, x, true);
-          const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), this.model.numClasses);
-          const losses = tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.NONE); // [n]
+          const losses = crossEntropies(logits, labels); // [n]
           unweighted = tf.keep(tf.mean(losses) as tf.Scalar);
           predicted = tf.keep(tf.argMax(logits, 1));
-          // Keras' convention for per-sample weights: Σ wᵢ·CEᵢ / n.
-          return tf.div(tf.sum(tf.mul(losses, tf.tensor1d(sampleWeights))), labels.length) as tf.Scalar;
+          return weightedMean(losses, sampleWeights);
         }, [...head, ...backbone]);
         return { value, grads, unweighted: unweighted!, predicted: predicted! };
       });

@@ -39,3 +39,20 @@ test('says so when model.json is not there', async ({ page }) => {
   await expect(error).toContainText('404');
   await expect(error).toContainText('model.json');
 });
+
+test('chooses the backend automatically, passing over software GPUs, and says why', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
+  const badge = page.getByTestId('backend-badge');
+  const software = await page.evaluate(async () => {
+    const adapter = await (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { isFallbackAdapter?: boolean } } | null> } }).gpu?.requestAdapter();
+    return adapter?.info?.isFallbackAdapter ?? true;
+  });
+  if (software) {
+    // No real GPU (as on CI): SwiftShader runs ResNet50 ~25× slower than WASM, so WASM wins.
+    await expect(badge).toHaveAttribute('data-backend', 'wasm');
+    await expect(badge).toHaveAttribute('title', /WebGPU skipped: only a software adapter/);
+  } else {
+    await expect(badge).toHaveAttribute('data-backend', 'webgpu');
+  }
+});

@@ -100,6 +100,8 @@ describe('live changes', () => {
           if (report.step === 1) {
             e.change({ kind: 'freezeDepth', value: 1 });
             e.change({ kind: 'classWeighting', value: 'off' });
+            e.change({ kind: 'learningRate', value: 5e-4 });
+            e.change({ kind: 'batchNormPolicy', value: 'train' });
           }
         },
         onChange: (report) => changes.push(report),
@@ -110,7 +112,10 @@ describe('live changes', () => {
     expect(changes.map((c) => [c.step, c.change.kind])).toEqual([
       [2, 'freezeDepth'],
       [2, 'classWeighting'],
+      [2, 'learningRate'],
+      [2, 'batchNormPolicy'],
     ]);
+    expect(steps.map((s) => s.learningRate)).toEqual([1e-3, 1e-3, 5e-4]);
     expect(steps.map((s) => s.freezeDepth)).toEqual([0, 0, 1]);
     expect(steps[2]!.trainableParams).toBe(e.trainableParamCount(1));
     expect(steps[0]!.classWeights).toEqual(classWeights([6, 3, 3], 'balanced'));
@@ -123,14 +128,18 @@ describe('live changes', () => {
 });
 
 describe('feature cache', () => {
-  async function losses(freezeDepth: number, cacheLimitBytes: number): Promise<{ losses: number[]; cacheEntries: number }> {
+  async function losses(freezeDepth: number, cacheLimitBytes: number) {
     const out: number[] = [];
-    const e = engine({ freezeDepth, epochs: 2, featureCacheLimitBytes: cacheLimitBytes }, { onStep: (r) => out.push(r.loss) });
+    let cacheFullReports = 0;
+    const e = engine(
+      { freezeDepth, epochs: 2, featureCacheLimitBytes: cacheLimitBytes },
+      { onStep: (r) => out.push(r.loss), onCacheFull: () => (cacheFullReports += 1) },
+    );
     await e.run(syntheticImages([4, 4], SIZE_PX, 3), null);
     const cacheEntries = e.cacheStats().entries;
     e.dispose();
     restoreWeights(model, pristine);
-    return { losses: out, cacheEntries };
+    return { losses: out, cacheEntries, cacheFullReports };
   }
 
   it.each([0, 1])('k = %i: cached and uncached paths give the same losses', async (k) => {
@@ -138,6 +147,7 @@ describe('feature cache', () => {
     const uncached = await losses(k, 1); // nothing fits: every batch goes through the frozen prefix
     expect(cached.cacheEntries).toBe(8);
     expect(uncached.cacheEntries).toBe(0);
+    expect(uncached.cacheFullReports).toBe(1);
     expect(cached.losses).toHaveLength(4);
     cached.losses.forEach((loss, i) => expect(Math.abs(loss - uncached.losses[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(loss))));
   });
@@ -150,6 +160,24 @@ describe('feature cache', () => {
     e.change({ kind: 'freezeDepth', value: 1 });
     await e.run(data, null);
     expect(e.cacheStats()).toMatchObject({ entries: 8, invalidations: 1 });
+    e.dispose();
+  });
+});
+
+describe('pause, resume, stop', () => {
+  it('pauses between steps and carries on where it stopped', async () => {
+    const steps: number[] = [];
+    const e = engine({ epochs: 1 }, { onStep: (r) => {
+      steps.push(r.step);
+      if (r.step === 0) e.pause();
+    } });
+    const run = e.run(syntheticImages([4, 4, 4], SIZE_PX), null);
+    await waitFor(() => steps.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(steps).toEqual([0]); // nothing ran while paused
+    e.resume();
+    expect(await run).toMatchObject({ status: 'completed', steps: 3 });
+    expect(steps).toEqual([0, 1, 2]);
     e.dispose();
   });
 });

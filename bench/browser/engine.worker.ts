@@ -1,0 +1,37 @@
+// The fine-tuning step benchmark inside a Chromium worker, as the lab's training worker runs it.
+
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { isBackendName } from '../../src/core/backends';
+import { initBackend } from '../../src/ml/backend';
+import { loadPretrainedResNet50 } from '../../src/ml/model-loader';
+import { httpModelSource } from '../../src/ml/model-source';
+import { segmentResNet50 } from '../../src/ml/segments';
+import { runScenario, type Scenario } from '../engine-scenarios';
+
+self.onmessage = async (message: MessageEvent<string>) => {
+  const query = new URLSearchParams(message.data);
+  const requested = query.get('backend');
+  const scenarios = JSON.parse(query.get('scenarios') ?? '[]') as Scenario[];
+  const stepsPerEpoch = Number(query.get('steps') ?? 3);
+  const lines: string[] = [];
+  const report = (done: boolean) => self.postMessage({ done, text: lines.join('\n') });
+  try {
+    const backend = await initBackend({
+      ...(isBackendName(requested) ? { force: requested } : {}),
+      wasmPaths: { 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd },
+    });
+    lines.push(`backend\t${backend.name}${backend.wasmThreads ? ` (threads: ${backend.wasmThreads})` : ''}`);
+    const { model } = await loadPretrainedResNet50(httpModelSource(new URL('/models/resnet50/model.json', location.href).href));
+    const net = segmentResNet50(model);
+    for (const scenario of scenarios) {
+      const result = await runScenario(net, scenario, stepsPerEpoch);
+      lines.push(`${result.label}, batch ${result.batchSize}\t${result.msPerStep.toFixed(0)} ms`);
+      report(false);
+    }
+  } catch (error) {
+    lines.push(`error\t${(error as Error).message}`);
+  }
+  report(true);
+};
