@@ -2,6 +2,7 @@
 // shape of ResNet50 (and the paddings it does not use), leaks nothing, and lets conv layers train.
 
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPrng } from '../../src/core/prng';
 import { registerWasmConv2DBackpropFilter } from '../../src/ml/wasm-conv2d-backprop-filter';
