@@ -6,12 +6,17 @@ import { isBackendName } from './core/backends';
 import { LabStoreContext } from './state/hooks';
 import { createLabStore } from './state/store';
 import { App } from './ui/App';
+import { filesFromDataTransfer, filesFromInput, pickDirectory } from './data/ingest';
 import { createTrainingWorker } from './workers/client';
 import './ui/styles.css';
 
 const requested = new URLSearchParams(location.search).get('backend');
 const worker = createTrainingWorker();
-const store = createLabStore({ worker, requestedBackend: isBackendName(requested) ? requested : null });
+const store = createLabStore({
+  worker,
+  ingest: { fromDataTransfer: filesFromDataTransfer, fromInput: filesFromInput, pickDirectory },
+  requestedBackend: isBackendName(requested) ? requested : null,
+});
 store.getState().actions.loadModel({ kind: 'url', url: new URL(`${import.meta.env.BASE_URL}models/resnet50/model.json`, location.href).href });
 
 createRoot(document.getElementById('root')!).render(

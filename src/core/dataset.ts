@@ -93,8 +93,13 @@ function extensionOf(path: string): string {
   return dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
 }
 
+function isHiddenFolder(segment: string): boolean {
+  return segment === '__MACOSX' || segment.startsWith('.');
+}
+
 function isSystemPath(segments: readonly string[]): boolean {
-  return segments.some((s, i) => s === '__MACOSX' || s.startsWith('.') || (i === segments.length - 1 && SYSTEM_FILES.has(s.toLowerCase())));
+  const name = segments[segments.length - 1] ?? '';
+  return segments.slice(0, -1).some(isHiddenFolder) || name.startsWith('.') || SYSTEM_FILES.has(name.toLowerCase());
 }
 
 /** Drops a leading folder shared by every path when below it the classes (or splits) begin. */
@@ -105,11 +110,19 @@ function stripSharedRoot(paths: string[][]): { root: string | null; paths: strin
   return { root: first, paths: paths.map((p) => p.slice(1)) };
 }
 
-export function buildDatasetIndex(files: readonly DroppedFileRef[], splitOptions: SplitOptions = DEFAULT_SPLIT_OPTIONS): DatasetIndex {
+/**
+ * The index of a drop. `exclude` lists files (by position) known to be unreadable: they are left
+ * out before the split, so that the split is over the images that will really be used.
+ */
+export function buildDatasetIndex(
+  files: readonly DroppedFileRef[],
+  splitOptions: SplitOptions = DEFAULT_SPLIT_OPTIONS,
+  exclude: ReadonlySet<number> = new Set(),
+): DatasetIndex {
   const issues: IngestIssue[] = [];
   const candidates: { fileIndex: number; segments: string[]; size: number; path: string }[] = [];
   files.forEach((file, fileIndex) => {
-    if (file.directory) return;
+    if (file.directory || exclude.has(fileIndex)) return;
     const segments = file.path.split('/').filter((s) => s.length > 0);
     if (isSystemPath(segments)) {
       issues.push({ severity: 'info', code: 'ignored-system-file', path: file.path, message: `${file.path}: system or hidden file, ignored.` });
@@ -178,7 +191,8 @@ export function buildDatasetIndex(files: readonly DroppedFileRef[], splitOptions
   const folderClasses = new Set(
     files
       .map((f) => ({ segments: f.path.split('/').filter(Boolean), directory: f.directory === true }))
-      .filter(({ segments }) => !isSystemPath(segments))
+      // A folder holding only system files (.DS_Store) is still a class folder, an empty one.
+      .filter(({ segments, directory }) => !(directory ? segments : segments.slice(0, -1)).some(isHiddenFolder))
       .map(({ segments, directory }) => ({ segments: rootName && segments[0] === rootName ? segments.slice(1) : segments, directory }))
       // A class folder is a first-level folder: named by a folder entry, or by a file below it.
       .filter(({ segments, directory }) => !useSplitFolders && segments.length >= (directory ? 1 : 2))

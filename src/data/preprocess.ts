@@ -13,7 +13,7 @@ import {
 } from '../core/preprocess-spec';
 
 /** A rectangle of the source image, in pixels. */
-interface SourceRect {
+export interface SourceRect {
   x: number;
   y: number;
   width: number;
@@ -28,20 +28,28 @@ interface AxisFilter {
   maxTaps: number;
 }
 
+/** Training-only augmentation of one image: a crop replacing the resize rule's, and a mirror. */
+export interface Augmentation {
+  crop: SourceRect;
+  flip: boolean;
+}
+
 /**
  * Preprocesses one image: composite alpha onto the spec's background, fit it into the square by
- * the spec's resize rule with an antialiased bilinear filter, and normalise.
+ * the spec's resize rule (or the augmentation's crop) with an antialiased bilinear filter, mirror
+ * it if asked, and normalise.
  * Returns a [sizePx, sizePx, 3] float tensor's data, channels last, in the mode's channel order.
  */
-export function preprocessImage(image: RgbaImage, spec: PreprocessSpec): Float32Array {
+export function preprocessImage(image: RgbaImage, spec: PreprocessSpec, augmentation: Augmentation | null = null): Float32Array {
   validatePreprocessSpec(spec);
   const { width, height, data } = image;
   if (width < 1 || height < 1 || data.length < width * height * 4) {
     throw new LabError('input/invalid', `Image data does not match its size ${width}×${height}.`);
   }
   const size = spec.sizePx;
-  const rect = sourceRect(width, height, spec);
+  const rect = augmentation?.crop ?? sourceRect(width, height, spec);
   const rgb = resizeComposited(image, rect, size, spec.background);
+  if (augmentation?.flip) mirrorInPlace(rgb, size);
   normalizeInPlace(rgb, spec);
   return rgb;
 }
@@ -57,7 +65,9 @@ function sourceRect(width: number, height: number, spec: PreprocessSpec): Source
  * When shrinking, the filter widens with the scale so every source pixel contributes (antialiasing),
  * the way PIL's BILINEAR resize does.
  */
-function axisFilter(srcStart: number, srcLength: number, dstLength: number, srcLimit: number): AxisFilter {
+function axisFilter(srcStart: number, srcLength: number, dstLength: number): AxisFilter {
+  // The filter reads only inside the source rectangle: a crop never bleeds in its surroundings.
+  const srcEnd = srcStart + srcLength;
   const scale = srcLength / dstLength;
   const stretch = Math.max(scale, 1);
   const support = stretch;
@@ -67,8 +77,8 @@ function axisFilter(srcStart: number, srcLength: number, dstLength: number, srcL
   const weights = new Float32Array(dstLength * maxTaps);
   for (let i = 0; i < dstLength; i++) {
     const center = srcStart + (i + 0.5) * scale;
-    const lo = Math.max(0, Math.floor(center - support));
-    const hi = Math.min(srcLimit, Math.ceil(center + support));
+    const lo = Math.max(srcStart, Math.floor(center - support));
+    const hi = Math.min(srcEnd, Math.ceil(center + support));
     let total = 0;
     let n = 0;
     for (let j = lo; j < hi && n < maxTaps; j++, n++) {
@@ -81,7 +91,7 @@ function axisFilter(srcStart: number, srcLength: number, dstLength: number, srcL
       weights[i * maxTaps] = 1;
       n = 1;
       total = 1;
-      start[i] = Math.min(srcLimit - 1, Math.max(0, Math.floor(center)));
+      start[i] = Math.min(srcEnd - 1, Math.max(srcStart, Math.floor(center)));
     } else {
       start[i] = lo;
     }
@@ -98,9 +108,9 @@ function resizeComposited(
   size: number,
   background: readonly [number, number, number],
 ): Float32Array {
-  const { width, height, data } = image;
-  const fx = axisFilter(rect.x, rect.width, size, width);
-  const fy = axisFilter(rect.y, rect.height, size, height);
+  const { width, data } = image;
+  const fx = axisFilter(rect.x, rect.width, size);
+  const fy = axisFilter(rect.y, rect.height, size);
   const [br, bg, bb] = background;
 
   // Only the source rows some output row reads are resampled horizontally.
@@ -153,6 +163,21 @@ function resizeComposited(
     }
   }
   return out;
+}
+
+/** Mirrors a [size, size, 3] image left to right. */
+function mirrorInPlace(rgb: Float32Array, size: number): void {
+  for (let y = 0; y < size; y++) {
+    for (let left = 0, right = size - 1; left < right; left++, right--) {
+      for (let c = 0; c < 3; c++) {
+        const a = (y * size + left) * 3 + c;
+        const b = (y * size + right) * 3 + c;
+        const t = rgb[a]!;
+        rgb[a] = rgb[b]!;
+        rgb[b] = t;
+      }
+    }
+  }
 }
 
 /** Turns RGB 0..255 into the spec's value range and channel order. */

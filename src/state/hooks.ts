@@ -16,11 +16,15 @@ function useLab<T>(selector: (state: LabState & { actions: LabActions }) => T): 
 const selectBackend = (state: LabState) => state.backend;
 const selectModel = (state: LabState) => state.model;
 const selectPhotoChecks = (state: LabState) => state.photoChecks;
+const selectDataset = (state: LabState) => state.dataset;
+const selectSamples = (state: LabState) => state.samples;
 const selectWorkerError = (state: LabState) => state.workerError;
 const selectActions = (state: { actions: LabActions }) => state.actions;
 
 export const useBackend = () => useLab(selectBackend);
 export const useModelStatus = () => useLab(selectModel);
 export const usePhotoChecks = () => useLab(selectPhotoChecks);
+export const useDataset = () => useLab(selectDataset);
+export const useSamples = () => useLab(selectSamples);
 export const useWorkerError = () => useLab(selectWorkerError);
 export const useLabActions = () => useLab(selectActions);

@@ -3,7 +3,8 @@
 
 import type { BackendName } from '../core/backends';
 import type { SerializedError } from '../core/errors';
-import type { BackendInfo, ModelInfo, PhotoClassification, WorkerEvent } from '../workers/protocol';
+import type { SplitName } from '../core/dataset';
+import type { BackendInfo, DatasetSample, DatasetScan, DatasetSummary, ModelInfo, PhotoClassification, WorkerEvent } from '../workers/protocol';
 
 export type BackendState =
   | { status: 'starting'; requested: BackendName | null }
@@ -21,9 +22,22 @@ export type PhotoCheck =
   | { status: 'done'; requestId: number; fileName: string; result: PhotoClassification }
   | { status: 'failed'; requestId: number; fileName: string; error: SerializedError };
 
+export type { DatasetSample, DatasetScan, DatasetSummary };
+
+export type DatasetState =
+  | { status: 'empty' }
+  /** The page is walking the dropped folders. */
+  | { status: 'reading' }
+  | { status: 'scanning'; summary: DatasetSummary; done: number; total: number }
+  | { status: 'ready'; summary: DatasetSummary; scan: DatasetScan | null }
+  | { status: 'failed'; error: SerializedError };
+
 export interface LabState {
   backend: BackendState;
   model: ModelState;
+  dataset: DatasetState;
+  /** The latest preprocessed sample of each split. */
+  samples: Partial<Record<SplitName, DatasetSample>>;
   /** Newest first. */
   photoChecks: PhotoCheck[];
   /** Set when the worker crashed; cleared by a restart. */
@@ -33,7 +47,14 @@ export interface LabState {
 export const MAX_PHOTO_CHECKS = 12;
 
 export function initialLabState(requestedBackend: BackendName | null = null): LabState {
-  return { backend: { status: 'starting', requested: requestedBackend }, model: { status: 'idle' }, photoChecks: [], workerError: null };
+  return {
+    backend: { status: 'starting', requested: requestedBackend },
+    model: { status: 'idle' },
+    dataset: { status: 'empty' },
+    samples: {},
+    photoChecks: [],
+    workerError: null,
+  };
 }
 
 function modelFrom(model: ModelState): 'default' | 'files' {
@@ -70,6 +91,20 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
         ...state,
         photoChecks: updateCheck(state.photoChecks, event.requestId, { status: 'failed', requestId: event.requestId, fileName: event.fileName, error: event.error }),
       };
+    case 'dataset/indexed': {
+      const { dataset } = event;
+      const next: DatasetState =
+        dataset.imageCount > 0 ? { status: 'scanning', summary: dataset, done: 0, total: dataset.imageCount } : { status: 'ready', summary: dataset, scan: null };
+      return { ...state, dataset: next, samples: {} };
+    }
+    case 'dataset/scanning':
+      return state.dataset.status === 'scanning' ? { ...state, dataset: { ...state.dataset, done: event.done, total: event.total } } : state;
+    case 'dataset/scanned':
+      return state.dataset.status === 'scanning' ? { ...state, dataset: { status: 'ready', summary: state.dataset.summary, scan: event.scan } } : state;
+    case 'dataset/sampled':
+      return { ...state, samples: { ...state.samples, [event.sample.split]: event.sample } };
+    case 'dataset/failed':
+      return { ...state, dataset: { status: 'failed', error: event.error } };
     case 'worker/died':
       return {
         ...state,

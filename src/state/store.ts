@@ -3,6 +3,9 @@
 
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { BackendName } from '../core/backends';
+import type { SplitName } from '../core/dataset';
+import { serializeError } from '../core/errors';
+import { DEFAULT_SPLIT_OPTIONS, type SplitOptions } from '../core/splits';
 import { DEFAULT_PREPROCESS_SPEC, type NormalizationMode } from '../core/preprocess-spec';
 import type { ModelSourceRef, WorkerCommand, WorkerEvent } from '../workers/protocol';
 import { applyEvent, initialLabState, MAX_PHOTO_CHECKS, type LabState } from './lab-state';
@@ -14,7 +17,31 @@ export interface WorkerPort {
   restart(): void;
 }
 
+/** A file of a drop, as the page's ingestion produces it (folders have `file: null`). */
+export interface IngestedFile {
+  path: string;
+  file: File | null;
+}
+
+/** What the store needs of the page's ingestion (src/data/ingest.ts, wired in main.tsx). */
+export interface IngestPort {
+  fromDataTransfer(dataTransfer: DataTransfer): Promise<IngestedFile[]>;
+  fromInput(files: FileList | readonly File[]): IngestedFile[];
+  /** null where the browser has no showDirectoryPicker. */
+  pickDirectory(): Promise<IngestedFile[] | null>;
+}
+
 export interface LabActions {
+  /** A drop on the page: call synchronously from the drop handler. */
+  openDrop(dataTransfer: DataTransfer): void;
+  /** The files of an <input webkitdirectory>. */
+  openInput(files: FileList | readonly File[]): void;
+  /** showDirectoryPicker; resolves false where the browser has none. */
+  pickFolder(): Promise<boolean>;
+  /** Splits the open dataset again with another seed or validation fraction. */
+  resplit(options: SplitOptions): void;
+  /** Preprocesses the first `count` images of a split and reports their hash and statistics. */
+  sampleSplit(split: SplitName, count: number): void;
   /** Loads the pretrained model from the URL beside the page or from picked files. */
   loadModel(source: ModelSourceRef): void;
   /** Classifies a photo with the pretrained ImageNet head, preprocessed with `normalization`. */
@@ -27,16 +54,58 @@ export type LabStore = StoreApi<LabState & { actions: LabActions }>;
 
 export interface LabStoreOptions {
   worker: WorkerPort;
+  ingest: IngestPort;
   requestedBackend: BackendName | null;
 }
 
-export function createLabStore({ worker, requestedBackend }: LabStoreOptions): LabStore {
+export function createLabStore({ worker, ingest, requestedBackend }: LabStoreOptions): LabStore {
   let nextRequestId = 1;
   let lastSource: ModelSourceRef | null = null;
+  // The last drop's File objects stay here, outside the (serialisable) state, for a re-split.
+  let lastFiles: IngestedFile[] = [];
+  let splitOptions: SplitOptions = DEFAULT_SPLIT_OPTIONS;
+
+  const sendFiles = (files: IngestedFile[]) => {
+    lastFiles = files;
+    worker.send({ type: 'dataset/open', files, split: splitOptions });
+  };
+  const readFiles = (reading: Promise<IngestedFile[] | null> | IngestedFile[]) => {
+    store.setState({ dataset: { status: 'reading' } });
+    return Promise.resolve(reading).then(
+      (files) => {
+        if (files === null || files.length === 0) {
+          store.setState({ dataset: { status: 'empty' } });
+          return files !== null;
+        }
+        sendFiles(files);
+        return true;
+      },
+      (error: unknown) => {
+        store.setState({ dataset: { status: 'failed', error: serializeError(error) } });
+        return true;
+      },
+    );
+  };
 
   const store: LabStore = createStore<LabState & { actions: LabActions }>()((set, get) => ({
     ...initialLabState(requestedBackend),
     actions: {
+      openDrop(dataTransfer) {
+        void readFiles(ingest.fromDataTransfer(dataTransfer));
+      },
+      openInput(files) {
+        void readFiles(ingest.fromInput(files));
+      },
+      pickFolder() {
+        return readFiles(ingest.pickDirectory());
+      },
+      resplit(options) {
+        splitOptions = options;
+        if (lastFiles.length > 0) sendFiles(lastFiles);
+      },
+      sampleSplit(split, count) {
+        worker.send({ type: 'dataset/sample', requestId: nextRequestId++, split, count });
+      },
       loadModel(source) {
         lastSource = source;
         set({ model: { status: 'loading', fraction: 0, from: source.kind === 'url' ? 'default' : 'files' } });

@@ -1,6 +1,7 @@
 // The page: header with the backend in use, the pretrained model, the photo check.
 
 import { useLabActions, useWorkerError } from '../state/hooks';
+import { DatasetPanel } from './dataset/DatasetPanel';
 import { ModelPanel } from './model/ModelPanel';
 import { PhotoCheckPanel } from './photo-check/PhotoCheckPanel';
 import { BackendBadge } from './shell/BackendBadge';
@@ -31,6 +32,7 @@ export function App() {
       </header>
       <main className="main">
         <WorkerCrashBanner />
+        <DatasetPanel />
         <ModelPanel />
         <PhotoCheckPanel />
       </main>

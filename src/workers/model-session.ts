@@ -22,8 +22,10 @@ export interface ModelSessionDeps {
   now?: () => number;
 }
 
+export type ModelCommand = Extract<WorkerCommand, { type: 'model/load' | 'photo/classify' }>;
+
 export interface ModelSession {
-  handle(command: WorkerCommand): Promise<void>;
+  handle(command: ModelCommand): Promise<void>;
 }
 
 const TOP_CLASSES = 5;

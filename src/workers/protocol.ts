@@ -2,6 +2,8 @@
 // Plain data only (structured-clone safe); tensors never cross, typed arrays and Blobs do.
 
 import type { BackendName } from '../core/backends';
+import type { DatasetIndex, IngestIssue, SplitName } from '../core/dataset';
+import type { SplitOptions } from '../core/splits';
 import type { SerializedError } from '../core/errors';
 import type { NormalizationMode, PreprocessSpec } from '../core/preprocess-spec';
 import type { LabelledClass } from '../core/top-k';
@@ -22,7 +24,57 @@ export type WorkerCommand =
       fileName: string;
       image: Blob;
       spec: PreprocessSpec;
+    }
+  | {
+      type: 'dataset/open';
+      /** Every file and folder of the drop; folders have `file: null`. */
+      files: { path: string; file: File | null }[];
+      split: SplitOptions;
+    }
+  | {
+      /** Preprocess the first `count` images of a split, as training would, and report their statistics. */
+      type: 'dataset/sample';
+      requestId: number;
+      split: SplitName;
+      count: number;
+      /** Reproduce another pipeline for this split (default: the dataset's spec). */
+      normalization?: NormalizationMode;
     };
+
+/** What the page shows of a dataset: no file contents, no File objects. */
+export type DatasetSummary = Omit<DatasetIndex, 'entries'> & { imageCount: number };
+
+export interface DatasetScan {
+  /** Images that decoded. */
+  decoded: number;
+  widths: { min: number; median: number; max: number };
+  heights: { min: number; median: number; max: number };
+  grayCount: number;
+  alphaCount: number;
+  /** Larger than the decode limit: read at reduced size. */
+  downscaledCount: number;
+  formats: Record<string, number>;
+  /** A few per class. */
+  thumbnails: { classIndex: number; path: string; image: Blob }[];
+  /** Files that failed to decode: left out of every split. */
+  failures: IngestIssue[];
+  /** Counts per split and class once the failures are left out. */
+  counts: Record<SplitName, number[]>;
+  ms: number;
+}
+
+export interface DatasetSample {
+  requestId: number;
+  split: SplitName;
+  count: number;
+  specHash: string;
+  normalization: NormalizationMode;
+  /** FNV-1a over the float bits of every pixel: equal batches have equal checksums. */
+  checksum: string;
+  /** Per channel, in the order fed to the network. */
+  channelMeans: [number, number, number];
+  channelStds: [number, number, number];
+}
 
 export interface BackendInfo {
   name: BackendName;
@@ -65,5 +117,10 @@ export type WorkerEvent =
   | { type: 'model/failed'; error: SerializedError }
   | { type: 'photo/classified'; result: PhotoClassification }
   | { type: 'photo/failed'; requestId: number; fileName: string; error: SerializedError }
+  | { type: 'dataset/indexed'; dataset: DatasetSummary }
+  | { type: 'dataset/scanning'; done: number; total: number }
+  | { type: 'dataset/scanned'; scan: DatasetScan }
+  | { type: 'dataset/sampled'; sample: DatasetSample }
+  | { type: 'dataset/failed'; error: SerializedError }
   /** Sent by the page's side of the channel when the worker itself crashed. */
   | { type: 'worker/died'; error: SerializedError };

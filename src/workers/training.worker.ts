@@ -4,12 +4,24 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { decodeImageBlob } from '../data/decode-image';
+import type { DecodeReply, DecodeRequest } from '../data/decode-job';
+import { createWorkerPool } from '../data/worker-pool';
 import { filesModelSource, httpModelSource } from '../ml/model-source';
+import { createDatasetSession } from './dataset-session';
 import { createModelSession } from './model-session';
 import type { WorkerCommand, WorkerEvent } from './protocol';
 
-const session = createModelSession({
-  emit: (event: WorkerEvent) => self.postMessage(event),
+const emit = (event: WorkerEvent) => self.postMessage(event);
+
+// Decoding runs in a pool of its own workers, so the training worker stays free for tfjs.
+const decodePool = createWorkerPool<DecodeRequest, DecodeReply>({
+  create: () => new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module', name: 'decode' }),
+});
+
+const datasetSession = createDatasetSession({ emit, pool: decodePool });
+
+const modelSession = createModelSession({
+  emit,
   openSource: (ref) => (ref.kind === 'url' ? httpModelSource(ref.url) : filesModelSource(ref.files)),
   decode: decodeImageBlob,
   backendOptions: {
@@ -22,5 +34,15 @@ const session = createModelSession({
 });
 
 self.onmessage = (message: MessageEvent<WorkerCommand>) => {
-  void session.handle(message.data);
+  const command = message.data;
+  switch (command.type) {
+    case 'model/load':
+    case 'photo/classify':
+      void modelSession.handle(command);
+      break;
+    case 'dataset/open':
+    case 'dataset/sample':
+      void datasetSession.handle(command);
+      break;
+  }
 };

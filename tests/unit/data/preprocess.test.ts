@@ -90,3 +90,18 @@ describe('preprocessImage', () => {
     expect(() => preprocessImage(solid(4, 4, [0, 0, 0, 255]), spec({ sizePx: 8 }))).toThrow(/sizePx/);
   });
 });
+
+describe('augmentation', () => {
+  it('crops and mirrors as asked', () => {
+    // 4×1: red, green, blue, white.
+    const data = new Uint8ClampedArray([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 255, 255, 255, 255]);
+    const image = { width: 4, height: 1, data };
+    const unit = spec({ normalization: 'unit' });
+    const left = preprocessImage(image, unit, { crop: { x: 0, y: 0, width: 1, height: 1 }, flip: false });
+    expect(pixel(left, 32, 16, 16)).toEqual([1, 0, 0]);
+    const mirrored = preprocessImage(image, unit, { crop: { x: 0, y: 0, width: 4, height: 1 }, flip: true });
+    const plain = preprocessImage(image, unit, { crop: { x: 0, y: 0, width: 4, height: 1 }, flip: false });
+    expect(pixel(mirrored, 32, 0, 0)).toEqual(pixel(plain, 32, 31, 0));
+    expect(pixel(mirrored, 32, 31, 0)).toEqual(pixel(plain, 32, 0, 0));
+  });
+});

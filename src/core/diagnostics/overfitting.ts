@@ -1,0 +1,64 @@
+// Rule: validation loss rises while training loss keeps falling. The model is memorising the
+// training images instead of learning what generalises; more epochs make it worse.
+
+import { describeFreezeDepth, previousStageBoundary } from './fine-tuning';
+import { formatNumber } from './format';
+import type { EpochRecord, TrainingHistory } from './training-history';
+import type { Evidence, Finding, Fix } from './types';
+
+/** Validation loss must have risen at each of the last this many epochs. Hand rule (one rise can be noise). */
+export const OVERFIT_RISING_EPOCHS = 2;
+/** ...by at least 2% in total, so that a flat validation loss wobbling upwards does not count. Hand rule. */
+export const OVERFIT_MIN_RISE_FRACTION = 0.02;
+
+type ValidatedEpoch = EpochRecord & { validationLoss: number };
+
+export function detectOverfitting(history: TrainingHistory): Finding | null {
+  const epochs = history.epochs.filter((e): e is ValidatedEpoch => e.validationLoss !== null && Number.isFinite(e.validationLoss));
+  const recent = epochs.slice(-(OVERFIT_RISING_EPOCHS + 1));
+  if (recent.length < OVERFIT_RISING_EPOCHS + 1) return null;
+  const first = recent[0]!;
+  const last = recent[recent.length - 1]!;
+  const rising = recent.every((e, i) => i === 0 || e.validationLoss > recent[i - 1]!.validationLoss);
+  const risen = last.validationLoss - first.validationLoss >= OVERFIT_MIN_RISE_FRACTION * first.validationLoss;
+  const trainFalling = last.trainLoss < first.trainLoss;
+  if (!rising || !risen || !trainFalling) return null;
+
+  const best = epochs.reduce((a, b) => (b.validationLoss < a.validationLoss ? b : a));
+  const freezeDepth = history.steps[history.steps.length - 1]?.freezeDepth ?? 0;
+  const fix = fewerBlocks(freezeDepth);
+  const remedy = fix
+    ? `Training fewer blocks (${describeFreezeDepth(fix.value)}), augmentation or more images help it generalise.`
+    : 'Only the head trains already: augmentation, more dropout or more images help it generalise; stopping at the best epoch keeps what it learned.';
+  return {
+    id: 'training/overfitting',
+    severity: 'warning',
+    title: 'The model is memorising the training images',
+    explanation:
+      `Validation loss has risen for ${OVERFIT_RISING_EPOCHS} epochs (${formatNumber(first.validationLoss)} → ${formatNumber(last.validationLoss)}) while training loss kept falling ` +
+      `(${formatNumber(first.trainLoss)} → ${formatNumber(last.trainLoss)}). The best validation loss was at epoch ${best.epoch}. ${remedy}`,
+    evidence: evidenceOf(epochs, best),
+    fix,
+  };
+}
+
+/** One stage fewer to train, if anything beyond the head trains. */
+function fewerBlocks(freezeDepth: number): Extract<Fix, { kind: 'setFreezeDepth' }> | null {
+  if (freezeDepth <= 0) return null;
+  const value = previousStageBoundary(freezeDepth);
+  return { kind: 'setFreezeDepth', value, label: `Train ${describeFreezeDepth(value)}` };
+}
+
+function evidenceOf(epochs: readonly ValidatedEpoch[], best: ValidatedEpoch): Evidence[] {
+  return [
+    { kind: 'series', label: 'Training loss per epoch', points: epochs.map((e) => ({ x: e.epoch, y: e.trainLoss })), unit: 'nats' },
+    { kind: 'series', label: 'Validation loss per epoch', points: epochs.map((e) => ({ x: e.epoch, y: e.validationLoss })), unit: 'nats' },
+    {
+      kind: 'numbers',
+      rows: [
+        { label: 'Best validation loss', value: `${formatNumber(best.validationLoss)} at epoch ${best.epoch}` },
+        { label: 'Validation accuracy there', value: best.validationAccuracy === null ? '–' : formatNumber(best.validationAccuracy) },
+      ],
+    },
+  ];
+}

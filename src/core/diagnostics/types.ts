@@ -1,0 +1,38 @@
+// What a diagnostic rule reports: a named cause, the evidence behind it and, where one exists, a
+// fix the lab can apply in one click. Plain serialisable data, so findings cross the worker
+// boundary and live in the store unchanged.
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+/** Evidence the panel can show next to a finding. */
+export type Evidence =
+  /** A small table of labelled, already formatted values. */
+  | { kind: 'numbers'; rows: { label: string; value: string }[] }
+  /** A line or bar chart: few enough points to draw as they are. */
+  | { kind: 'series'; label: string; points: { x: number; y: number }[]; unit?: string }
+  /** Images to open, by dataset path, most telling first. */
+  | { kind: 'images'; label: string; imageIds: string[] };
+
+/** A change the lab can make in one click. `label` is the button's text. */
+export type Fix =
+  | { kind: 'setNormalization'; value: 'caffe'; label: string }
+  | { kind: 'alignValidationSpec'; label: string }
+  | { kind: 'setClassWeighting'; value: 'balanced'; label: string }
+  /** Trainable blocks from the top (TrainingConfig.freezeDepth), optionally with a new head learning rate. */
+  | { kind: 'setFreezeDepth'; value: number; learningRate?: number; label: string }
+  /** The head's peak learning rate (TrainingConfig.learningRate); the backbone's follows its multiplier. */
+  | { kind: 'setLearningRate'; value: number; label: string }
+  | { kind: 'dropImages'; imageIds: string[]; label: string }
+  | { kind: 'setBatchNormPolicy'; value: 'frozen'; label: string };
+
+export interface Finding {
+  /** Stable rule id, 'area/cause' (e.g. 'input/wrong-normalization'); the UI may key on it. */
+  id: string;
+  severity: Severity;
+  /** Short, plain English. */
+  title: string;
+  /** One or two sentences a non-expert understands, with the numbers. */
+  explanation: string;
+  evidence: Evidence[];
+  fix: Fix | null;
+}

@@ -1,0 +1,190 @@
+// What the training worker does with a dropped folder: index it, read every image once through the
+// decode pool (sizes, channels, a few thumbnails, the files that fail), and preprocess samples of
+// a split on request. Kept apart from the worker entry so it runs in Node with a stand-in pool.
+
+import { buildDatasetIndex, SPLIT_NAMES, type DatasetEntry, type DatasetIndex, type IngestIssue, type SplitName } from '../core/dataset';
+import { serializeError } from '../core/errors';
+import { fnv1a64Bytes } from '../core/hash';
+import { DEFAULT_PREPROCESS_SPEC, preprocessSpecHash, type PreprocessSpec } from '../core/preprocess-spec';
+import type { DecodeReply, DecodeRequest } from '../data/decode-job';
+import type { WorkerPool } from '../data/worker-pool';
+import type { DatasetScan, WorkerCommand, WorkerEvent } from './protocol';
+
+export type DatasetCommand = Extract<WorkerCommand, { type: `dataset/${string}` }>;
+
+export interface DatasetSessionDeps {
+  emit: (event: WorkerEvent) => void;
+  pool: WorkerPool<DecodeRequest, DecodeReply>;
+  now?: () => number;
+}
+
+/** The dataset as the worker holds it: the index, the files, and which entries decoded. */
+export interface OpenDataset {
+  index: DatasetIndex;
+  files: (File | null)[];
+  /** Entries that decoded, per split. */
+  usable: Record<SplitName, DatasetEntry[]>;
+  spec: PreprocessSpec;
+}
+
+export const THUMBNAILS_PER_CLASS = 4;
+const THUMBNAIL_PX = 96;
+const PROGRESS_INTERVAL_MS = 150;
+
+export interface DatasetSession {
+  handle(command: DatasetCommand): Promise<void>;
+  /** The current dataset once it is scanned, for training. */
+  current(): OpenDataset | null;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
+  const now = deps.now ?? (() => performance.now());
+  let open: OpenDataset | null = null;
+  let generation = 0;
+
+  async function scan(command: Extract<DatasetCommand, { type: 'dataset/open' }>): Promise<void> {
+    const mine = ++generation;
+    const started = now();
+    const refs = command.files.map((f) => ({ path: f.path, size: f.file?.size ?? 0, directory: f.file === null }));
+    const index = buildDatasetIndex(refs, command.split);
+    const { entries, ...summary } = index;
+    deps.emit({ type: 'dataset/indexed', dataset: { ...summary, imageCount: entries.length } });
+    open = null;
+    if (index.entries.length === 0) return;
+
+    const files = command.files.map((f) => f.file);
+    const thumbsWanted = new Map<number, number>();
+    const failures: IngestIssue[] = [];
+    const widths: number[] = [];
+    const heights: number[] = [];
+    const formats: Record<string, number> = {};
+    const thumbnails: DatasetScan['thumbnails'] = [];
+    let grayCount = 0;
+    let alphaCount = 0;
+    let downscaledCount = 0;
+    let done = 0;
+    let lastProgress = 0;
+    const failed = new Set<number>();
+
+    await Promise.all(
+      index.entries.map(async (entry) => {
+        const wantThumb = (thumbsWanted.get(entry.classIndex) ?? 0) < THUMBNAILS_PER_CLASS;
+        if (wantThumb) thumbsWanted.set(entry.classIndex, (thumbsWanted.get(entry.classIndex) ?? 0) + 1);
+        let reply: DecodeReply;
+        try {
+          reply = await deps.pool.run({ file: files[entry.fileIndex]!, name: entry.path, spec: null, augment: null, thumbnailPx: wantThumb ? THUMBNAIL_PX : null });
+        } catch (error) {
+          reply = { jobId: 0, ok: false, error: serializeError(error) };
+        }
+        if (mine !== generation) return;
+        done += 1;
+        if (reply.ok) {
+          widths.push(reply.info.width);
+          heights.push(reply.info.height);
+          if (reply.info.isGray) grayCount += 1;
+          if (reply.info.hasAlpha) alphaCount += 1;
+          if (reply.info.downscaled) downscaledCount += 1;
+          const format = reply.info.format ?? 'other';
+          formats[format] = (formats[format] ?? 0) + 1;
+          if (reply.thumbnail) thumbnails.push({ classIndex: entry.classIndex, path: entry.path, image: reply.thumbnail });
+        } else {
+          failed.add(entry.fileIndex);
+          failures.push({
+            severity: 'warning',
+            code: reply.error.code === 'image/too-large' ? 'too-large' : 'decode-failed',
+            path: entry.path,
+            message: reply.error.message.startsWith(entry.path) ? reply.error.message : `${entry.path}: ${reply.error.message}`,
+          });
+        }
+        if (now() - lastProgress > PROGRESS_INTERVAL_MS || done === index.entries.length) {
+          lastProgress = now();
+          deps.emit({ type: 'dataset/scanning', done, total: index.entries.length });
+        }
+      }),
+    );
+    if (mine !== generation) return;
+
+    // Split again without the unreadable files, so that every split gets readable images. Class
+    // indices stay those the page already shows, unless a class lost every image.
+    const final = failed.size > 0 ? buildDatasetIndex(refs, command.split, failed) : index;
+    const classOf = final.classNames.map((name) => index.classNames.indexOf(name));
+    const entriesFinal = final.entries.map((e) => ({ ...e, classIndex: classOf[e.classIndex]! }));
+    const usable = Object.fromEntries(SPLIT_NAMES.map((split) => [split, entriesFinal.filter((e) => e.split === split)])) as Record<SplitName, DatasetEntry[]>;
+    const counts = Object.fromEntries(
+      SPLIT_NAMES.map((split) => [split, index.classNames.map((_, c) => usable[split].filter((e) => e.classIndex === c).length)]),
+    ) as Record<SplitName, number[]>;
+    open = { index: { ...index, entries: entriesFinal, counts }, files, usable, spec: DEFAULT_PREPROCESS_SPEC };
+    thumbnails.sort((a, b) => a.classIndex - b.classIndex || a.path.localeCompare(b.path));
+    failures.sort((a, b) => a.path.localeCompare(b.path));
+    deps.emit({
+      type: 'dataset/scanned',
+      scan: {
+        decoded: widths.length,
+        widths: { min: Math.min(...widths), median: median(widths), max: Math.max(...widths) },
+        heights: { min: Math.min(...heights), median: median(heights), max: Math.max(...heights) },
+        grayCount,
+        alphaCount,
+        downscaledCount,
+        formats,
+        thumbnails,
+        failures,
+        counts,
+        ms: now() - started,
+      },
+    });
+  }
+
+  async function sample(command: Extract<DatasetCommand, { type: 'dataset/sample' }>): Promise<void> {
+    if (!open) throw new Error('No dataset is open yet.');
+    const spec = command.normalization ? { ...open.spec, normalization: command.normalization } : open.spec;
+    const entries = open.usable[command.split].slice(0, command.count);
+    const perImage = spec.sizePx * spec.sizePx * 3;
+    const batch = new Float32Array(entries.length * perImage);
+    const replies = await Promise.all(
+      entries.map((entry) => deps.pool.run({ file: open!.files[entry.fileIndex]!, name: entry.path, spec, augment: null, thumbnailPx: null })),
+    );
+    replies.forEach((reply, i) => {
+      if (!reply.ok) throw new Error(reply.error.message);
+      batch.set(reply.pixels!, i * perImage);
+    });
+    const sums = [0, 0, 0];
+    const squares = [0, 0, 0];
+    for (let p = 0; p < batch.length; p++) {
+      sums[p % 3]! += batch[p]!;
+      squares[p % 3]! += batch[p]! * batch[p]!;
+    }
+    const n = batch.length / 3;
+    const means = sums.map((s) => s / n) as [number, number, number];
+    const stds = squares.map((q, c) => Math.sqrt(Math.max(0, q / n - means[c]! ** 2))) as [number, number, number];
+    deps.emit({
+      type: 'dataset/sampled',
+      sample: {
+        requestId: command.requestId,
+        split: command.split,
+        count: entries.length,
+        specHash: preprocessSpecHash(spec),
+        normalization: spec.normalization,
+        checksum: fnv1a64Bytes(new Uint8Array(batch.buffer, batch.byteOffset, batch.byteLength)),
+        channelMeans: means,
+        channelStds: stds,
+      },
+    });
+  }
+
+  return {
+    current: () => open,
+    async handle(command) {
+      try {
+        if (command.type === 'dataset/open') await scan(command);
+        else await sample(command);
+      } catch (error) {
+        deps.emit({ type: 'dataset/failed', error: serializeError(error) });
+      }
+    },
+  };
+}
