@@ -66,64 +66,64 @@ const MAX_IMAGE_IDS = 12;
 
 type GapLevel = 'moderate' | 'strong';
 
-interface Signals {
-  grayscale: ImageProfile[];
-  tiny: ImageProfile[];
-  meanTop1: number | null;
-  meanEntropy: number | null;
-  reasons: string[];
-  level: GapLevel | null;
+/** One way the images differ from ImageNet. */
+interface Signal {
+  level: GapLevel;
+  reason: string;
 }
 
 export function detectDomainGap(input: DomainGapInput): Finding | null {
-  const signals = measure(input);
-  if (!signals.level) return null;
-  const depth = signals.level === 'strong' ? STRONG_FREEZE_DEPTH : MODERATE_FREEZE_DEPTH;
+  const signals = [grayscaleSignal(input.images), tinySignal(input.images), confidenceSignal(input.caffeProbe)].filter((s): s is Signal => s !== null);
+  const level = overallLevel(signals);
+  if (!level) return null;
+  const depth = level === 'strong' ? STRONG_FREEZE_DEPTH : MODERATE_FREEZE_DEPTH;
   const fix = freezeFix(depth, input);
   const advice = fix
     ? ` Features made for ImageNet separate such images poorly, so training the head alone plateaus early; training ${describeFreezeDepth(depth)} at a lower learning rate lets them adapt.`
     : ' The run already unfreezes enough of the backbone to adapt to it.';
   return {
     id: 'data/unlike-imagenet',
-    severity: signals.level === 'strong' ? 'warning' : 'info',
-    title: signals.level === 'strong' ? 'Your images are very unlike ImageNet' : 'Your images are somewhat unlike ImageNet',
-    explanation: `${capitalize(signals.reasons.join('; '))}.${advice}`,
-    evidence: evidenceOf(input, signals),
+    severity: level === 'strong' ? 'warning' : 'info',
+    title: level === 'strong' ? 'Your images are very unlike ImageNet' : 'Your images are somewhat unlike ImageNet',
+    explanation: `${capitalize(signals.map((s) => s.reason).join('; '))}.${advice}`,
+    evidence: evidenceOf(input),
     fix,
   };
 }
 
-function measure(input: DomainGapInput): Signals {
-  const { images } = input;
-  const grayscale = images.filter((im) => im.grayscale);
-  const tiny = images.filter((im) => Math.min(im.width, im.height) < TINY_IMAGE_SIDE_PX);
-  const probe = input.caffeProbe && input.caffeProbe.predictions.length > 0 ? summarizeProbe(input.caffeProbe) : null;
-  const meanTop1 = probe ? probe.meanTop1 : null;
-  const meanEntropy = input.caffeProbe?.meanNormalizedEntropy ?? null;
+/** Any strong signal, or two moderate ones together (say grayscale and unsure), make a strong gap. */
+function overallLevel(signals: readonly Signal[]): GapLevel | null {
+  if (signals.some((s) => s.level === 'strong') || signals.length >= 2) return 'strong';
+  return signals.length === 1 ? 'moderate' : null;
+}
 
-  const reasons: string[] = [];
-  let moderate = 0;
-  let strong = 0;
-  const share = (n: number) => (images.length > 0 ? n / images.length : 0);
-  if (share(grayscale.length) >= UNUSUAL_IMAGE_SHARE) {
-    moderate++;
-    reasons.push(`${formatPercent(share(grayscale.length))} of your images are grayscale`);
-  }
-  if (share(tiny.length) >= UNUSUAL_IMAGE_SHARE) {
-    moderate++;
-    reasons.push(`${formatPercent(share(tiny.length))} of your images are smaller than ${TINY_IMAGE_SIDE_PX} px on their short side`);
-  }
-  const veryUnsure = (meanTop1 !== null && meanTop1 < STRONG_MAX_TOP1) || (meanEntropy !== null && meanEntropy > STRONG_MIN_ENTROPY);
-  const unsure = (meanTop1 !== null && meanTop1 < MODERATE_MAX_TOP1) || (meanEntropy !== null && meanEntropy > MODERATE_MIN_ENTROPY);
-  if (veryUnsure) strong++;
-  else if (unsure) moderate++;
-  if (veryUnsure || unsure) {
-    const parts = [meanTop1 !== null ? `${formatPercent(meanTop1)} mean confidence` : '', meanEntropy !== null ? `entropy ${formatNumber(meanEntropy, 2)} of the maximum` : ''];
-    reasons.push(`the pretrained network is unsure what your images show (${parts.filter(Boolean).join(', ')}; on real photos it is 87–99% sure)`);
-  }
-  // Two independent moderate signals (say grayscale and unsure) add up to a strong one.
-  const level: GapLevel | null = strong > 0 || moderate >= 2 ? 'strong' : moderate === 1 ? 'moderate' : null;
-  return { grayscale, tiny, meanTop1, meanEntropy, reasons, level };
+function grayscaleSignal(images: readonly ImageProfile[]): Signal | null {
+  const share = shareOf(images, (im) => im.grayscale);
+  return share >= UNUSUAL_IMAGE_SHARE ? { level: 'moderate', reason: `${formatPercent(share)} of your images are grayscale` } : null;
+}
+
+function tinySignal(images: readonly ImageProfile[]): Signal | null {
+  const share = shareOf(images, isTiny);
+  return share >= UNUSUAL_IMAGE_SHARE ? { level: 'moderate', reason: `${formatPercent(share)} of your images are smaller than ${TINY_IMAGE_SIDE_PX} px on their short side` } : null;
+}
+
+function confidenceSignal(probe: ImageNetProbe | undefined): Signal | null {
+  const meanTop1 = probe && probe.predictions.length > 0 ? summarizeProbe(probe).meanTop1 : null;
+  const entropy = probe?.meanNormalizedEntropy ?? null;
+  const below = (limit: number) => meanTop1 !== null && meanTop1 < limit;
+  const above = (limit: number) => entropy !== null && entropy > limit;
+  const level: GapLevel | null = below(STRONG_MAX_TOP1) || above(STRONG_MIN_ENTROPY) ? 'strong' : below(MODERATE_MAX_TOP1) || above(MODERATE_MIN_ENTROPY) ? 'moderate' : null;
+  if (!level) return null;
+  const figures = [meanTop1 !== null ? `${formatPercent(meanTop1)} mean confidence` : null, entropy !== null ? `entropy ${formatNumber(entropy, 2)} of the maximum` : null];
+  return { level, reason: `the pretrained network is unsure what your images show (${figures.filter(Boolean).join(', ')}; on real photos it is 87–99% sure)` };
+}
+
+function isTiny(image: ImageProfile): boolean {
+  return Math.min(image.width, image.height) < TINY_IMAGE_SIDE_PX;
+}
+
+function shareOf<T>(items: readonly T[], predicate: (item: T) => boolean): number {
+  return items.length > 0 ? items.filter(predicate).length / items.length : 0;
 }
 
 /** Unfreeze to `depth` unless the run already trains that much; never raise the learning rate. */
@@ -133,19 +133,26 @@ function freezeFix(depth: number, input: DomainGapInput): Fix | null {
   return { kind: 'setFreezeDepth', value: depth, learningRate, label: `Train ${describeFreezeDepth(depth)} at learning rate ${formatNumber(learningRate)}` };
 }
 
-function evidenceOf(input: DomainGapInput, signals: Signals): Evidence[] {
-  const n = input.images.length;
+function evidenceOf(input: DomainGapInput): Evidence[] {
+  const { images, caffeProbe } = input;
+  const grayscale = images.filter((im) => im.grayscale);
+  const tiny = images.filter(isTiny);
   const rows = [
-    { label: 'Grayscale images', value: `${signals.grayscale.length} of ${n}` },
-    { label: `Images under ${TINY_IMAGE_SIDE_PX} px (short side)`, value: `${signals.tiny.length} of ${n}` },
+    { label: 'Grayscale images', value: `${grayscale.length} of ${images.length}` },
+    { label: `Images under ${TINY_IMAGE_SIDE_PX} px (short side)`, value: `${tiny.length} of ${images.length}` },
   ];
-  if (signals.meanTop1 !== null) rows.push({ label: 'ImageNet head: mean top-1 probability (caffe)', value: formatPercent(signals.meanTop1) });
-  if (signals.meanEntropy !== null) rows.push({ label: 'ImageNet head: mean entropy (0 = sure, 1 = uniform)', value: formatNumber(signals.meanEntropy, 2) });
+  const predictions = caffeProbe?.predictions ?? [];
+  if (predictions.length > 0) rows.push({ label: 'ImageNet head: mean top-1 probability (caffe)', value: formatPercent(summarizeProbe(caffeProbe!).meanTop1) });
+  if (caffeProbe?.meanNormalizedEntropy !== undefined) rows.push({ label: 'ImageNet head: mean entropy (0 = sure, 1 = uniform)', value: formatNumber(caffeProbe.meanNormalizedEntropy, 2) });
+
   const evidence: Evidence[] = [{ kind: 'numbers', rows }];
-  const leastFamiliar = input.caffeProbe ? [...input.caffeProbe.predictions].sort((a, b) => a.probability - b.probability) : [];
-  if (leastFamiliar.length > 0) evidence.push({ kind: 'images', label: 'Least familiar to the pretrained network', imageIds: leastFamiliar.slice(0, MAX_IMAGE_IDS).map((p) => p.imageId) });
-  if (signals.grayscale.length > 0) evidence.push({ kind: 'images', label: 'Grayscale images', imageIds: signals.grayscale.slice(0, MAX_IMAGE_IDS).map((im) => im.id) });
-  if (signals.tiny.length > 0) evidence.push({ kind: 'images', label: 'Tiny images', imageIds: signals.tiny.slice(0, MAX_IMAGE_IDS).map((im) => im.id) });
+  const leastFamiliar = [...predictions].sort((a, b) => a.probability - b.probability).map((p) => p.imageId);
+  const imageSets: [string, string[]][] = [
+    ['Least familiar to the pretrained network', leastFamiliar],
+    ['Grayscale images', grayscale.map((im) => im.id)],
+    ['Tiny images', tiny.map((im) => im.id)],
+  ];
+  for (const [label, ids] of imageSets) if (ids.length > 0) evidence.push({ kind: 'images', label, imageIds: ids.slice(0, MAX_IMAGE_IDS) });
   return evidence;
 }
 

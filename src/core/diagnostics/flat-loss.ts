@@ -30,6 +30,8 @@ export function detectFlatLoss(history: TrainingHistory): Finding | null {
   const last = steps[steps.length - 1];
   if (!last || numClasses < 2 || last.step - steps[0]!.step + 1 < FLAT_SPAN_STEPS) return null;
   const span = steps.filter((s) => s.step > last.step - FLAT_SPAN_STEPS);
+  // Two windows that do not overlap, or a thinned history would compare a window with itself.
+  if (span.length < 2 * LOSS_WINDOW_STEPS) return null;
   const before = medianLoss(span.slice(0, LOSS_WINDOW_STEPS));
   const after = medianLoss(span.slice(-LOSS_WINDOW_STEPS));
   const chance = chanceLoss(numClasses);
@@ -46,7 +48,7 @@ export function detectFlatLoss(history: TrainingHistory): Finding | null {
     severity,
     title: nearChance ? 'The model is not learning' : 'The loss has stopped improving',
     explanation:
-      `Over the last ${FLAT_SPAN_STEPS} steps the loss went from ${formatNumber(before)} to ${formatNumber(after)} (${formatPercent(decrease)} lower); ` +
+      `Over the last ${FLAT_SPAN_STEPS} steps the loss went from ${formatNumber(before)} to ${formatNumber(after)} (${formatPercent(Math.abs(decrease))} ${decrease >= 0 ? 'lower' : 'higher'}); ` +
       `knowing nothing gives ln ${numClasses} = ${formatNumber(chance)}. ${CAUSE_TEXT[cause](learningRate, last.freezeDepth)}`,
     evidence: [
       {

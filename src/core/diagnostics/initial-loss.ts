@@ -7,15 +7,15 @@ import { formatNumber } from './format';
 import { chanceLoss, lossSeries, medianLoss, type TrainingHistory } from './training-history';
 import type { Finding } from './types';
 
-/** The start is judged on the median of the first steps: the warm-up keeps them close to the initial weights. */
+/** The start is judged on the median of steps 0..2: the warm-up keeps them close to the initial weights. */
 export const INITIAL_STEPS = 3;
 /** Fire above 2 × ln C or below 0.5 × ln C. Hand rule: a fresh head's loss wanders far less than that. */
 export const INITIAL_LOSS_HIGH_FACTOR = 2;
 export const INITIAL_LOSS_LOW_FACTOR = 0.5;
 
 export function detectInitialLoss(history: TrainingHistory): Finding | null {
-  const first = history.steps.slice(0, INITIAL_STEPS);
-  if (history.numClasses < 2 || first.length === 0 || first[0]!.step !== 0) return null;
+  const first = history.steps.filter((s) => s.step < INITIAL_STEPS);
+  if (history.numClasses < 2 || first.length === 0) return null;
   const initial = medianLoss(first);
   const expected = chanceLoss(history.numClasses);
   if (!Number.isFinite(initial)) return null;

@@ -82,8 +82,10 @@ interface ScalingSignature {
   offset: readonly number[];
 }
 
+const CAFFE_SIGNATURE: ScalingSignature = { scaling: 'caffe', order: 'bgr', scale: [1, 1, 1], offset: CAFFE_MEAN_BGR.map((m) => -m) };
+
 const SIGNATURES: readonly ScalingSignature[] = [
-  { scaling: 'caffe', order: 'bgr', scale: [1, 1, 1], offset: CAFFE_MEAN_BGR.map((m) => -m) },
+  CAFFE_SIGNATURE,
   { scaling: 'div255-then-caffe', order: 'bgr', scale: [1 / 255, 1 / 255, 1 / 255], offset: CAFFE_MEAN_BGR.map((m) => -m) },
   { scaling: 'unit', order: 'rgb', scale: [1 / 255, 1 / 255, 1 / 255], offset: [0, 0, 0] },
   { scaling: 'symmetric', order: 'rgb', scale: [1 / 127.5, 1 / 127.5, 1 / 127.5], offset: [-1, -1, -1] },
@@ -101,25 +103,31 @@ const SCALING_NAME: Record<InputScaling | 'unrecognized', string> = {
   unrecognized: 'no known preprocessing',
 };
 
-const WHAT_IT_LOOKS_LIKE: Record<InputScaling | 'unrecognized', string> = {
-  caffe: 'caffe preprocessing',
-  'div255-then-caffe':
-    'values sit near −104, −117 and −124 with almost no spread: the images were divided by 255 before the caffe mean was subtracted, so every image looks like the same black picture to the network',
-  unit: 'values lie in 0..1: the network expects 0..255, so it sees nearly black, contrastless images',
-  symmetric: 'values lie in −1..1: the network expects 0..255 with the ImageNet mean subtracted, so it sees nearly flat grey images',
-  torch: "values are standardised to mean ≈ 0 and spread ≈ 1 (PyTorch's convention): about 60 times too little contrast for these Keras weights",
-  'raw-0-255': 'values are raw 0..255 RGB: the ImageNet mean was not subtracted and red and blue are swapped for these weights',
-  unrecognized: 'the values cannot come from 0..255 pixels under caffe, and match no other known preprocessing either',
+/** What each wrong scaling does to what the network sees. */
+const CONSEQUENCE: Record<Exclude<InputScaling, 'caffe'> | 'unrecognized', string> = {
+  'div255-then-caffe': 'Dividing by 255 before subtracting the caffe mean leaves every image a near-constant, so the network sees the same black picture every time.',
+  unit: 'In 0..1 the network sees nearly black images without contrast.',
+  symmetric: 'In −1..1 the network sees nearly flat grey images.',
+  torch: "PyTorch's standardisation leaves about 60 times too little contrast for these Keras weights.",
+  'raw-0-255': 'Without the mean subtracted, and with red and blue swapped, every image looks too bright and off-colour to the network.',
+  unrecognized: 'No 0..255 image gives these values under caffe preprocessing.',
 };
 
-/** Which preprocessing the statistics look like: the feasible signature closest to ImageNet-like pixels. */
+/**
+ * Which preprocessing the statistics look like: the feasible signature closest to ImageNet-like
+ * pixels. Raw 0..255 is the one exception: it differs from caffe only by a shift of ~2 ImageNet
+ * standard deviations, which a bright dataset (no pixel darker than ~120) also produces under
+ * caffe, so it is named only when caffe cannot produce the values at all.
+ */
 export function identifyInputScaling(statistics: InputStatistics): ScalingVerdict {
+  const caffeFeasible = Number.isFinite(signatureDistance(statistics.channels, CAFFE_SIGNATURE));
   let best: ScalingVerdict = { scaling: 'unrecognized', distance: Infinity };
   for (const signature of SIGNATURES) {
+    if (signature.scaling === 'raw-0-255' && caffeFeasible) continue;
     const distance = signatureDistance(statistics.channels, signature);
     if (distance < best.distance) best = { scaling: signature.scaling, distance };
   }
-  // Caffe wins whenever it fits best: odd data under the right scaling is the domain rule's business.
+  // Odd data under the right scaling is the domain rule's business, not this one's.
   if (best.scaling !== 'caffe' && !(best.distance <= UNRECOGNIZED_DISTANCE)) return { scaling: 'unrecognized', distance: best.distance };
   return best;
 }
@@ -150,13 +158,15 @@ export function detectInputNormalization(input: InputNormalizationInput): Findin
   if (verdict.scaling === 'caffe') return statistics.channelOrder === 'bgr' ? null : channelOrderFinding(input);
 
   const probe = input.currentProbe ? probeSentence(summarizeProbe(input.currentProbe)) : '';
+  const means = statistics.channels.map((c) => formatNumber(c.mean, 4)).join(', ');
+  const spreads = statistics.channels.map((c) => formatNumber(c.std, 2)).join(', ');
   return {
     id: 'input/wrong-normalization',
     severity: 'critical',
     title: 'Images are not scaled the way the pretrained weights expect',
     explanation:
-      `Your network inputs look like ${SCALING_NAME[verdict.scaling]}: ${WHAT_IT_LOOKS_LIKE[verdict.scaling]}. ` +
-      `The pretrained ResNet50 expects caffe preprocessing (BGR, 0..255, ImageNet mean subtracted: channel means within ±30, spread 50–70).${probe}`,
+      `Your network inputs look like ${SCALING_NAME[verdict.scaling]}: channel means ${means}, spreads ${spreads}. ` +
+      `The pretrained ResNet50 expects caffe preprocessing (BGR, 0..255 minus the ImageNet mean: means within ±30, spreads 50–70). ${CONSEQUENCE[verdict.scaling]}${probe}`,
     evidence: [channelEvidence(statistics, verdict), ...probeEvidence(input)],
     fix: { kind: 'setNormalization', value: 'caffe', label: 'Use caffe preprocessing' },
   };
@@ -178,7 +188,7 @@ function channelEvidence(statistics: InputStatistics, verdict: ScalingVerdict): 
   const names = statistics.channelOrder === 'bgr' ? ['B', 'G', 'R'] : ['R', 'G', 'B'];
   const rows = statistics.channels.map((ch, c) => ({
     label: `Channel ${c} (${names[c]}) mean ± std, range`,
-    value: `${formatNumber(ch.mean)} ± ${formatNumber(ch.std)}, ${formatNumber(ch.min)}..${formatNumber(ch.max)}`,
+    value: `${formatNumber(ch.mean, 4)} ± ${formatNumber(ch.std, 3)}, ${formatNumber(ch.min, 4)}..${formatNumber(ch.max, 4)}`,
   }));
   return {
     kind: 'numbers',

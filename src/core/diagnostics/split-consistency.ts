@@ -36,8 +36,11 @@ export const MEAN_DIFFERENCE_MIN_EFFECT = 0.2;
  * photos differ by ±20% in contrast, normalisation modes by 2× or more ([0, 1] vs [−1, 1]) up to 255×.
  */
 export const STD_RATIO_LIMIT = 1.5;
-/** A pixel std over fewer images is one or two photos' contrast: no contrast test below this. Hand rule. */
-export const MIN_IMAGES_FOR_CONTRAST_TEST = 20;
+/**
+ * A pixel std over fewer images is a few photos' contrast: no contrast test below this. Hand rule;
+ * the pooled std of 8 photos also spans their differences in brightness, which steadies it.
+ */
+export const MIN_IMAGES_FOR_CONTRAST_TEST = 8;
 /**
  * Beyond either of these no photo collection explains the difference; only preprocessing does
  * (modes differ by ≥ 2× in scale, or shift by more than one std). Hand rule.

@@ -87,7 +87,10 @@ export function detectSplitLeakage(input: SplitLeakageInput): Finding | null {
   const exact = pairs.filter((p) => p.exact).length;
   const conflicting = pairs.filter((p) => p.copy.classIndex !== undefined && p.original.classIndex !== undefined && p.copy.classIndex !== p.original.classIndex).length;
   const heldOut = input.images.filter((im) => SPLIT_ORDER[im.split] > 0).length;
-  const conflict = conflicting > 0 ? ` ${conflicting} of them are filed under a different class than their original, which also teaches the model contradictory labels.` : '';
+  const conflict =
+    conflicting > 0
+      ? ` ${conflicting} of them ${conflicting === 1 ? 'is' : 'are'} filed under a different class than the original, which also teaches the model contradictory labels.`
+      : '';
   return {
     id: 'data/split-leakage',
     severity: 'warning',

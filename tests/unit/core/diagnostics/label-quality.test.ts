@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { detectLabelIssues, findLabelIssues, perClassThresholds, topLosses, type OutOfSamplePrediction } from '../../../../src/core/diagnostics/label-quality';
+
+const p = (id: string, label: number, probabilities: number[]): OutOfSamplePrediction => ({ id, label, probabilities });
+
+/**
+ * Three cats and three dogs. Thresholds by hand: cat = mean p(cat | labelled cat) =
+ * (0.9 + 0.8 + 0.1) / 3 = 0.6; dog = (0.9 + 0.7 + 0.8) / 3 = 0.8. cat/3 has p(cat) 0.1 < 0.6 and
+ * p(dog) 0.9 ≥ 0.8: likely a dog. dog/2 has p(dog) 0.7 < 0.8 but p(cat) 0.3 < 0.6: just unsure.
+ */
+const PETS = [
+  p('cat/1', 0, [0.9, 0.1]),
+  p('cat/2', 0, [0.8, 0.2]),
+  p('cat/3', 0, [0.1, 0.9]),
+  p('dog/1', 1, [0.1, 0.9]),
+  p('dog/2', 1, [0.3, 0.7]),
+  p('dog/3', 1, [0.2, 0.8]),
+];
+
+describe('confident learning', () => {
+  it('computes per-class thresholds and flags only images another class claims confidently', () => {
+    const thresholds = perClassThresholds(PETS, 2);
+    expect(thresholds[0]).toBeCloseTo(0.6, 12);
+    expect(thresholds[1]).toBeCloseTo(0.8, 12);
+    expect(findLabelIssues(PETS, 2)).toEqual([{ id: 'cat/3', givenLabel: 0, suggestedLabel: 1, selfConfidence: 0.1, suggestedProbability: 0.9 }]);
+  });
+
+  it('lists the highest losses first: −ln 0.1 = 2.30, −ln 0.7 = 0.357, −ln 0.8 = 0.223', () => {
+    const losses = topLosses(PETS, 3);
+    expect(losses.map((l) => l.id)).toEqual(['cat/3', 'dog/2', 'cat/2']);
+    expect(losses[0]!.loss).toBeCloseTo(2.302585, 5);
+  });
+});
+
+describe('detectLabelIssues', () => {
+  it('warns when 1 of 6 images (16.7% ≥ 5%) looks mislabelled, with the images to review and no automatic fix', () => {
+    const finding = detectLabelIssues({ classNames: ['cat', 'dog'], predictions: PETS })!;
+    expect(finding.id).toBe('labels/likely-mislabeled');
+    expect(finding.severity).toBe('warning');
+    expect(finding.fix).toBeNull();
+    expect(finding.evidence[0]).toEqual({ kind: 'images', label: 'Likely in the wrong class, most suspicious first', imageIds: ['cat/3'] });
+    expect(finding.evidence[1]).toEqual({ kind: 'numbers', rows: [{ label: 'cat/3', value: 'filed as cat (10.0%), looks like dog (90.0%)' }] });
+  });
+
+  it('is only info when the suspects are under 5% (1 of 26)', () => {
+    const many = [...PETS, ...Array.from({ length: 20 }, (_, i) => p(`dog/extra${i}`, 1, [0.2, 0.8]))];
+    expect(detectLabelIssues({ classNames: ['cat', 'dog'], predictions: many })?.severity).toBe('info');
+  });
+
+  it('stays silent when every image is closest to its own class', () => {
+    const clean = [p('cat/1', 0, [0.9, 0.1]), p('cat/2', 0, [0.7, 0.3]), p('dog/1', 1, [0.2, 0.8]), p('dog/2', 1, [0.4, 0.6])];
+    expect(detectLabelIssues({ classNames: ['cat', 'dog'], predictions: clean })).toBeNull();
+  });
+});

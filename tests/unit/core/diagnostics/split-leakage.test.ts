@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { createPrng } from '../../../../src/core/prng';
+import { hammingDistance } from '../../../../src/core/diagnostics/perceptual-hash';
+import { detectSplitLeakage, findCrossSplitDuplicates, type ImageFingerprint } from '../../../../src/core/diagnostics/split-leakage';
+
+/** A hash with the given bits (0 = most significant) flipped. */
+function flip(hash: string, bits: readonly number[]): string {
+  let value = BigInt(`0x${hash}`);
+  for (const bit of bits) value ^= 1n << BigInt(63 - bit);
+  return value.toString(16).padStart(16, '0');
+}
+
+const BASE = 'a3c96e1f5b2d8470';
+
+describe('findCrossSplitDuplicates', () => {
+  it('finds byte-identical copies, and the same picture within 4 bits, only across splits', () => {
+    const images: ImageFingerprint[] = [
+      { id: 'train/cat/1.jpg', split: 'train', differenceHash: BASE, contentHash: 'c1', classIndex: 0 },
+      { id: 'train/cat/2.jpg', split: 'train', differenceHash: flip(BASE, [0]), contentHash: 'c2', classIndex: 0 },
+      { id: 'val/cat/1.jpg', split: 'validation', differenceHash: BASE, contentHash: 'c1', classIndex: 0 },
+      { id: 'val/dog/7.png', split: 'validation', differenceHash: flip(BASE, [10, 20, 30, 40]), contentHash: 'c3', classIndex: 1 },
+      { id: 'val/dog/8.png', split: 'validation', differenceHash: flip(BASE, [10, 20, 30, 40, 50, 60]), contentHash: 'c4', classIndex: 1 },
+    ];
+    const pairs = findCrossSplitDuplicates(images);
+    expect(pairs.map((p) => [p.copy.id, p.original.id, p.distance, p.exact])).toEqual([
+      ['val/cat/1.jpg', 'train/cat/1.jpg', 0, true],
+      ['val/dog/7.png', 'train/cat/1.jpg', 4, false],
+    ]);
+  });
+
+  it('never matches flat images (all-zero hash) by their hash, only by their bytes', () => {
+    const flat = '0000000000000000';
+    const images: ImageFingerprint[] = [
+      { id: 'train/a/black.png', split: 'train', differenceHash: flat, contentHash: 'black' },
+      { id: 'val/a/white.png', split: 'validation', differenceHash: flat, contentHash: 'white' },
+      { id: 'test/a/black.png', split: 'test', differenceHash: flat, contentHash: 'black' },
+    ];
+    expect(findCrossSplitDuplicates(images).map((p) => p.copy.id)).toEqual(['test/a/black.png']);
+  });
+
+  it('reports a test copy of a validation image as the test one', () => {
+    const images: ImageFingerprint[] = [
+      { id: 'val/a/1.png', split: 'validation', differenceHash: BASE },
+      { id: 'test/a/1.png', split: 'test', differenceHash: flip(BASE, [5]) },
+    ];
+    expect(findCrossSplitDuplicates(images).map((p) => [p.copy.id, p.original.id])).toEqual([['test/a/1.png', 'val/a/1.png']]);
+  });
+
+  it.each([4, 8, 20])('finds exactly what comparing every pair finds (maxBits %i)', (maxBits) => {
+    const random = createPrng(maxBits);
+    const randomHash = () => Array.from({ length: 16 }, () => Math.floor(random() * 16).toString(16)).join('');
+    const train = Array.from({ length: 150 }, (_, i) => ({ id: `train/${i}`, split: 'train' as const, differenceHash: randomHash() }));
+    // Half the validation images are planted copies 0..maxBits+2 bits away from a training image.
+    const validation = Array.from({ length: 150 }, (_, i) => {
+      const source = train[Math.floor(random() * train.length)]!.differenceHash;
+      const bits = Array.from({ length: i % (maxBits + 3) }, () => Math.floor(random() * 64));
+      return { id: `val/${i}`, split: 'validation' as const, differenceHash: i % 2 === 0 ? flip(source, bits) : randomHash() };
+    });
+    const bruteForce = validation
+      .map((v) => ({ id: v.id, best: Math.min(...train.map((t) => hammingDistance(v.differenceHash, t.differenceHash))) }))
+      .filter((v) => v.best <= maxBits);
+    const found = findCrossSplitDuplicates([...train, ...validation], maxBits);
+    expect(found.map((p) => [p.copy.id, p.distance])).toEqual(bruteForce.map((v) => [v.id, v.best]));
+    expect(found.length).toBeGreaterThan(20);
+  });
+});
+
+describe('detectSplitLeakage', () => {
+  it('warns about copies across splits, counts label conflicts and offers to drop the held-out copies', () => {
+    const finding = detectSplitLeakage({
+      images: [
+        { id: 'train/cat/1.jpg', split: 'train', differenceHash: BASE, contentHash: 'c1', classIndex: 0 },
+        { id: 'val/cat/1.jpg', split: 'validation', differenceHash: BASE, contentHash: 'c1', classIndex: 0 },
+        { id: 'val/dog/1.jpg', split: 'validation', differenceHash: flip(BASE, [3, 9]), contentHash: 'c9', classIndex: 1 },
+        { id: 'val/dog/2.jpg', split: 'validation', differenceHash: 'ffff0000ffff0000', contentHash: 'c8', classIndex: 1 },
+      ],
+    })!;
+    expect(finding.id).toBe('data/split-leakage');
+    expect(finding.severity).toBe('warning');
+    expect(finding.explanation).toContain('2 (66.7%) are copies');
+    expect(finding.explanation).toContain('1 of them is filed under a different class');
+    expect(finding.fix).toEqual({ kind: 'dropImages', imageIds: ['val/cat/1.jpg', 'val/dog/1.jpg'], label: 'Drop 2 copies from validation and test' });
+  });
+
+  it('stays silent without copies across splits, even with copies inside one split', () => {
+    expect(
+      detectSplitLeakage({
+        images: [
+          { id: 'train/a/1.jpg', split: 'train', differenceHash: BASE, contentHash: 'x' },
+          { id: 'train/a/2.jpg', split: 'train', differenceHash: BASE, contentHash: 'x' },
+          { id: 'val/a/3.jpg', split: 'validation', differenceHash: flip(BASE, [1, 2, 3, 4, 5, 6, 7]), contentHash: 'y' },
+        ],
+      }),
+    ).toBeNull();
+  });
+});
