@@ -1,7 +1,8 @@
 // `npm run bench`: prints this machine's figures. Benchmarks measure; tests never assert on time.
-// `npm run bench -- engine` (or pretrained, kernel, browser, engine-browser) runs one group.
+// `npm run bench -- engine` (or pretrained, kernel, browser, engine-browser, dataset) runs one group.
 
 import { benchConvFilterGrad } from './conv-filter-grad';
+import { benchDatasetBrowser } from './dataset-browser';
 import { benchEngineBrowser } from './engine-browser';
 import { benchEngineNode } from './engine-node';
 import { benchPretrainedBrowser } from './pretrained-browser';
@@ -13,6 +14,7 @@ const groups: Record<string, () => Promise<unknown>> = {
   engine: benchEngineNode,
   browser: benchPretrainedBrowser,
   'engine-browser': benchEngineBrowser,
+  dataset: benchDatasetBrowser,
 };
 const chosen = process.argv.slice(2).filter((name) => name in groups);
 for (const name of chosen.length > 0 ? chosen : Object.keys(groups)) await groups[name]!();

@@ -10,12 +10,15 @@ import { filesFromDataTransfer, filesFromInput, pickDirectory } from './data/ing
 import { createTrainingWorker } from './workers/client';
 import './ui/styles.css';
 
-const requested = new URLSearchParams(location.search).get('backend');
+const query = new URLSearchParams(location.search);
+const requested = query.get('backend');
+const decodeWorkers = Number(query.get('decodeWorkers')) || undefined;
 const worker = createTrainingWorker();
 const store = createLabStore({
   worker,
   ingest: { fromDataTransfer: filesFromDataTransfer, fromInput: filesFromInput, pickDirectory },
   requestedBackend: isBackendName(requested) ? requested : null,
+  decodeWorkers,
 });
 store.getState().actions.loadModel({ kind: 'url', url: new URL(`${import.meta.env.BASE_URL}models/resnet50/model.json`, location.href).href });
 

@@ -56,9 +56,11 @@ export interface LabStoreOptions {
   worker: WorkerPort;
   ingest: IngestPort;
   requestedBackend: BackendName | null;
+  /** Decoding workers, when the page asks for a number (`?decodeWorkers=`). */
+  decodeWorkers?: number;
 }
 
-export function createLabStore({ worker, ingest, requestedBackend }: LabStoreOptions): LabStore {
+export function createLabStore({ worker, ingest, requestedBackend, decodeWorkers }: LabStoreOptions): LabStore {
   let nextRequestId = 1;
   let lastSource: ModelSourceRef | null = null;
   // The last drop's File objects stay here, outside the (serialisable) state, for a re-split.
@@ -67,7 +69,7 @@ export function createLabStore({ worker, ingest, requestedBackend }: LabStoreOpt
 
   const sendFiles = (files: IngestedFile[]) => {
     lastFiles = files;
-    worker.send({ type: 'dataset/open', files, split: splitOptions });
+    worker.send({ type: 'dataset/open', files, split: splitOptions, ...(decodeWorkers ? { decodeWorkers } : {}) });
   };
   const readFiles = (reading: Promise<IngestedFile[] | null> | IngestedFile[]) => {
     store.setState({ dataset: { status: 'reading' } });

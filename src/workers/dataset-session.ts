@@ -14,7 +14,8 @@ export type DatasetCommand = Extract<WorkerCommand, { type: `dataset/${string}` 
 
 export interface DatasetSessionDeps {
   emit: (event: WorkerEvent) => void;
-  pool: WorkerPool<DecodeRequest, DecodeReply>;
+  /** The decode pool with `size` workers (undefined: the default size). */
+  pool: (size?: number) => WorkerPool<DecodeRequest, DecodeReply>;
   now?: () => number;
 }
 
@@ -50,6 +51,7 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
   async function scan(command: Extract<DatasetCommand, { type: 'dataset/open' }>): Promise<void> {
     const mine = ++generation;
     const started = now();
+    const pool = deps.pool(command.decodeWorkers);
     const refs = command.files.map((f) => ({ path: f.path, size: f.file?.size ?? 0, directory: f.file === null }));
     const index = buildDatasetIndex(refs, command.split);
     const { entries, ...summary } = index;
@@ -77,7 +79,7 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
         if (wantThumb) thumbsWanted.set(entry.classIndex, (thumbsWanted.get(entry.classIndex) ?? 0) + 1);
         let reply: DecodeReply;
         try {
-          reply = await deps.pool.run({ file: files[entry.fileIndex]!, name: entry.path, spec: null, augment: null, thumbnailPx: wantThumb ? THUMBNAIL_PX : null });
+          reply = await pool.run({ file: files[entry.fileIndex]!, name: entry.path, spec: null, augment: null, thumbnailPx: wantThumb ? THUMBNAIL_PX : null });
         } catch (error) {
           reply = { jobId: 0, ok: false, error: serializeError(error) };
         }
@@ -146,7 +148,7 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
     const perImage = spec.sizePx * spec.sizePx * 3;
     const batch = new Float32Array(entries.length * perImage);
     const replies = await Promise.all(
-      entries.map((entry) => deps.pool.run({ file: open!.files[entry.fileIndex]!, name: entry.path, spec, augment: null, thumbnailPx: null })),
+      entries.map((entry) => deps.pool().run({ file: open!.files[entry.fileIndex]!, name: entry.path, spec, augment: null, thumbnailPx: null })),
     );
     replies.forEach((reply, i) => {
       if (!reply.ok) throw new Error(reply.error.message);

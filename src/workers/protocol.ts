@@ -30,6 +30,8 @@ export type WorkerCommand =
       /** Every file and folder of the drop; folders have `file: null`. */
       files: { path: string; file: File | null }[];
       split: SplitOptions;
+      /** Decoding workers (the page's `?decodeWorkers=`). Default: cores − 1. */
+      decodeWorkers?: number;
     }
   | {
       /** Preprocess the first `count` images of a split, as training would, and report their statistics. */

@@ -5,7 +5,7 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { decodeImageBlob } from '../data/decode-image';
 import type { DecodeReply, DecodeRequest } from '../data/decode-job';
-import { createWorkerPool } from '../data/worker-pool';
+import { createWorkerPool, type WorkerPool } from '../data/worker-pool';
 import { filesModelSource, httpModelSource } from '../ml/model-source';
 import { createDatasetSession } from './dataset-session';
 import { createModelSession } from './model-session';
@@ -14,11 +14,19 @@ import type { WorkerCommand, WorkerEvent } from './protocol';
 const emit = (event: WorkerEvent) => self.postMessage(event);
 
 // Decoding runs in a pool of its own workers, so the training worker stays free for tfjs.
-const decodePool = createWorkerPool<DecodeRequest, DecodeReply>({
-  create: () => new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module', name: 'decode' }),
-});
+let decodePool: WorkerPool<DecodeRequest, DecodeReply> | null = null;
+const poolOf = (size?: number) => {
+  if (!decodePool || (size !== undefined && size !== decodePool.size)) {
+    decodePool?.destroy();
+    decodePool = createWorkerPool<DecodeRequest, DecodeReply>({
+      create: () => new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module', name: 'decode' }),
+      ...(size !== undefined ? { size } : {}),
+    });
+  }
+  return decodePool;
+};
 
-const datasetSession = createDatasetSession({ emit, pool: decodePool });
+const datasetSession = createDatasetSession({ emit, pool: poolOf });
 
 const modelSession = createModelSession({
   emit,

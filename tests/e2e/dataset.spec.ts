@@ -136,7 +136,25 @@ function hugePngHeader(): Buffer {
   return copy;
 }
 
-function oddFolder(): string {
+/** A 2×2 24-bit BMP, written by hand (rows bottom-up, padded to 4 bytes). */
+function bmp2x2(): Buffer {
+  const header = Buffer.alloc(54);
+  header.write('BM', 0);
+  header.writeUInt32LE(54 + 16, 2);
+  header.writeUInt32LE(54, 10);
+  header.writeUInt32LE(40, 14);
+  header.writeInt32LE(2, 18);
+  header.writeInt32LE(2, 22);
+  header.writeUInt16LE(1, 26);
+  header.writeUInt16LE(24, 28);
+  const rows = Buffer.from([0, 0, 255, 0, 255, 0, 0, 0, 255, 0, 0, 255, 255, 255, 0, 0]);
+  return Buffer.concat([header, rows]);
+}
+
+/** The classic 1×1 transparent GIF89a (43 bytes). */
+const GIF_1X1 = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+
+function oddFolder(extra: Record<string, Buffer> = {}): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'odd-drop-'));
   const dir = path.join(root, 'odd data');
   const png = (w: number, h: number) => PNG.sync.write(Object.assign(new PNG({ width: w, height: h }), { data: Buffer.alloc(w * h * 4, 200) }));
@@ -155,6 +173,15 @@ function oddFolder(): string {
   write('b/vector.svg', '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
   write('b/huge.png', hugePngHeader());
   write('b/fine.png', png(20, 20));
+  // Every format and PNG colour type the lab promises to read.
+  const pngOf = (colorType: 0 | 4, bitDepth: 8 | 16) =>
+    PNG.sync.write(Object.assign(new PNG({ width: 6, height: 6 }), { data: Buffer.alloc(144, 128) }), { colorType, bitDepth, inputColorType: 6, inputHasAlpha: true });
+  write('formats/gray.png', pngOf(0, 8));
+  write('formats/gray16.png', pngOf(0, 16));
+  write('formats/gray-alpha.png', pngOf(4, 8));
+  write('formats/tiny.bmp', bmp2x2());
+  write('formats/pixel.gif', GIF_1X1);
+  for (const [name, bytes] of Object.entries(extra)) write(name, bytes);
   write('empty/.DS_Store', 'x');
   write('one/only.png', png(8, 8));
   write('<img src=x onerror=alert(1)>/x.png', png(8, 8));
@@ -165,9 +192,25 @@ function oddFolder(): string {
 test('a folder of broken and odd files: each named in the report, nothing fatal, names shown as text', async ({ page }) => {
   const errors = watchConsole(page);
   await page.goto('/?backend=wasm');
-  await page.getByTestId('dataset-input').setInputFiles(oddFolder());
+  // WebP made by the browser itself (no WebP encoder in Node here).
+  const webp = Buffer.from(
+    await page.evaluate(async () => {
+      const canvas = new OffscreenCanvas(5, 4);
+      canvas.getContext('2d')!.fillRect(0, 0, 5, 4);
+      const blob = await canvas.convertToBlob({ type: 'image/webp' });
+      return Array.from(new Uint8Array(await blob.arrayBuffer()));
+    }),
+  );
+  await page.getByTestId('dataset-input').setInputFiles(oddFolder({ 'formats/small.webp': webp }));
   await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
-  await expect(page.getByTestId('class-row')).toHaveCount(4);
+  await expect(page.getByTestId('class-row')).toHaveCount(5);
+  // gray, gray16, gray-alpha, tiny.bmp, pixel.gif, small.webp: all read: 6 images, round(6 × 0.2) = 1 for validation.
+  const formats = page.locator('[data-testid="class-row"][data-class="formats"]');
+  await expect(formats.locator('[data-split="train"]')).toHaveText('5');
+  await expect(formats.locator('[data-split="validation"]')).toHaveText('1');
+  await expect(page.getByTestId('scan-facts')).toContainText('BMP');
+  await expect(page.getByTestId('scan-facts')).toContainText('GIF');
+  await expect(page.getByTestId('scan-facts')).toContainText('WEBP');
   await expect(page.locator('[data-testid="class-row"][data-class="<img src=x onerror=alert(1)>"] .class-name')).toHaveText('<img src=x onerror=alert(1)>');
   const report = page.getByTestId('ingest-report');
   const expectIssue = async (code: string, text: string) => expect(report.locator(`li[data-code="${code}"]`).filter({ hasText: text })).toHaveCount(1);

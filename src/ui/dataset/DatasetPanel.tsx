@@ -101,7 +101,7 @@ function ScanFacts({ scan }: { scan: DatasetScan }) {
     .map(([format, n]) => `${n} ${format.toUpperCase()}`)
     .join(', ');
   return (
-    <p className="muted" data-testid="scan-facts">
+    <p className="muted" data-testid="scan-facts" data-decoded={scan.decoded} data-ms={Math.round(scan.ms)}>
       {scan.decoded} images read in {(scan.ms / 1000).toFixed(1)} s ({formats}); widths {scan.widths.min}–{scan.widths.max} px (median {scan.widths.median}), heights{' '}
       {scan.heights.min}–{scan.heights.max} px; {scan.grayCount} grayscale, {scan.alphaCount} with transparency (composited on white)
       {scan.downscaledCount > 0 ? `; ${scan.downscaledCount} very large, read at reduced size` : ''}.
