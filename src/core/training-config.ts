@@ -43,7 +43,7 @@ export interface TrainingConfig {
   epochs: number;
   /** Dropout before the new dense layer, 0..0.9. Default: 0.2. */
   dropout: number;
-  /** Seeds the head's initial weights and the shuffles. Default: 42. */
+  /** Seeds the shuffles and the augmentation. Default: 42. */
   seed: number;
   /** Most memory the feature cache may hold before it stops caching, in bytes. Default: 512 MiB. */
   featureCacheLimitBytes: number;
@@ -100,4 +100,29 @@ export function validateTrainingConfig(config: TrainingConfig): TrainingConfig {
   if (!['constant', 'warmup-cosine'].includes(config.schedule)) problems.push(`unknown schedule '${config.schedule}'`);
   if (problems.length > 0) throw new LabError('input/invalid', `Invalid training settings: ${problems.join('; ')}.`);
   return config;
+}
+
+/** Keras names of the blocks, from the top (freeze depth k unfreezes the first k of these). */
+export const BLOCKS_FROM_TOP: readonly string[] = [
+  'res5c', 'res5b', 'res5a',
+  'res4f', 'res4e', 'res4d', 'res4c', 'res4b', 'res4a',
+  'res3d', 'res3c', 'res3b', 'res3a',
+  'res2c', 'res2b', 'res2a',
+];
+
+/** What freeze depth k trains, in words: "head only", "head + res5c", … "everything (stem too)". */
+export function freezeDepthLabel(k: number): string {
+  if (k === 0) return 'head only';
+  if (k === MAX_FREEZE_DEPTH) return 'everything, stem too';
+  return `head + ${BLOCKS_FROM_TOP[k - 1]} and up (${k} block${k === 1 ? '' : 's'})`;
+}
+
+/**
+ * Trainable parameters at depth k from the per-segment counts (trainable weights only, BN moving
+ * statistics excluded): the new head's 2048·C + C, the top k blocks, and the stem at k = 17.
+ */
+export function trainableParamsAt(k: number, segmentParams: { stem: number; blocks: readonly number[] }, numClasses: number): number {
+  const head = 2048 * numClasses + numClasses;
+  const blocks = segmentParams.blocks.slice(segmentParams.blocks.length - Math.min(k, BLOCK_COUNT)).reduce((a, b) => a + b, 0);
+  return head + blocks + (k === MAX_FREEZE_DEPTH ? segmentParams.stem : 0);
 }

@@ -74,6 +74,8 @@ export interface SplitReport {
   /** Mean unweighted cross-entropy. */
   loss: number;
   metrics: ClassificationMetrics;
+  /** Evaluation only: the predicted class of every image of the split, in its order. */
+  predictions?: Int32Array;
 }
 
 export interface EpochReport {
@@ -144,12 +146,13 @@ export class TrainingEngine {
   private step = 0;
   private cacheFullReported = false;
   private lastError: SerializedError | null = null;
+  private epochNow = 0;
 
   constructor(options: EngineOptions) {
     this.config = { ...validateTrainingConfig(options.config) };
     this.hooks = options.hooks ?? {};
     this.now = options.now ?? (() => performance.now());
-    this.model = createTaskModel(options.pretrained, options.numClasses, { dropout: this.config.dropout, seed: this.config.seed });
+    this.model = createTaskModel(options.pretrained, options.numClasses, { dropout: this.config.dropout });
     this.optimizer = new KeyedOptimizer({ kind: this.config.optimizer, momentum: this.config.momentum });
     this.cache = new FeatureCache(this.config.featureCacheLimitBytes);
   }
@@ -164,6 +167,11 @@ export class TrainingEngine {
 
   get isPaused(): boolean {
     return this.paused;
+  }
+
+  /** The epoch being trained (0-based), e.g. to draw a new augmentation for each. */
+  get currentEpoch(): number {
+    return this.epochNow;
   }
 
   trainableParamCount(k = this.config.freezeDepth): number {
@@ -211,6 +219,7 @@ export class TrainingEngine {
     let epoch = 0;
     try {
       for (; epoch < this.config.epochs; epoch++) {
+        this.epochNow = epoch;
         const epochStart = this.now();
         const order = shuffledIndices(train.size, random);
         const confusion = emptyConfusion(this.model.numClasses);
@@ -256,6 +265,7 @@ export class TrainingEngine {
   async evaluate(set: LabeledImages): Promise<SplitReport> {
     const k = this.config.freezeDepth;
     const confusion = emptyConfusion(this.model.numClasses);
+    const predictions = new Int32Array(set.size);
     let lossSum = 0;
     for (let start = 0; start < set.size; start += EVAL_BATCH) {
       const indices = Array.from({ length: Math.min(EVAL_BATCH, set.size - start) }, (_, i) => start + i);
@@ -277,8 +287,9 @@ export class TrainingEngine {
       tf.dispose([loss, predicted]);
       lossSum += lossValue[0]!;
       addToConfusion(confusion, labels, predictedValues);
+      predictions.set(predictedValues, start);
     }
-    return { loss: lossSum / Math.max(1, set.size), metrics: metricsFromConfusion(confusion) };
+    return { loss: lossSum / Math.max(1, set.size), metrics: metricsFromConfusion(confusion), predictions };
   }
 
   /** Frees the head, the optimizer state and the cache (the pretrained segments belong to the caller). */

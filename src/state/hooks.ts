@@ -18,6 +18,7 @@ const selectModel = (state: LabState) => state.model;
 const selectPhotoChecks = (state: LabState) => state.photoChecks;
 const selectDataset = (state: LabState) => state.dataset;
 const selectSamples = (state: LabState) => state.samples;
+const selectTraining = (state: LabState) => state.training;
 const selectWorkerError = (state: LabState) => state.workerError;
 const selectActions = (state: { actions: LabActions }) => state.actions;
 
@@ -26,5 +27,6 @@ export const useModelStatus = () => useLab(selectModel);
 export const usePhotoChecks = () => useLab(selectPhotoChecks);
 export const useDataset = () => useLab(selectDataset);
 export const useSamples = () => useLab(selectSamples);
+export const useTraining = () => useLab(selectTraining);
 export const useWorkerError = () => useLab(selectWorkerError);
 export const useLabActions = () => useLab(selectActions);

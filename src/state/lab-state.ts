@@ -4,7 +4,21 @@
 import type { BackendName } from '../core/backends';
 import type { SerializedError } from '../core/errors';
 import type { SplitName } from '../core/dataset';
-import type { BackendInfo, DatasetSample, DatasetScan, DatasetSummary, ModelInfo, PhotoClassification, WorkerEvent } from '../workers/protocol';
+import { DEFAULT_TRAINING_CONFIG } from '../core/training-config';
+import type {
+  BackendInfo,
+  ChangeInfo,
+  DatasetSample,
+  DatasetScan,
+  DatasetSummary,
+  EpochInfo,
+  ModelInfo,
+  PhotoClassification,
+  RunInfo,
+  RunSettings,
+  StepInfo,
+  WorkerEvent,
+} from '../workers/protocol';
 
 export type BackendState =
   | { status: 'starting'; requested: BackendName | null }
@@ -22,7 +36,26 @@ export type PhotoCheck =
   | { status: 'done'; requestId: number; fileName: string; result: PhotoClassification }
   | { status: 'failed'; requestId: number; fileName: string; error: SerializedError };
 
-export type { DatasetSample, DatasetScan, DatasetSummary };
+export type { ChangeInfo, DatasetSample, DatasetScan, DatasetSummary, EpochInfo, RunInfo, RunSettings, StepInfo };
+
+export interface TrainingState {
+  status: 'idle' | 'starting' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed';
+  /** What the next run starts with; live settings also change the running one. */
+  settings: RunSettings;
+  run: RunInfo | null;
+  steps: StepInfo[];
+  epochs: EpochInfo[];
+  changes: ChangeInfo[];
+  /** Why the run paused on its own, or failed, or a warning worth showing. */
+  message: { kind: 'error' | 'warning'; text: string } | null;
+  startedAtMs: number | null;
+}
+
+export const DEFAULT_RUN_SETTINGS: RunSettings = {
+  config: { ...DEFAULT_TRAINING_CONFIG, epochs: 5, batchSize: 16 },
+  sizePx: 224,
+  augment: false,
+};
 
 export type DatasetState =
   | { status: 'empty' }
@@ -38,6 +71,7 @@ export interface LabState {
   dataset: DatasetState;
   /** The latest preprocessed sample of each split. */
   samples: Partial<Record<SplitName, DatasetSample>>;
+  training: TrainingState;
   /** Newest first. */
   photoChecks: PhotoCheck[];
   /** Set when the worker crashed; cleared by a restart. */
@@ -52,6 +86,7 @@ export function initialLabState(requestedBackend: BackendName | null = null): La
     model: { status: 'idle' },
     dataset: { status: 'empty' },
     samples: {},
+    training: { status: 'idle', settings: DEFAULT_RUN_SETTINGS, run: null, steps: [], epochs: [], changes: [], message: null, startedAtMs: null },
     photoChecks: [],
     workerError: null,
   };
@@ -105,10 +140,32 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
       return { ...state, samples: { ...state.samples, [event.sample.split]: event.sample } };
     case 'dataset/failed':
       return { ...state, dataset: { status: 'failed', error: event.error } };
+    case 'train/started':
+      return { ...state, training: { ...state.training, status: 'running', run: event.run, steps: [], epochs: [], changes: [], message: null } };
+    case 'train/stepEnded':
+      return { ...state, training: { ...state.training, steps: [...state.training.steps, event.step] } };
+    case 'train/epochEnded':
+      return { ...state, training: { ...state.training, epochs: [...state.training.epochs, event.epoch] } };
+    case 'train/changeApplied':
+      return { ...state, training: { ...state.training, changes: [...state.training.changes, event.change] } };
+    case 'train/paused':
+      return {
+        ...state,
+        training: { ...state.training, status: 'paused', message: event.message ? { kind: 'error', text: event.message } : state.training.message },
+      };
+    case 'train/resumed':
+      return { ...state, training: { ...state.training, status: 'running', message: null } };
+    case 'train/finished':
+      return { ...state, training: { ...state.training, status: event.status } };
+    case 'train/failed':
+      return { ...state, training: { ...state.training, status: 'failed', message: { kind: 'error', text: event.error.message } } };
+    case 'train/warning':
+      return { ...state, training: { ...state.training, message: { kind: 'warning', text: event.message } } };
     case 'worker/died':
       return {
         ...state,
         workerError: event.error,
+        training: state.training.status === 'running' || state.training.status === 'paused' ? { ...state.training, status: 'failed', message: { kind: 'error', text: event.error.message } } : state.training,
         photoChecks: state.photoChecks.map((check) =>
           check.status === 'running' ? { status: 'failed', requestId: check.requestId, fileName: check.fileName, error: event.error } : check,
         ),

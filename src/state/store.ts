@@ -6,6 +6,7 @@ import type { BackendName } from '../core/backends';
 import type { SplitName } from '../core/dataset';
 import { serializeError } from '../core/errors';
 import { DEFAULT_SPLIT_OPTIONS, type SplitOptions } from '../core/splits';
+import type { TrainingConfig } from '../core/training-config';
 import { DEFAULT_PREPROCESS_SPEC, type NormalizationMode } from '../core/preprocess-spec';
 import type { ModelSourceRef, WorkerCommand, WorkerEvent } from '../workers/protocol';
 import { applyEvent, initialLabState, MAX_PHOTO_CHECKS, type LabState } from './lab-state';
@@ -42,6 +43,12 @@ export interface LabActions {
   resplit(options: SplitOptions): void;
   /** Preprocesses the first `count` images of a split and reports their hash and statistics. */
   sampleSplit(split: SplitName, count: number): void;
+  /** Changes run settings; the live ones (freeze depth, class weighting, learning rate, BN policy) also change a running run at its next step. */
+  updateTraining(change: { config?: Partial<TrainingConfig>; sizePx?: number; augment?: boolean }): void;
+  startTraining(): void;
+  pauseTraining(): void;
+  resumeTraining(): void;
+  stopTraining(): void;
   /** Loads the pretrained model from the URL beside the page or from picked files. */
   loadModel(source: ModelSourceRef): void;
   /** Classifies a photo with the pretrained ImageNet head, preprocessed with `normalization`. */
@@ -107,6 +114,31 @@ export function createLabStore({ worker, ingest, requestedBackend, decodeWorkers
       },
       sampleSplit(split, count) {
         worker.send({ type: 'dataset/sample', requestId: nextRequestId++, split, count });
+      },
+      updateTraining(change) {
+        const { training } = get();
+        const config = { ...training.settings.config, ...change.config };
+        set({ training: { ...training, settings: { ...training.settings, ...change, config } } });
+        if (training.status !== 'running' && training.status !== 'paused') return;
+        const live = change.config ?? {};
+        if (live.freezeDepth !== undefined) worker.send({ type: 'train/setFreezeDepth', value: live.freezeDepth });
+        if (live.classWeighting !== undefined) worker.send({ type: 'train/setClassWeighting', value: live.classWeighting });
+        if (live.learningRate !== undefined) worker.send({ type: 'train/setLearningRate', value: live.learningRate });
+        if (live.batchNormPolicy !== undefined) worker.send({ type: 'train/setBatchNormPolicy', value: live.batchNormPolicy });
+      },
+      startTraining() {
+        const { training } = get();
+        set({ training: { ...training, status: 'starting', message: null, startedAtMs: Date.now() } });
+        worker.send({ type: 'train/start', settings: training.settings });
+      },
+      pauseTraining() {
+        worker.send({ type: 'train/pause' });
+      },
+      resumeTraining() {
+        worker.send({ type: 'train/resume' });
+      },
+      stopTraining() {
+        worker.send({ type: 'train/stop' });
       },
       loadModel(source) {
         lastSource = source;

@@ -4,6 +4,7 @@ import { useLabActions, useWorkerError } from '../state/hooks';
 import { DatasetPanel } from './dataset/DatasetPanel';
 import { ModelPanel } from './model/ModelPanel';
 import { PhotoCheckPanel } from './photo-check/PhotoCheckPanel';
+import { TrainingPanel } from './training/TrainingPanel';
 import { BackendBadge } from './shell/BackendBadge';
 
 function WorkerCrashBanner() {
@@ -33,6 +34,7 @@ export function App() {
       <main className="main">
         <WorkerCrashBanner />
         <DatasetPanel />
+        <TrainingPanel />
         <ModelPanel />
         <PhotoCheckPanel />
       </main>

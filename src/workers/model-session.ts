@@ -11,7 +11,7 @@ import { initBackend, type BackendOptions } from '../ml/backend';
 import { classifyImageNet } from '../ml/classify';
 import { loadPretrainedResNet50 } from '../ml/model-loader';
 import type { ModelSource } from '../ml/model-source';
-import { allSegments, runSegments, segmentResNet50, type SegmentedResNet50 } from '../ml/segments';
+import { allSegments, runSegments, segmentResNet50, type Segment, type SegmentedResNet50 } from '../ml/segments';
 import type { ModelSourceRef, WorkerCommand, WorkerEvent } from './protocol';
 
 export interface ModelSessionDeps {
@@ -26,9 +26,15 @@ export type ModelCommand = Extract<WorkerCommand, { type: 'model/load' | 'photo/
 
 export interface ModelSession {
   handle(command: ModelCommand): Promise<void>;
+  /** The loaded network, once loaded. */
+  network(): SegmentedResNet50 | null;
 }
 
 const TOP_CLASSES = 5;
+
+function segmentParamCount(segment: Segment): number {
+  return segment.layers.reduce((sum, { layer }) => sum + layer.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a! * b!, 1)!, 0), 0);
+}
 
 export function createModelSession(deps: ModelSessionDeps): ModelSession {
   const now = deps.now ?? (() => performance.now());
@@ -83,6 +89,7 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
           hasLabels: loaded.labels !== null,
           loadMs,
           warmupMs: now() - warmStart,
+          segmentParams: { stem: segmentParamCount(net.stem), blocks: net.blocks.map(segmentParamCount) },
         },
       });
     } catch (error) {
@@ -120,6 +127,7 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
   }
 
   return {
+    network: () => pretrained?.net ?? null,
     handle(command) {
       switch (command.type) {
         case 'model/load':

@@ -6,12 +6,16 @@ import type { DatasetIndex, IngestIssue, SplitName } from '../core/dataset';
 import type { SplitOptions } from '../core/splits';
 import type { SerializedError } from '../core/errors';
 import type { NormalizationMode, PreprocessSpec } from '../core/preprocess-spec';
+import type { ClassificationMetrics } from '../core/metrics';
 import type { LabelledClass } from '../core/top-k';
+import type { BatchNormPolicy, TrainingConfig } from '../core/training-config';
+import type { ClassWeighting } from '../core/class-weights';
 
 /** Where the worker gets the model: the URL beside the page, or files the user picked. */
 export type ModelSourceRef = { kind: 'url'; url: string } | { kind: 'files'; files: File[] };
 
 export type WorkerCommand =
+  | TrainingCommand
   | {
       type: 'model/load';
       source: ModelSourceRef;
@@ -78,6 +82,68 @@ export interface DatasetSample {
   channelStds: [number, number, number];
 }
 
+/** Settings a run starts with: the engine's, plus how images are prepared. */
+export interface RunSettings {
+  config: TrainingConfig;
+  /** Side of the network input, px. */
+  sizePx: number;
+  /** Random resized crop + flip on the training split (turns the feature cache off). */
+  augment: boolean;
+}
+
+export type TrainingCommand =
+  | { type: 'train/start'; settings: RunSettings }
+  | { type: 'train/pause' }
+  | { type: 'train/resume' }
+  | { type: 'train/stop' }
+  | { type: 'train/setFreezeDepth'; value: number }
+  | { type: 'train/setClassWeighting'; value: ClassWeighting }
+  | { type: 'train/setLearningRate'; value: number }
+  | { type: 'train/setBatchNormPolicy'; value: BatchNormPolicy };
+
+export interface RunInfo {
+  classNames: string[];
+  trainCount: number;
+  validationCount: number;
+  stepsPerEpoch: number;
+  settings: RunSettings;
+  /** Trainable parameters at each freeze depth 0..17. */
+  trainableParamsByDepth: number[];
+  /** Balanced class weights of the training split (what 'balanced' applies). */
+  balancedWeights: number[];
+  /** Dataset path of each validation image, in the order of predictions. */
+  validationPaths: string[];
+  validationLabels: number[];
+}
+
+export interface StepInfo {
+  step: number;
+  epoch: number;
+  loss: number;
+  learningRate: number;
+  freezeDepth: number;
+  trainableParams: number;
+  classWeights: number[];
+  batchSize: number;
+  ms: number;
+}
+
+export interface EpochInfo {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  validation: { loss: number; metrics: ClassificationMetrics; predictions: number[] } | null;
+  cache: { entries: number; bytes: number; full: boolean };
+  ms: number;
+}
+
+export interface ChangeInfo {
+  step: number;
+  kind: 'freezeDepth' | 'classWeighting' | 'learningRate' | 'batchNormPolicy';
+  value: number | string;
+  trainableParams: number;
+}
+
 export interface BackendInfo {
   name: BackendName;
   skipped: { name: BackendName; reason: string }[];
@@ -95,6 +161,8 @@ export interface ModelInfo {
   loadMs: number;
   /** One forward at the default input size, so that shaders are compiled before `ready`. */
   warmupMs: number;
+  /** Trainable parameters of the stem and of each block (input side first). */
+  segmentParams: { stem: number; blocks: number[] };
 }
 
 export interface PhotoClassification {
@@ -124,5 +192,14 @@ export type WorkerEvent =
   | { type: 'dataset/scanned'; scan: DatasetScan }
   | { type: 'dataset/sampled'; sample: DatasetSample }
   | { type: 'dataset/failed'; error: SerializedError }
+  | { type: 'train/started'; run: RunInfo }
+  | { type: 'train/stepEnded'; step: StepInfo }
+  | { type: 'train/epochEnded'; epoch: EpochInfo }
+  | { type: 'train/changeApplied'; change: ChangeInfo }
+  | { type: 'train/paused'; reason: 'user' | 'non-finite-loss'; message?: string }
+  | { type: 'train/resumed' }
+  | { type: 'train/finished'; status: 'completed' | 'stopped'; steps: number }
+  | { type: 'train/failed'; error: SerializedError }
+  | { type: 'train/warning'; message: string }
   /** Sent by the page's side of the channel when the worker itself crashed. */
   | { type: 'worker/died'; error: SerializedError };

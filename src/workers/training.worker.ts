@@ -9,6 +9,7 @@ import { createWorkerPool, type WorkerPool } from '../data/worker-pool';
 import { filesModelSource, httpModelSource } from '../ml/model-source';
 import { createDatasetSession } from './dataset-session';
 import { createModelSession } from './model-session';
+import { createTrainingSession } from './training-session';
 import type { WorkerCommand, WorkerEvent } from './protocol';
 
 const emit = (event: WorkerEvent) => self.postMessage(event);
@@ -41,6 +42,13 @@ const modelSession = createModelSession({
   },
 });
 
+const trainingSession = createTrainingSession({
+  emit,
+  network: () => modelSession.network(),
+  dataset: () => datasetSession.current(),
+  pool: () => poolOf(),
+});
+
 self.onmessage = (message: MessageEvent<WorkerCommand>) => {
   const command = message.data;
   switch (command.type) {
@@ -52,5 +60,7 @@ self.onmessage = (message: MessageEvent<WorkerCommand>) => {
     case 'dataset/sample':
       void datasetSession.handle(command);
       break;
+    default:
+      void trainingSession.handle(command);
   }
 };

@@ -20,7 +20,7 @@ describe('applyEvent', () => {
     state = { ...state, model: { status: 'loading', fraction: 0, from: 'files' } };
     state = applyEvent(state, { type: 'model/loading', fraction: 0.5 });
     expect(state.model).toEqual({ status: 'loading', fraction: 0.5, from: 'files' });
-    const info = { layers: 177, parameters: 25_636_712, weightBytes: 1, hasLabels: true, loadMs: 1, warmupMs: 1 };
+    const info = { layers: 177, parameters: 25_636_712, weightBytes: 1, hasLabels: true, loadMs: 1, warmupMs: 1, segmentParams: { stem: 9_536, blocks: [] } };
     state = applyEvent(state, { type: 'model/loaded', model: info });
     expect(state.model).toEqual({ status: 'ready', info, from: 'files' });
   });

@@ -1,0 +1,178 @@
+// Live charts of a run: loss per step (raw and smoothed) and per epoch, accuracy per epoch,
+// per-class precision / recall / F1, and a confusion matrix whose cells list their images. Every
+// mid-run change is a labelled vertical mark.
+
+import { useMemo, useState } from 'react';
+import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { ChangeInfo, EpochInfo, RunInfo } from '../../state/lab-state';
+import { useTraining } from '../../state/hooks';
+import { stepSeries } from './downsample';
+import { changeLabel } from './format';
+
+const COLORS = { train: '#2f6fde', validation: '#d9480f', raw: '#b8c7e8', precision: '#2f6fde', recall: '#2b8a3e', f1: '#d9480f' };
+
+function ChangeMarks({ changes, x }: { changes: ChangeInfo[]; x: (change: ChangeInfo) => number }) {
+  return (
+    <>
+      {changes.map((change, i) => (
+        <ReferenceLine
+          key={i}
+          x={x(change)}
+          stroke="#888"
+          strokeDasharray="4 3"
+          label={{ value: changeLabel(change.kind, change.value), position: 'insideTopLeft', fontSize: 11, fill: '#555' }}
+          className="change-mark"
+        />
+      ))}
+    </>
+  );
+}
+
+function StepChart() {
+  const { steps, changes } = useTraining();
+  const data = useMemo(() => stepSeries(steps), [steps]);
+  return (
+    <figure className="chart" data-testid="chart-steps" data-points={data.length} data-marks={changes.length}>
+      <figcaption>Loss per step</figcaption>
+      <ResponsiveContainer width="100%" height={220}>
+        <LineChart data={data} margin={{ top: 16, right: 16, bottom: 0, left: 0 }}>
+          <CartesianGrid stroke="#eee" />
+          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} />
+          <YAxis width={48} />
+          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : v)} />
+          <Legend />
+          <Line dataKey="loss" name="loss" stroke={COLORS.raw} dot={false} isAnimationActive={false} />
+          <Line dataKey="smoothed" name="smoothed" stroke={COLORS.train} dot={false} strokeWidth={2} isAnimationActive={false} />
+          <ChangeMarks changes={changes} x={(c) => c.step} />
+        </LineChart>
+      </ResponsiveContainer>
+    </figure>
+  );
+}
+
+function EpochChart({ metric }: { metric: 'loss' | 'accuracy' }) {
+  const { epochs, changes, run } = useTraining();
+  const data = epochs.map((e) => ({
+    epoch: e.epoch + 1,
+    train: metric === 'loss' ? e.trainLoss : e.trainAccuracy,
+    validation: e.validation ? (metric === 'loss' ? e.validation.loss : e.validation.metrics.accuracy) : null,
+  }));
+  const perEpoch = run?.stepsPerEpoch ?? 1;
+  return (
+    <figure className="chart" data-testid={`chart-epoch-${metric}`} data-points={data.length}>
+      <figcaption>{metric === 'loss' ? 'Loss per epoch' : 'Accuracy per epoch'}</figcaption>
+      <ResponsiveContainer width="100%" height={200}>
+        <LineChart data={data} margin={{ top: 16, right: 16, bottom: 0, left: 0 }}>
+          <CartesianGrid stroke="#eee" />
+          <XAxis dataKey="epoch" type="number" domain={[0.5, 'dataMax']} allowDecimals={false} />
+          <YAxis width={48} domain={metric === 'accuracy' ? [0, 1] : ['auto', 'auto']} />
+          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : v)} />
+          <Legend />
+          <Line dataKey="train" name="train" stroke={COLORS.train} isAnimationActive={false} />
+          <Line dataKey="validation" name="validation" stroke={COLORS.validation} isAnimationActive={false} />
+          <ChangeMarks changes={changes} x={(c) => c.step / perEpoch + 0.5} />
+        </LineChart>
+      </ResponsiveContainer>
+    </figure>
+  );
+}
+
+function ClassMetricsChart({ run, epoch }: { run: RunInfo; epoch: EpochInfo }) {
+  const data = epoch.validation!.metrics.perClass.map((m, c) => ({ name: run.classNames[c], precision: m.precision, recall: m.recall, f1: m.f1 }));
+  return (
+    <figure className="chart" data-testid="chart-classes" data-points={data.length}>
+      <figcaption>
+        Validation per class, epoch {epoch.epoch + 1} (macro-F1 {epoch.validation!.metrics.macroF1.toFixed(2)})
+      </figcaption>
+      <ResponsiveContainer width="100%" height={200}>
+        <BarChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+          <CartesianGrid stroke="#eee" />
+          <XAxis dataKey="name" interval={0} fontSize={11} />
+          <YAxis width={40} domain={[0, 1]} />
+          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(2) : v)} />
+          <Legend />
+          <Bar dataKey="precision" fill={COLORS.precision} isAnimationActive={false} />
+          <Bar dataKey="recall" fill={COLORS.recall} isAnimationActive={false} />
+          <Bar dataKey="f1" name="F1" fill={COLORS.f1} isAnimationActive={false} />
+        </BarChart>
+      </ResponsiveContainer>
+    </figure>
+  );
+}
+
+function ConfusionMatrix({ run, epoch }: { run: RunInfo; epoch: EpochInfo }) {
+  const [cell, setCell] = useState<[number, number] | null>(null);
+  const { confusion } = epoch.validation!.metrics;
+  const max = Math.max(1, ...confusion.flat());
+  const images = cell
+    ? run.validationPaths.filter((_, i) => run.validationLabels[i] === cell[0] && epoch.validation!.predictions[i] === cell[1])
+    : [];
+  return (
+    <figure className="chart" data-testid="confusion-matrix">
+      <figcaption>Confusion matrix (validation, rows: actual, columns: predicted). Click a cell for its images.</figcaption>
+      <table className="confusion">
+        <thead>
+          <tr>
+            <th />
+            {run.classNames.map((name) => (
+              <th key={name} title={name}>
+                {name}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {confusion.map((row, actual) => (
+            <tr key={actual}>
+              <th>{run.classNames[actual]}</th>
+              {row.map((count, predicted) => (
+                <td
+                  key={predicted}
+                  className={actual === predicted ? 'diagonal' : undefined}
+                  style={{ background: `rgba(47, 111, 222, ${count / max})`, color: count / max > 0.5 ? '#fff' : undefined }}
+                  onClick={() => setCell([actual, predicted])}
+                  data-testid="confusion-cell"
+                >
+                  {count}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {cell && (
+        <div className="cell-images" data-testid="cell-images">
+          <strong>
+            {run.classNames[cell[0]]} predicted as {run.classNames[cell[1]]}: {images.length} image{images.length === 1 ? '' : 's'}
+          </strong>
+          <ul>
+            {images.map((path) => (
+              <li key={path}>{path}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </figure>
+  );
+}
+
+export function TrainingCharts() {
+  const { run, epochs, steps } = useTraining();
+  if (!run || steps.length === 0) return null;
+  const last = epochs.at(-1);
+  return (
+    <div className="charts">
+      <StepChart />
+      <div className="chart-row">
+        <EpochChart metric="loss" />
+        <EpochChart metric="accuracy" />
+      </div>
+      {last?.validation && (
+        <div className="chart-row">
+          <ClassMetricsChart run={run} epoch={last} />
+          <ConfusionMatrix run={run} epoch={last} />
+        </div>
+      )}
+    </div>
+  );
+}

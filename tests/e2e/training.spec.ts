@@ -1,0 +1,73 @@
+// The lab as a user drives it: drop stamps6, fine-tune two epochs at a small size on WASM, watch
+// every chart fill, move the freeze depth and flip class weighting mid-run, see the marks and the
+// new trainable count and loss weights take effect, stop.
+
+import { expect, test, type Page } from '@playwright/test';
+import { hasShared, STAMPS_DIR } from '../helpers/paths';
+
+function watch(page: Page) {
+  const errors: string[] = [];
+  const foreign: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (!['data:', 'blob:'].includes(url.protocol) && url.hostname !== '127.0.0.1') foreign.push(r.url());
+  });
+  return { errors, foreign };
+}
+
+async function openStamps(page: Page) {
+  await page.goto('/?backend=wasm');
+  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
+  await page.getByTestId('dataset-input').setInputFiles(STAMPS_DIR);
+  await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+  await page.getByTestId('image-size').selectOption('64');
+  await page.getByTestId('epochs').fill('2');
+}
+
+test.describe('fine-tuning stamps6 in the page (needs ../shared)', () => {
+  test.skip(!hasShared(), '../shared is not there');
+
+  test('two epochs fill every chart', async ({ page }, testInfo) => {
+    const { errors, foreign } = watch(page);
+    await openStamps(page);
+    await page.getByTestId('train-start').click();
+    const progress = page.getByTestId('training-progress');
+    await expect(progress).toHaveAttribute('data-status', 'completed', { timeout: 5 * 60_000 });
+    // 90 training images, batch 16: 6 steps an epoch.
+    await expect(progress).toHaveAttribute('data-steps', '12');
+    await expect(page.getByTestId('chart-steps')).toHaveAttribute('data-points', '12');
+    await expect(page.getByTestId('chart-epoch-loss')).toHaveAttribute('data-points', '2');
+    await expect(page.getByTestId('chart-epoch-accuracy')).toHaveAttribute('data-points', '2');
+    await expect(page.getByTestId('chart-classes')).toHaveAttribute('data-points', '6');
+    await expect(page.getByTestId('confusion-cell')).toHaveCount(36);
+    await expect(page.locator('[data-testid="chart-steps"] .recharts-line path.recharts-curve').first()).toBeVisible();
+    // A diagonal cell lists the validation images behind it.
+    await page.getByTestId('confusion-cell').first().click();
+    await expect(page.getByTestId('cell-images')).toContainText('clothes predicted as clothes');
+    await page.screenshot({ path: testInfo.outputPath('trained.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    expect(foreign).toEqual([]);
+  });
+
+  test('freeze depth and class weighting change mid-run, marked on the charts', async ({ page }, testInfo) => {
+    const { errors } = watch(page);
+    await openStamps(page);
+    await page.getByTestId('epochs').fill('3');
+    const before = await page.getByTestId('trainable-params').textContent();
+    await page.getByTestId('train-start').click();
+    const progress = page.getByTestId('training-progress');
+    await expect.poll(async () => Number(await progress.getAttribute('data-steps')), { timeout: 5 * 60_000 }).toBeGreaterThanOrEqual(2);
+    await page.getByTestId('freeze-depth').fill('1');
+    await page.getByTestId('class-weighting').selectOption('off');
+    await expect(page.getByTestId('freeze-label')).toHaveText('head + res5c and up (1 block)');
+    await expect(page.getByTestId('trainable-params')).not.toHaveText(before!);
+    await expect(page.getByTestId('chart-steps')).toHaveAttribute('data-marks', '2', { timeout: 5 * 60_000 });
+    await expect(page.locator('[data-testid="chart-steps"] .change-mark')).toHaveCount(2);
+    await page.getByTestId('train-stop').click();
+    await expect(progress).toHaveAttribute('data-status', 'stopped', { timeout: 5 * 60_000 });
+    await page.screenshot({ path: testInfo.outputPath('changed-mid-run.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+});
