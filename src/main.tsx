@@ -6,6 +6,7 @@ import { isBackendName } from './core/backends';
 import { LabStoreContext } from './state/hooks';
 import { createLabStore } from './state/store';
 import { App } from './ui/App';
+import { createDemoDataset } from './data/demo-dataset';
 import { filesFromDataTransfer, filesFromInput, pickDirectory } from './data/ingest';
 import { createTrainingWorker } from './workers/client';
 import './ui/styles.css';
@@ -16,7 +17,7 @@ const decodeWorkers = Number(query.get('decodeWorkers')) || undefined;
 const worker = createTrainingWorker();
 const store = createLabStore({
   worker,
-  ingest: { fromDataTransfer: filesFromDataTransfer, fromInput: filesFromInput, pickDirectory },
+  ingest: { fromDataTransfer: filesFromDataTransfer, fromInput: filesFromInput, pickDirectory, demo: () => createDemoDataset() },
   requestedBackend: isBackendName(requested) ? requested : null,
   decodeWorkers,
 });

@@ -30,6 +30,8 @@ export interface IngestPort {
   fromInput(files: FileList | readonly File[]): IngestedFile[];
   /** null where the browser has no showDirectoryPicker. */
   pickDirectory(): Promise<IngestedFile[] | null>;
+  /** The generated demo image set. */
+  demo(): Promise<IngestedFile[]>;
 }
 
 export interface LabActions {
@@ -39,6 +41,8 @@ export interface LabActions {
   openInput(files: FileList | readonly File[]): void;
   /** showDirectoryPicker; resolves false where the browser has none. */
   pickFolder(): Promise<boolean>;
+  /** Opens the generated demo set, with settings that train it within seconds. */
+  openDemo(): void;
   /** Splits the open dataset again with another seed or validation fraction. */
   resplit(options: SplitOptions): void;
   /** Preprocesses the first `count` images of a split and reports their hash and statistics. */
@@ -107,6 +111,11 @@ export function createLabStore({ worker, ingest, requestedBackend, decodeWorkers
       },
       pickFolder() {
         return readFiles(ingest.pickDirectory());
+      },
+      openDemo() {
+        const { training } = get();
+        set({ training: { ...training, settings: { ...training.settings, sizePx: 112, config: { ...training.settings.config, epochs: 5, freezeDepth: 0 } } } });
+        void readFiles(ingest.demo());
       },
       resplit(options) {
         splitOptions = options;

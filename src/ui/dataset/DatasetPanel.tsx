@@ -10,7 +10,7 @@ import { useObjectUrls } from './useObjectUrls';
 const SPLIT_LABELS = { train: 'train', validation: 'validation', test: 'test' } as const;
 
 function DropZone() {
-  const { openDrop, openInput, pickFolder } = useLabActions();
+  const { openDrop, openInput, pickFolder, openDemo } = useLabActions();
   const [over, setOver] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const canPick = typeof window !== 'undefined' && 'showDirectoryPicker' in window;
@@ -43,6 +43,9 @@ function DropZone() {
             or open with the folder picker
           </button>
         )}
+        <button type="button" className="link-button" onClick={openDemo} data-testid="demo-button" title="64 generated pictures of shapes, 40 / 16 / 8 per class">
+          or try a demo
+        </button>
       </div>
       <input
         ref={input}

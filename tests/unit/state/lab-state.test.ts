@@ -52,3 +52,42 @@ describe('applyEvent', () => {
     expect(state.photoChecks.map((c) => c.status)).toEqual(['failed', 'done']);
   });
 });
+
+describe('applyEvent: training', () => {
+  const run = {
+    classNames: ['a', 'b'],
+    trainCount: 8,
+    validationCount: 2,
+    stepsPerEpoch: 2,
+    settings: initialLabState().training.settings,
+    trainableParamsByDepth: [4098],
+    balancedWeights: [1, 1],
+    validationPaths: ['d/a/1.png', 'd/b/1.png'],
+    validationLabels: [0, 1],
+  };
+  const step = (n: number) => ({ step: n, epoch: 0, loss: 0.7, learningRate: 1e-3, freezeDepth: 0, trainableParams: 4098, classWeights: [1, 1], batchSize: 4, ms: 10 });
+
+  it('starts a run afresh, appends steps, epochs and changes, and follows pause, resume and the end', () => {
+    let state = initialLabState();
+    state = { ...state, training: { ...state.training, steps: [step(99)] } };
+    state = applyEvent(state, { type: 'train/started', run });
+    expect(state.training).toMatchObject({ status: 'running', steps: [], epochs: [], changes: [] });
+    state = applyEvent(state, { type: 'train/stepEnded', step: step(0) });
+    state = applyEvent(state, { type: 'train/changeApplied', change: { step: 1, kind: 'freezeDepth', value: 1, trainableParams: 5000 } });
+    state = applyEvent(state, { type: 'train/stepEnded', step: step(1) });
+    expect(state.training.steps.map((s) => s.step)).toEqual([0, 1]);
+    expect(state.training.changes).toHaveLength(1);
+    state = applyEvent(state, { type: 'train/paused', reason: 'non-finite-loss', message: 'The loss became NaN' });
+    expect(state.training).toMatchObject({ status: 'paused', message: { kind: 'error', text: 'The loss became NaN' } });
+    state = applyEvent(state, { type: 'train/resumed' });
+    expect(state.training).toMatchObject({ status: 'running', message: null });
+    state = applyEvent(state, { type: 'train/finished', status: 'stopped', steps: 2 });
+    expect(state.training.status).toBe('stopped');
+  });
+
+  it('marks a running run failed when the worker dies', () => {
+    const running = applyEvent(initialLabState(), { type: 'train/started', run });
+    const dead = applyEvent(running, { type: 'worker/died', error: { code: 'worker/died', message: 'crashed' } });
+    expect(dead.training).toMatchObject({ status: 'failed', message: { text: 'crashed' } });
+  });
+});
