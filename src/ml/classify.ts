@@ -31,3 +31,26 @@ export async function classifyImageNet(
     })),
   );
 }
+
+export interface ImageNetTop1Probe {
+  classIndex: number;
+  probability: number;
+  /** Entropy of the 1000-way softmax divided by ln 1000: 0 = certain, 1 = uniform. */
+  normalizedEntropy: number;
+}
+
+/** The ImageNet head's top class and uncertainty for each image ([n, size, size, 3] pixels). */
+export async function probeImageNet(net: SegmentedResNet50, pixels: Float32Array, sizePx: number): Promise<ImageNetTop1Probe[]> {
+  const count = pixels.length / (sizePx * sizePx * 3);
+  const probabilities = tf.tidy(() => runSegments(allSegments(net), tf.tensor4d(pixels, [count, sizePx, sizePx, 3]))); // [n, 1000]
+  const values = await probabilities.data();
+  probabilities.dispose();
+  const classes = values.length / count;
+  return Array.from({ length: count }, (_, i) => {
+    const row = values.subarray(i * classes, (i + 1) * classes);
+    const [top] = topK(row, 1);
+    let entropy = 0;
+    for (const p of row) if (p > 0) entropy -= p * Math.log(p);
+    return { classIndex: top!.index, probability: top!.probability, normalizedEntropy: entropy / Math.log(classes) };
+  });
+}

@@ -76,6 +76,8 @@ export interface SplitReport {
   metrics: ClassificationMetrics;
   /** Evaluation only: the predicted class of every image of the split, in its order. */
   predictions?: Int32Array;
+  /** Evaluation only: class probabilities, [images, C] row-major. */
+  probabilities?: Float32Array;
 }
 
 export interface EpochReport {
@@ -147,6 +149,10 @@ export class TrainingEngine {
   private cacheFullReported = false;
   private lastError: SerializedError | null = null;
   private epochNow = 0;
+  /** Pretrained values of every backbone weight this engine may change, restored by dispose(). */
+  private readonly originals = new Map<tf.Variable, tf.Tensor>();
+  /** The last state known to be good (run start, every epoch end): what a non-finite loss rolls back to. */
+  private checkpoint: { step: number; values: Map<tf.Variable, tf.Tensor> } | null = null;
 
   constructor(options: EngineOptions) {
     this.config = { ...validateTrainingConfig(options.config) };
@@ -186,7 +192,8 @@ export class TrainingEngine {
   change(change: LiveChange): void {
     if (change.kind === 'freezeDepth') validateFreezeDepth(change.value);
     if (change.kind === 'learningRate' && !(change.value > 0)) throw new LabError('input/invalid', `Learning rate must be positive, not ${change.value}.`);
-    if (this.running) this.pending.push(change);
+    // Dragging a slider sends many values: only the last of each kind applies at the next step.
+    if (this.running) this.pending = [...this.pending.filter((p) => p.kind !== change.kind), change];
     else this.applyChange(change);
   }
 
@@ -217,6 +224,8 @@ export class TrainingEngine {
     const batchesPerEpoch = Math.ceil(train.size / this.config.batchSize);
     const totalSteps = this.step + batchesPerEpoch * this.config.epochs;
     let epoch = 0;
+    this.protectPretrained(this.config.freezeDepth);
+    this.takeCheckpoint();
     try {
       for (; epoch < this.config.epochs; epoch++) {
         this.epochNow = epoch;
@@ -243,6 +252,7 @@ export class TrainingEngine {
           seen += indices.length;
           await (this.hooks.onYield ?? defaultYield)();
         }
+        this.takeCheckpoint();
         const validationReport = validation ? await this.evaluate(validation) : null;
         this.hooks.onEpochEnd?.({
           epoch,
@@ -266,6 +276,7 @@ export class TrainingEngine {
     const k = this.config.freezeDepth;
     const confusion = emptyConfusion(this.model.numClasses);
     const predictions = new Int32Array(set.size);
+    const probabilities = new Float32Array(set.size * this.model.numClasses);
     let lossSum = 0;
     for (let start = 0; start < set.size; start += EVAL_BATCH) {
       const indices = Array.from({ length: Math.min(EVAL_BATCH, set.size - start) }, (_, i) => start + i);
@@ -273,30 +284,81 @@ export class TrainingEngine {
       const labels = Int32Array.from(indices, (i) => set.labels[i]!);
       let loss: tf.Tensor;
       let predicted: tf.Tensor;
+      let softmax: tf.Tensor;
       try {
-        [loss, predicted] = tf.tidy(() => {
+        [loss, predicted, softmax] = tf.tidy(() => {
           let x = input;
           for (const segment of trainableSegments(this.model, k)) x = runSegment(segment, x, false);
           const logits = headLogits(this.model, x, false);
-          return [tf.sum(crossEntropies(logits, labels)), tf.argMax(logits, 1)];
+          return [tf.sum(crossEntropies(logits, labels)), tf.argMax(logits, 1), tf.softmax(logits)];
         });
       } finally {
         input.dispose();
       }
-      const [lossValue, predictedValues] = await Promise.all([loss.data(), predicted.data()]);
-      tf.dispose([loss, predicted]);
+      let lossValue: Float32Array | Int32Array | Uint8Array;
+      let predictedValues: Float32Array | Int32Array | Uint8Array;
+      let softmaxValues: Float32Array | Int32Array | Uint8Array;
+      try {
+        [lossValue, predictedValues, softmaxValues] = await Promise.all([loss.data(), predicted.data(), softmax.data()]);
+      } finally {
+        tf.dispose([loss, predicted, softmax]);
+      }
+      probabilities.set(softmaxValues, start * this.model.numClasses);
       lossSum += lossValue[0]!;
       addToConfusion(confusion, labels, predictedValues);
       predictions.set(predictedValues, start);
     }
-    return { loss: lossSum / Math.max(1, set.size), metrics: metricsFromConfusion(confusion), predictions };
+    return { loss: lossSum / Math.max(1, set.size), metrics: metricsFromConfusion(confusion), predictions, probabilities };
   }
 
-  /** Frees the head, the optimizer state and the cache (the pretrained segments belong to the caller). */
+  /**
+   * Puts the pretrained weights back as they were and frees the head, the optimizer state, the
+   * checkpoint and the cache. The pretrained segments are shared: a next run must start from them.
+   */
   dispose(): void {
+    for (const [variable, value] of this.originals) {
+      variable.assign(value);
+      value.dispose();
+    }
+    this.originals.clear();
+    this.dropCheckpoint();
     this.optimizer.dispose();
     this.cache.clear();
     disposeTaskModel(this.model);
+  }
+
+  /** Every weight of the segments that train at depth k, BatchNorm statistics included. */
+  private segmentWeights(k: number): tf.Variable[] {
+    return trainableSegments(this.model, k).flatMap((segment) => segment.layers.flatMap(({ layer }) => layer.weights.map((w) => w.read() as tf.Variable)));
+  }
+
+  /** Keeps the pretrained value of each weight before this engine first changes it. */
+  private protectPretrained(k: number): void {
+    for (const variable of this.segmentWeights(k)) {
+      if (!this.originals.has(variable)) this.originals.set(variable, tf.keep(variable.clone()));
+    }
+  }
+
+  private takeCheckpoint(): void {
+    this.dropCheckpoint();
+    const variables = [this.model.head.kernel, this.model.head.bias, ...this.originals.keys()];
+    this.checkpoint = { step: this.step, values: new Map(variables.map((v) => [v, tf.keep(v.clone())])) };
+  }
+
+  private dropCheckpoint(): void {
+    this.checkpoint?.values.forEach((value) => value.dispose());
+    this.checkpoint = null;
+  }
+
+  /** Back to the checkpoint; weights first trained after it go back to their pretrained values. */
+  private rollBack(): number {
+    const checkpoint = this.checkpoint!;
+    for (const [variable, original] of this.originals) variable.assign(checkpoint.values.get(variable) ?? original);
+    this.model.head.kernel.assign(checkpoint.values.get(this.model.head.kernel)!);
+    this.model.head.bias.assign(checkpoint.values.get(this.model.head.bias)!);
+    // Moments of weights that blew up would blow them up again.
+    this.optimizer.dispose();
+    return checkpoint.step;
   }
 
   /**
@@ -313,6 +375,7 @@ export class TrainingEngine {
     const started = this.now();
     const k = this.config.freezeDepth;
     const step = this.step;
+    this.protectPretrained(k);
     const learningRate = learningRateAt(step, { ...this.config, totalSteps });
     const { head, backbone } = trainableVariables(this.model, k);
     const backboneNames = new Set(backbone.map((v) => v.name));
@@ -342,13 +405,15 @@ export class TrainingEngine {
       const [lossValue, unweightedValue, predictedValues] = await Promise.all([result.value.data(), result.unweighted.data(), result.predicted.data()]);
       const loss = lossValue[0]!;
       if (!Number.isFinite(loss)) {
+        // The weights that gave this loss came from an earlier update: go back to the last good state.
+        const goodStep = this.rollBack();
         this.paused = true;
         this.hooks.onStepFailed?.({
           step,
           kind: 'non-finite-loss',
           error: {
             code: 'internal',
-            message: `The loss became ${loss} at step ${step} (learning rate ${learningRate.toExponential(1)}): the update was skipped and training paused. Lower the learning rate, then resume.`,
+            message: `The loss became ${loss} at step ${step} (learning rate ${learningRate.toExponential(1)}): the weights went back to where they were at step ${goodStep} and training paused. Lower the learning rate, then resume.`,
           },
         });
         return 'skipped';
@@ -369,6 +434,7 @@ export class TrainingEngine {
       });
       return { predicted: Int32Array.from(predictedValues), unweightedLoss: unweightedValue[0]! };
     } catch (error) {
+      releaseAbandonedTape();
       this.lastError = serializeError(error);
       this.hooks.onStepFailed?.({ step, kind: 'error', error: this.lastError });
       return 'failed';
@@ -402,8 +468,12 @@ export class TrainingEngine {
     if (missing.length > 0) {
       const computed = await compute(missing);
       this.cache.featureShape = computed.shape.slice(1);
-      const values = await computed.data<'float32'>();
-      computed.dispose();
+      let values: Float32Array;
+      try {
+        values = await computed.data<'float32'>();
+      } finally {
+        computed.dispose();
+      }
       const size = values.length / missing.length;
       missing.forEach((index, m) => {
         const row = values.slice(m * size, (m + 1) * size);
@@ -445,6 +515,18 @@ export class TrainingEngine {
   private async waitWhilePaused(): Promise<void> {
     while (this.paused && !this.stopRequested) await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
   }
+}
+
+/**
+ * tfjs-core 4.22's gradients() keeps the tensors each recorded op saved for its backward pass,
+ * and frees them only after a backward pass; when the forward function throws, they stay
+ * allocated for good (14 tensors per failed step in the test here; the 1.2 GB leak DESIGN.md reports). Free them.
+ */
+function releaseAbandonedTape(): void {
+  const state = tf.engine().state;
+  if (state.gradientDepth !== 0 || !state.activeTape) return;
+  for (const node of state.activeTape) node.saved?.forEach((tensor) => tensor.dispose());
+  state.activeTape = null as unknown as typeof state.activeTape;
 }
 
 function checkSplit(set: LabeledImages, numClasses: number, name: string): void {

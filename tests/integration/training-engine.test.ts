@@ -183,24 +183,33 @@ describe('pause, resume, stop', () => {
 });
 
 describe('failures and leaks', () => {
-  it('a non-finite loss skips the update and pauses the run', async () => {
+  it('a non-finite loss rolls back to the last good weights, pauses, and recovers with a lower learning rate', async () => {
     const failures: StepFailure[] = [];
-    let headAfterLastGoodStep: Float32Array | null = null;
+    const losses: number[] = [];
     // A learning rate this absurd overflows the head after one update: the next loss is NaN.
-    const e = engine(
-      { optimizer: 'sgd', momentum: 0, learningRate: 1e38 },
-      { onStepFailed: (f) => failures.push(f), onStep: () => (headAfterLastGoodStep = e.model.head.kernel.dataSync().slice() as Float32Array) },
-    );
+    const e = engine({ optimizer: 'sgd', momentum: 0, learningRate: 1e38, epochs: 2 }, { onStepFailed: (f) => failures.push(f), onStep: (r) => losses.push(r.loss) });
+    const headAtStart = e.model.head.kernel.dataSync().slice();
     const run = e.run(syntheticImages([8, 8, 8], SIZE_PX), null);
     await waitFor(() => failures.length > 0);
     expect(e.isPaused).toBe(true);
     expect(failures[0]).toMatchObject({ kind: 'non-finite-loss' });
     expect(failures[0]!.step).toBeGreaterThan(0);
-    expect(failures[0]!.error.message).toContain('Lower the learning rate');
-    expect(e.model.head.kernel.dataSync()).toEqual(headAfterLastGoodStep);
-    e.stop();
-    expect((await run).status).toBe('stopped');
+    expect(failures[0]!.error.message).toContain('went back to where they were at step 0');
+    // The checkpoint is the run's start: the zero head.
+    expect(e.model.head.kernel.dataSync()).toEqual(headAtStart);
+    e.change({ kind: 'learningRate', value: 1e-3 });
+    e.resume();
+    expect((await run).status).toBe('completed');
+    expect(losses.slice(failures[0]!.step).every(Number.isFinite)).toBe(true);
     e.dispose();
+  });
+
+  it('gives the pretrained weights back when disposed, so the next run starts from them', async () => {
+    const e = engine({ freezeDepth: 2, batchNormPolicy: 'train' });
+    await e.run(syntheticImages([4, 4, 4], SIZE_PX), null);
+    expect(changedWeights(model, pristine).length).toBeGreaterThan(0);
+    e.dispose();
+    expect(changedWeights(model, pristine)).toEqual([]);
   });
 
   it('leaks no tensors across steps, epochs, k changes, stop/restart and a failed step', async () => {
@@ -221,10 +230,23 @@ describe('failures and leaks', () => {
     await e.run(data, null);
     expect(tf.memory().numTensors).toBe(baseline);
 
-    // A batch whose pixels have the wrong size throws inside the step.
+    // A batch whose pixels have the wrong size throws before the gradient tape...
     const broken = { ...data, ids: data.ids.map((id) => `broken/${id}`), load: async (indices: readonly number[]) => new Float32Array(indices.length * 7) };
-    const summary = await e.run(broken, null);
-    expect(summary.status).toBe('failed');
+    expect((await e.run(broken, null)).status).toBe('failed');
+    expect(tf.memory().numTensors).toBe(baseline);
+
+    // ...and a layer that throws halfway through the trainable blocks fails inside it.
+    const layer = net.blocks[15]!.layers[4]!.layer;
+    const apply = layer.apply.bind(layer);
+    layer.apply = () => {
+      throw new Error('simulated failure inside the gradient tape');
+    };
+    try {
+      const summary = await e.run(data, null);
+      expect(summary).toMatchObject({ status: 'failed', error: { message: 'simulated failure inside the gradient tape' } });
+    } finally {
+      layer.apply = apply;
+    }
     expect(tf.memory().numTensors).toBe(baseline);
     e.dispose();
   });
