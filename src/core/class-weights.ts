@@ -18,6 +18,7 @@ export function classCounts(labels: ArrayLike<number>, numClasses: number): numb
 export function classWeights(counts: readonly number[], weighting: ClassWeighting): number[] {
   if (weighting === 'off') return counts.map(() => 1);
   const total = counts.reduce((a, b) => a + b, 0);
-  const present = counts.length;
+  // C counts the classes the training split has, so the weights of its images average to 1.
+  const present = counts.filter((n) => n > 0).length;
   return counts.map((n) => (n > 0 ? total / (present * n) : 0));
 }

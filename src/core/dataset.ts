@@ -106,7 +106,7 @@ function isSystemPath(segments: readonly string[]): boolean {
 function stripSharedRoot(paths: string[][]): { root: string | null; paths: string[][] } {
   const first = paths[0]?.[0];
   if (first === undefined || !paths.every((p) => p.length >= 2 && p[0] === first)) return { root: null, paths };
-  // Dropping one folder: its name is the root, unless the drop was a bare split folder like train/.
+  // Dropping one folder: its name is the root.
   return { root: first, paths: paths.map((p) => p.slice(1)) };
 }
 

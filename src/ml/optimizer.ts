@@ -42,11 +42,6 @@ export class KeyedOptimizer {
     this.epsilon = options.epsilon ?? 1e-7;
   }
 
-  /** Variables that have optimizer state (trained at least once). */
-  get stateCount(): number {
-    return this.slots.size;
-  }
-
   hasState(variableName: string): boolean {
     return this.slots.has(variableName);
   }

@@ -19,6 +19,8 @@ const selectPhotoChecks = (state: LabState) => state.photoChecks;
 const selectDataset = (state: LabState) => state.dataset;
 const selectSamples = (state: LabState) => state.samples;
 const selectTraining = (state: LabState) => state.training;
+const selectThumbnails = (state: LabState) => state.thumbnails;
+const selectDiagnostics = (state: LabState) => state.diagnostics;
 const selectWorkerError = (state: LabState) => state.workerError;
 const selectActions = (state: { actions: LabActions }) => state.actions;
 
@@ -28,5 +30,7 @@ export const usePhotoChecks = () => useLab(selectPhotoChecks);
 export const useDataset = () => useLab(selectDataset);
 export const useSamples = () => useLab(selectSamples);
 export const useTraining = () => useLab(selectTraining);
+export const useThumbnails = () => useLab(selectThumbnails);
+export const useDiagnostics = () => useLab(selectDiagnostics);
 export const useWorkerError = () => useLab(selectWorkerError);
 export const useLabActions = () => useLab(selectActions);

@@ -4,6 +4,7 @@
 import type { BackendName } from '../core/backends';
 import type { SerializedError } from '../core/errors';
 import type { SplitName } from '../core/dataset';
+import type { Evidence, Finding, Fix } from '../core/diagnostics';
 import { DEFAULT_TRAINING_CONFIG } from '../core/training-config';
 import type {
   BackendInfo,
@@ -36,6 +37,7 @@ export type PhotoCheck =
   | { status: 'done'; requestId: number; fileName: string; result: PhotoClassification }
   | { status: 'failed'; requestId: number; fileName: string; error: SerializedError };
 
+export type { Evidence, Finding, Fix };
 export type { ChangeInfo, DatasetSample, DatasetScan, DatasetSummary, EpochInfo, RunInfo, RunSettings, StepInfo };
 
 export interface TrainingState {
@@ -48,13 +50,14 @@ export interface TrainingState {
   changes: ChangeInfo[];
   /** Why the run paused on its own, or failed, or a warning worth showing. */
   message: { kind: 'error' | 'warning'; text: string } | null;
-  startedAtMs: number | null;
 }
 
 export const DEFAULT_RUN_SETTINGS: RunSettings = {
   config: { ...DEFAULT_TRAINING_CONFIG, epochs: 5, batchSize: 16 },
   sizePx: 224,
   augment: false,
+  normalization: 'caffe',
+  validationNormalization: null,
 };
 
 export type DatasetState =
@@ -72,6 +75,10 @@ export interface LabState {
   /** The latest preprocessed sample of each split. */
   samples: Partial<Record<SplitName, DatasetSample>>;
   training: TrainingState;
+  /** What the diagnostics found for the current run, most likely cause first. */
+  diagnostics: { stage: 'before-training' | 'during-training' | 'after-training'; findings: Finding[] } | null;
+  /** Previews requested by path (the images behind a confusion-matrix cell), newest kept. */
+  thumbnails: Record<string, Blob>;
   /** Newest first. */
   photoChecks: PhotoCheck[];
   /** Set when the worker crashed; cleared by a restart. */
@@ -79,6 +86,7 @@ export interface LabState {
 }
 
 export const MAX_PHOTO_CHECKS = 12;
+export const MAX_THUMBNAILS = 200;
 
 export function initialLabState(requestedBackend: BackendName | null = null): LabState {
   return {
@@ -86,7 +94,9 @@ export function initialLabState(requestedBackend: BackendName | null = null): La
     model: { status: 'idle' },
     dataset: { status: 'empty' },
     samples: {},
-    training: { status: 'idle', settings: DEFAULT_RUN_SETTINGS, run: null, steps: [], epochs: [], changes: [], message: null, startedAtMs: null },
+    diagnostics: null,
+    thumbnails: {},
+    training: { status: 'idle', settings: DEFAULT_RUN_SETTINGS, run: null, steps: [], epochs: [], changes: [], message: null },
     photoChecks: [],
     workerError: null,
   };
@@ -130,7 +140,7 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
       const { dataset } = event;
       const next: DatasetState =
         dataset.imageCount > 0 ? { status: 'scanning', summary: dataset, done: 0, total: dataset.imageCount } : { status: 'ready', summary: dataset, scan: null };
-      return { ...state, dataset: next, samples: {} };
+      return { ...state, dataset: next, samples: {}, thumbnails: {} };
     }
     case 'dataset/scanning':
       return state.dataset.status === 'scanning' ? { ...state, dataset: { ...state.dataset, done: event.done, total: event.total } } : state;
@@ -138,10 +148,16 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
       return state.dataset.status === 'scanning' ? { ...state, dataset: { status: 'ready', summary: state.dataset.summary, scan: event.scan } } : state;
     case 'dataset/sampled':
       return { ...state, samples: { ...state.samples, [event.sample.split]: event.sample } };
+    case 'dataset/thumbnails': {
+      const merged = { ...state.thumbnails, ...Object.fromEntries(event.thumbnails.map((t) => [t.path, t.image])) };
+      const paths = Object.keys(merged);
+      const kept = paths.length > MAX_THUMBNAILS ? Object.fromEntries(paths.slice(-MAX_THUMBNAILS).map((p) => [p, merged[p]!])) : merged;
+      return { ...state, thumbnails: kept };
+    }
     case 'dataset/failed':
       return { ...state, dataset: { status: 'failed', error: event.error } };
     case 'train/started':
-      return { ...state, training: { ...state.training, status: 'running', run: event.run, steps: [], epochs: [], changes: [], message: null } };
+      return { ...state, diagnostics: null, training: { ...state.training, status: 'running', run: event.run, steps: [], epochs: [], changes: [], message: null } };
     case 'train/stepEnded':
       return { ...state, training: { ...state.training, steps: [...state.training.steps, event.step] } };
     case 'train/epochEnded':
@@ -149,16 +165,20 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
     case 'train/changeApplied':
       return { ...state, training: { ...state.training, changes: [...state.training.changes, event.change] } };
     case 'train/paused':
+      if (state.training.status !== 'running' && state.training.status !== 'starting') return state;
       return {
         ...state,
         training: { ...state.training, status: 'paused', message: event.message ? { kind: 'error', text: event.message } : state.training.message },
       };
     case 'train/resumed':
+      if (state.training.status !== 'paused') return state;
       return { ...state, training: { ...state.training, status: 'running', message: null } };
     case 'train/finished':
       return { ...state, training: { ...state.training, status: event.status } };
     case 'train/failed':
       return { ...state, training: { ...state.training, status: 'failed', message: { kind: 'error', text: event.error.message } } };
+    case 'diagnostics/updated':
+      return { ...state, diagnostics: { stage: event.stage, findings: event.findings } };
     case 'train/warning':
       return { ...state, training: { ...state.training, message: { kind: 'warning', text: event.message } } };
     case 'worker/died':

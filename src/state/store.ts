@@ -7,6 +7,7 @@ import type { SplitName } from '../core/dataset';
 import { serializeError } from '../core/errors';
 import { DEFAULT_SPLIT_OPTIONS, type SplitOptions } from '../core/splits';
 import type { TrainingConfig } from '../core/training-config';
+import type { Fix } from '../core/diagnostics';
 import { DEFAULT_PREPROCESS_SPEC, type NormalizationMode } from '../core/preprocess-spec';
 import type { ModelSourceRef, WorkerCommand, WorkerEvent } from '../workers/protocol';
 import { applyEvent, initialLabState, MAX_PHOTO_CHECKS, type LabState } from './lab-state';
@@ -41,6 +42,8 @@ export interface LabActions {
   openInput(files: FileList | readonly File[]): void;
   /** showDirectoryPicker; resolves false where the browser has none. */
   pickFolder(): Promise<boolean>;
+  /** Asks for previews of these dataset images. */
+  requestThumbnails(paths: string[]): void;
   /** Opens the generated demo set, with settings that train it within seconds. */
   openDemo(): void;
   /** Splits the open dataset again with another seed or validation fraction. */
@@ -48,7 +51,11 @@ export interface LabActions {
   /** Preprocesses the first `count` images of a split and reports their hash and statistics. */
   sampleSplit(split: SplitName, count: number): void;
   /** Changes run settings; the live ones (freeze depth, class weighting, learning rate, BN policy) also change a running run at its next step. */
-  updateTraining(change: { config?: Partial<TrainingConfig>; sizePx?: number; augment?: boolean }): void;
+  updateTraining(change: { config?: Partial<TrainingConfig>; sizePx?: number; augment?: boolean; normalization?: NormalizationMode; validationNormalization?: NormalizationMode | null }): void;
+  /** Applies a diagnostic's one-click fix (settings that cannot change mid-run apply to the next run). */
+  applyFix(fix: Fix): void;
+  /** Leaves these images out of the dataset (e.g. validation copies of training images). */
+  dropImages(paths: string[]): void;
   startTraining(): void;
   pauseTraining(): void;
   resumeTraining(): void;
@@ -83,11 +90,13 @@ export function createLabStore({ worker, ingest, requestedBackend, decodeWorkers
     worker.send({ type: 'dataset/open', files, split: splitOptions, ...(decodeWorkers ? { decodeWorkers } : {}) });
   };
   const readFiles = (reading: Promise<IngestedFile[] | null> | IngestedFile[]) => {
+    const previous = store.getState().dataset;
     store.setState({ dataset: { status: 'reading' } });
     return Promise.resolve(reading).then(
       (files) => {
         if (files === null || files.length === 0) {
-          store.setState({ dataset: { status: 'empty' } });
+          // A cancelled picker or an empty drop changes nothing: the open dataset stays.
+          store.setState({ dataset: previous });
           return files !== null;
         }
         sendFiles(files);
@@ -112,6 +121,10 @@ export function createLabStore({ worker, ingest, requestedBackend, decodeWorkers
       pickFolder() {
         return readFiles(ingest.pickDirectory());
       },
+      requestThumbnails(paths) {
+        const missing = paths.filter((path) => !get().thumbnails[path]);
+        if (missing.length > 0) worker.send({ type: 'dataset/thumbnails', paths: missing });
+      },
       openDemo() {
         const { training } = get();
         set({ training: { ...training, settings: { ...training.settings, sizePx: 112, config: { ...training.settings.config, epochs: 5, freezeDepth: 0 } } } });
@@ -122,22 +135,48 @@ export function createLabStore({ worker, ingest, requestedBackend, decodeWorkers
         if (lastFiles.length > 0) sendFiles(lastFiles);
       },
       sampleSplit(split, count) {
-        worker.send({ type: 'dataset/sample', requestId: nextRequestId++, split, count });
+        // As the next run would feed it: its size, and this split's scaling.
+        const { sizePx, normalization, validationNormalization } = get().training.settings;
+        const splitNormalization = split === 'train' ? normalization : (validationNormalization ?? normalization);
+        worker.send({ type: 'dataset/sample', requestId: nextRequestId++, split, count, sizePx, normalization: splitNormalization });
       },
       updateTraining(change) {
         const { training } = get();
         const config = { ...training.settings.config, ...change.config };
         set({ training: { ...training, settings: { ...training.settings, ...change, config } } });
-        if (training.status !== 'running' && training.status !== 'paused') return;
+        if (training.status !== 'running' && training.status !== 'paused' && training.status !== 'starting') return;
         const live = change.config ?? {};
         if (live.freezeDepth !== undefined) worker.send({ type: 'train/setFreezeDepth', value: live.freezeDepth });
         if (live.classWeighting !== undefined) worker.send({ type: 'train/setClassWeighting', value: live.classWeighting });
         if (live.learningRate !== undefined) worker.send({ type: 'train/setLearningRate', value: live.learningRate });
         if (live.batchNormPolicy !== undefined) worker.send({ type: 'train/setBatchNormPolicy', value: live.batchNormPolicy });
       },
+      applyFix(fix) {
+        const { updateTraining, dropImages } = get().actions;
+        switch (fix.kind) {
+          case 'setNormalization':
+            return updateTraining({ normalization: fix.value });
+          case 'alignValidationSpec':
+            return updateTraining({ validationNormalization: null });
+          case 'setClassWeighting':
+            return updateTraining({ config: { classWeighting: fix.value } });
+          case 'setFreezeDepth':
+            return updateTraining({ config: { freezeDepth: fix.value, ...(fix.learningRate !== undefined ? { learningRate: fix.learningRate } : {}) } });
+          case 'setLearningRate':
+            return updateTraining({ config: { learningRate: fix.value } });
+          case 'setBatchNormPolicy':
+            return updateTraining({ config: { batchNormPolicy: fix.value } });
+          case 'dropImages':
+            return dropImages(fix.imageIds);
+        }
+      },
+      dropImages(paths) {
+        const dropped = new Set(paths);
+        if (lastFiles.length > 0) sendFiles(lastFiles.filter((f) => !dropped.has(f.path)));
+      },
       startTraining() {
         const { training } = get();
-        set({ training: { ...training, status: 'starting', message: null, startedAtMs: Date.now() } });
+        set({ training: { ...training, status: 'starting', message: null } });
         worker.send({ type: 'train/start', settings: training.settings });
       },
       pauseTraining() {

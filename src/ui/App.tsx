@@ -1,7 +1,9 @@
-// The page: header with the backend in use, the pretrained model, the photo check.
+// The page: the backend in use, then the lab from top to bottom: your images, fine-tuning, the
+// diagnostics, the pretrained model and the photo check.
 
 import { useLabActions, useWorkerError } from '../state/hooks';
 import { DatasetPanel } from './dataset/DatasetPanel';
+import { DiagnosticsPanel } from './diagnostics/DiagnosticsPanel';
 import { ModelPanel } from './model/ModelPanel';
 import { PhotoCheckPanel } from './photo-check/PhotoCheckPanel';
 import { TrainingPanel } from './training/TrainingPanel';
@@ -35,6 +37,7 @@ export function App() {
         <WorkerCrashBanner />
         <DatasetPanel />
         <TrainingPanel />
+        <DiagnosticsPanel />
         <ModelPanel />
         <PhotoCheckPanel />
       </main>

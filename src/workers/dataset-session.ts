@@ -3,7 +3,7 @@
 // a split on request. Kept apart from the worker entry so it runs in Node with a stand-in pool.
 
 import { buildDatasetIndex, SPLIT_NAMES, type DatasetEntry, type DatasetIndex, type IngestIssue, type SplitName } from '../core/dataset';
-import { serializeError } from '../core/errors';
+import { LabError, serializeError } from '../core/errors';
 import { fnv1a64Bytes } from '../core/hash';
 import { DEFAULT_PREPROCESS_SPEC, preprocessSpecHash, type PreprocessSpec } from '../core/preprocess-spec';
 import type { DecodeReply, DecodeRequest } from '../data/decode-job';
@@ -19,9 +19,21 @@ export interface DatasetSessionDeps {
   now?: () => number;
 }
 
+/** What the scan learnt of one image, for the diagnostics. */
+export interface ImageProfileInfo {
+  width: number;
+  height: number;
+  isGray: boolean;
+  differenceHash: string;
+  contentHash: string;
+  meanColor: [number, number, number] | null;
+}
+
 /** The dataset as the worker holds it: the index, the files, and which entries decoded. */
 export interface OpenDataset {
   index: DatasetIndex;
+  /** By dataset path. */
+  profiles: Map<string, ImageProfileInfo>;
   files: (File | null)[];
   /** Entries that decoded, per split. */
   usable: Record<SplitName, DatasetEntry[]>;
@@ -72,6 +84,7 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
     let done = 0;
     let lastProgress = 0;
     const failed = new Set<number>();
+    const profiles = new Map<string, ImageProfileInfo>();
 
     await Promise.all(
       index.entries.map(async (entry) => {
@@ -79,13 +92,29 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
         if (wantThumb) thumbsWanted.set(entry.classIndex, (thumbsWanted.get(entry.classIndex) ?? 0) + 1);
         let reply: DecodeReply;
         try {
-          reply = await pool.run({ file: files[entry.fileIndex]!, name: entry.path, spec: null, augment: null, thumbnailPx: wantThumb ? THUMBNAIL_PX : null });
+          reply = await pool.run({
+            file: files[entry.fileIndex]!,
+            name: entry.path,
+            spec: null,
+            augment: null,
+            thumbnailPx: wantThumb ? THUMBNAIL_PX : null,
+            fingerprint: true,
+          });
         } catch (error) {
           reply = { jobId: 0, ok: false, error: serializeError(error) };
         }
         if (mine !== generation) return;
         done += 1;
         if (reply.ok) {
+          const { info } = reply;
+          profiles.set(entry.path, {
+            width: info.width,
+            height: info.height,
+            isGray: info.isGray,
+            differenceHash: info.fingerprint?.differenceHash ?? '',
+            contentHash: info.fingerprint?.contentHash ?? '',
+            meanColor: info.fingerprint?.meanColor ?? null,
+          });
           widths.push(reply.info.width);
           heights.push(reply.info.height);
           if (reply.info.isGray) grayCount += 1;
@@ -120,7 +149,7 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
     const counts = Object.fromEntries(
       SPLIT_NAMES.map((split) => [split, index.classNames.map((_, c) => usable[split].filter((e) => e.classIndex === c).length)]),
     ) as Record<SplitName, number[]>;
-    open = { index: { ...index, entries: entriesFinal, counts }, files, usable, spec: DEFAULT_PREPROCESS_SPEC };
+    open = { index: { ...index, entries: entriesFinal, counts }, profiles, files, usable, spec: DEFAULT_PREPROCESS_SPEC };
     thumbnails.sort((a, b) => a.classIndex - b.classIndex || a.path.localeCompare(b.path));
     failures.sort((a, b) => a.path.localeCompare(b.path));
     deps.emit({
@@ -142,8 +171,8 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
   }
 
   async function sample(command: Extract<DatasetCommand, { type: 'dataset/sample' }>): Promise<void> {
-    if (!open) throw new Error('No dataset is open yet.');
-    const spec = command.normalization ? { ...open.spec, normalization: command.normalization } : open.spec;
+    if (!open) throw new LabError('input/invalid', 'No dataset is open yet.');
+    const spec = { ...open.spec, ...(command.normalization ? { normalization: command.normalization } : {}), ...(command.sizePx ? { sizePx: command.sizePx } : {}) };
     const entries = open.usable[command.split].slice(0, command.count);
     const perImage = spec.sizePx * spec.sizePx * 3;
     const batch = new Float32Array(entries.length * perImage);
@@ -151,7 +180,7 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
       entries.map((entry) => deps.pool().run({ file: open!.files[entry.fileIndex]!, name: entry.path, spec, augment: null, thumbnailPx: null })),
     );
     replies.forEach((reply, i) => {
-      if (!reply.ok) throw new Error(reply.error.message);
+      if (!reply.ok) throw new LabError(reply.error.code, reply.error.message, entries[i]!.path);
       batch.set(reply.pixels!, i * perImage);
     });
     const sums = [0, 0, 0];
@@ -178,12 +207,26 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
     });
   }
 
+  async function thumbnails(command: Extract<DatasetCommand, { type: 'dataset/thumbnails' }>): Promise<void> {
+    if (!open) return;
+    const byPath = new Map(open.index.entries.map((e) => [e.path, e]));
+    const wanted = command.paths.map((path) => byPath.get(path)).filter((e): e is DatasetEntry => e !== undefined);
+    const replies = await Promise.all(
+      wanted.map((entry) => deps.pool().run({ file: open!.files[entry.fileIndex]!, name: entry.path, spec: null, augment: null, thumbnailPx: THUMBNAIL_PX })),
+    );
+    deps.emit({
+      type: 'dataset/thumbnails',
+      thumbnails: replies.flatMap((reply, i) => (reply.ok && reply.thumbnail ? [{ path: wanted[i]!.path, image: reply.thumbnail }] : [])),
+    });
+  }
+
   return {
     current: () => open,
     async handle(command) {
       try {
         if (command.type === 'dataset/open') await scan(command);
-        else await sample(command);
+        else if (command.type === 'dataset/sample') await sample(command);
+        else await thumbnails(command);
       } catch (error) {
         deps.emit({ type: 'dataset/failed', error: serializeError(error) });
       }

@@ -28,6 +28,8 @@ export interface ModelSession {
   handle(command: ModelCommand): Promise<void>;
   /** The loaded network, once loaded. */
   network(): SegmentedResNet50 | null;
+  /** Its ImageNet class names, when labels.json came with it. */
+  labels(): string[] | null;
 }
 
 const TOP_CLASSES = 5;
@@ -128,6 +130,7 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
 
   return {
     network: () => pretrained?.net ?? null,
+    labels: () => pretrained?.labels ?? null,
     handle(command) {
       switch (command.type) {
         case 'model/load':

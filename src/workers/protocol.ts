@@ -10,6 +10,7 @@ import type { ClassificationMetrics } from '../core/metrics';
 import type { LabelledClass } from '../core/top-k';
 import type { BatchNormPolicy, TrainingConfig } from '../core/training-config';
 import type { ClassWeighting } from '../core/class-weights';
+import type { Finding } from '../core/diagnostics';
 
 /** Where the worker gets the model: the URL beside the page, or files the user picked. */
 export type ModelSourceRef = { kind: 'url'; url: string } | { kind: 'files'; files: File[] };
@@ -43,8 +44,15 @@ export type WorkerCommand =
       requestId: number;
       split: SplitName;
       count: number;
-      /** Reproduce another pipeline for this split (default: the dataset's spec). */
+      /** The run's scaling for this split (default: the dataset's spec, caffe). */
       normalization?: NormalizationMode;
+      /** The run's input size (default: the dataset's spec, 224). */
+      sizePx?: number;
+    }
+  | {
+      /** Small previews of these dataset images (e.g. the images behind a confusion-matrix cell). */
+      type: 'dataset/thumbnails';
+      paths: string[];
     };
 
 /** What the page shows of a dataset: no file contents, no File objects. */
@@ -89,6 +97,10 @@ export interface RunSettings {
   sizePx: number;
   /** Random resized crop + flip on the training split (turns the feature cache off). */
   augment: boolean;
+  /** How pixels are scaled for these weights. Default: 'caffe' (what they expect). */
+  normalization: NormalizationMode;
+  /** A different scaling for validation, set only on purpose (to reproduce a bug); null: the same. */
+  validationNormalization: NormalizationMode | null;
 }
 
 export type TrainingCommand =
@@ -107,10 +119,6 @@ export interface RunInfo {
   validationCount: number;
   stepsPerEpoch: number;
   settings: RunSettings;
-  /** Trainable parameters at each freeze depth 0..17. */
-  trainableParamsByDepth: number[];
-  /** Balanced class weights of the training split (what 'balanced' applies). */
-  balancedWeights: number[];
   /** Dataset path of each validation image, in the order of predictions. */
   validationPaths: string[];
   validationLabels: number[];
@@ -191,6 +199,7 @@ export type WorkerEvent =
   | { type: 'dataset/scanning'; done: number; total: number }
   | { type: 'dataset/scanned'; scan: DatasetScan }
   | { type: 'dataset/sampled'; sample: DatasetSample }
+  | { type: 'dataset/thumbnails'; thumbnails: { path: string; image: Blob }[] }
   | { type: 'dataset/failed'; error: SerializedError }
   | { type: 'train/started'; run: RunInfo }
   | { type: 'train/stepEnded'; step: StepInfo }
@@ -201,5 +210,7 @@ export type WorkerEvent =
   | { type: 'train/finished'; status: 'completed' | 'stopped'; steps: number }
   | { type: 'train/failed'; error: SerializedError }
   | { type: 'train/warning'; message: string }
+  /** The diagnostics of the current run: before training starts, and after every epoch. */
+  | { type: 'diagnostics/updated'; stage: 'before-training' | 'during-training' | 'after-training'; findings: Finding[] }
   /** Sent by the page's side of the channel when the worker itself crashed. */
   | { type: 'worker/died'; error: SerializedError };

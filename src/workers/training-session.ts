@@ -1,21 +1,22 @@
 // What the training worker does for a run: builds the engine on the loaded network and the open
 // dataset, forwards live changes to it, and turns its hooks into past-tense events.
 
-import { classCounts, classWeights } from '../core/class-weights';
 import { LabError, serializeError } from '../core/errors';
-import { DEFAULT_PREPROCESS_SPEC } from '../core/preprocess-spec';
-import { MAX_FREEZE_DEPTH } from '../core/training-config';
+import { runDiagnostics, type DiagnosticsInput, type InputStatistics } from '../core/diagnostics';
+import { DEFAULT_PREPROCESS_SPEC, preprocessSpecHash, type PreprocessSpec } from '../core/preprocess-spec';
 import type { DecodeReply, DecodeRequest } from '../data/decode-job';
-import { pooledImages } from '../data/pool-images';
+import { pooledImages, type PooledImages } from '../data/pool-images';
 import type { WorkerPool } from '../data/worker-pool';
 import type { SegmentedResNet50 } from '../ml/segments';
 import { TrainingEngine, type LiveChange } from '../ml/training-engine';
 import type { OpenDataset } from './dataset-session';
-import type { TrainingCommand, WorkerEvent } from './protocol';
+import { datasetInputs, imagenetProbe, inputStatistics, PROBE_SAMPLE, sampleOf, STATISTICS_SAMPLE, type HistoryRecorder } from './diagnostics-inputs';
+import type { RunSettings, TrainingCommand, WorkerEvent } from './protocol';
 
 export interface TrainingSessionDeps {
   emit: (event: WorkerEvent) => void;
   network: () => SegmentedResNet50 | null;
+  imagenetLabels: () => string[] | null;
   dataset: () => OpenDataset | null;
   pool: () => WorkerPool<DecodeRequest, DecodeReply>;
 }
@@ -26,6 +27,9 @@ export interface TrainingSession {
 
 export function createTrainingSession(deps: TrainingSessionDeps): TrainingSession {
   let engine: TrainingEngine | null = null;
+  // From train/start until the run ends, including the seconds of sampling before the first step.
+  let busy = false;
+  let stopBeforeFirstStep = false;
 
   function change(live: LiveChange): void {
     if (!engine) throw new LabError('input/invalid', 'No run is in progress.');
@@ -33,7 +37,17 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
   }
 
   async function start(command: Extract<TrainingCommand, { type: 'train/start' }>): Promise<void> {
-    if (engine?.isRunning) throw new LabError('input/invalid', 'A run is already in progress: stop it first.');
+    if (busy) throw new LabError('input/invalid', 'A run is already in progress: stop it first.');
+    busy = true;
+    stopBeforeFirstStep = false;
+    try {
+      await startRun(command);
+    } finally {
+      busy = false;
+    }
+  }
+
+  async function startRun(command: Extract<TrainingCommand, { type: 'train/start' }>): Promise<void> {
     const net = deps.network();
     const dataset = deps.dataset();
     if (!net) throw new LabError('model/not-found', 'The pretrained model is not loaded yet.');
@@ -46,14 +60,54 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     if (numClasses < 2) throw new LabError('input/invalid', 'A classifier needs at least two classes.');
 
     engine?.dispose();
-    const spec = { ...DEFAULT_PREPROCESS_SPEC, sizePx: settings.sizePx };
+    const spec = { ...DEFAULT_PREPROCESS_SPEC, sizePx: settings.sizePx, normalization: settings.normalization };
+    const validationSpec = { ...spec, normalization: settings.validationNormalization ?? settings.normalization };
+    const history: HistoryRecorder = { steps: [], epochs: [] };
+    let latestConfusion: number[][] | undefined;
+    let labelQuality: DiagnosticsInput['labelQuality'];
+    // Filled in before the first step; the rules over the run's history are added as it goes.
+    let before: DiagnosticsInput = {};
+    const diagnose = (stage: 'before-training' | 'during-training' | 'after-training') => {
+      const trainCounts = dataset.index.classNames.map((_, c) => train.filter((e) => e.classIndex === c).length);
+      const findings = runDiagnostics({
+        ...before,
+        classBalance: { classNames: dataset.index.classNames, trainCounts, classWeighting: current.settings.classWeighting, ...(latestConfusion ? { validationConfusion: latestConfusion } : {}) },
+        ...(history.steps.length > 0
+          ? { training: { numClasses, steps: history.steps, epochs: history.epochs, backboneLrMultiplier: current.settings.backboneLrMultiplier } }
+          : {}),
+        ...(labelQuality ? { labelQuality } : {}),
+      });
+      deps.emit({ type: 'diagnostics/updated', stage, findings });
+    };
     const current = new TrainingEngine({
       pretrained: net,
       numClasses,
       config: settings.config,
       hooks: {
-        onStep: (step) => deps.emit({ type: 'train/stepEnded', step }),
-        onEpochEnd: (report) =>
+        onStep: (step) => {
+          history.steps.push({ step: step.step, loss: step.loss, learningRate: step.learningRate, freezeDepth: step.freezeDepth });
+          deps.emit({ type: 'train/stepEnded', step });
+        },
+        onEpochEnd: (report) => {
+          history.epochs.push({
+            epoch: report.epoch,
+            trainLoss: report.train.loss,
+            trainAccuracy: report.train.metrics.accuracy,
+            validationLoss: report.validation?.loss ?? null,
+            validationAccuracy: report.validation?.metrics.accuracy ?? null,
+          });
+          latestConfusion = report.validation?.metrics.confusion;
+          const probabilities = report.validation?.probabilities;
+          if (probabilities) {
+            labelQuality = {
+              classNames: dataset.index.classNames,
+              predictions: validation.map((entry, i) => ({
+                id: entry.path,
+                label: entry.classIndex,
+                probabilities: Array.from(probabilities.subarray(i * numClasses, (i + 1) * numClasses)),
+              })),
+            };
+          }
           deps.emit({
             type: 'train/epochEnded',
             epoch: {
@@ -66,11 +120,17 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
               cache: { entries: report.cache.entries, bytes: report.cache.bytes, full: report.cache.full },
               ms: report.ms,
             },
-          }),
+          });
+          diagnose('during-training');
+        },
         onChange: ({ step, change: applied, trainableParams }) =>
           deps.emit({ type: 'train/changeApplied', change: { step, kind: applied.kind, value: applied.value, trainableParams } }),
         onStepFailed: (failure) => {
-          if (failure.kind === 'non-finite-loss') deps.emit({ type: 'train/paused', reason: 'non-finite-loss', message: failure.error.message });
+          if (failure.kind !== 'non-finite-loss') return;
+          const lr = history.steps.at(-1)?.learningRate ?? current.settings.learningRate;
+          history.steps.push({ step: failure.step, loss: NaN, learningRate: lr, freezeDepth: current.settings.freezeDepth });
+          deps.emit({ type: 'train/paused', reason: 'non-finite-loss', message: failure.error.message });
+          diagnose('during-training');
         },
         onCacheFull: (stats) =>
           deps.emit({
@@ -88,7 +148,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
       spec,
       augment: settings.augment ? { seed: settings.config.seed, epochOf: () => current.currentEpoch } : null,
     });
-    const validationImages = validation.length > 0 ? pooledImages({ pool: deps.pool(), entries: validation, files, spec, augment: null }) : null;
+    const validationImages = validation.length > 0 ? pooledImages({ pool: deps.pool(), entries: validation, files, spec: validationSpec, augment: null }) : null;
     deps.emit({
       type: 'train/started',
       run: {
@@ -97,15 +157,62 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         validationCount: validation.length,
         stepsPerEpoch: Math.ceil(train.length / settings.config.batchSize),
         settings,
-        trainableParamsByDepth: Array.from({ length: MAX_FREEZE_DEPTH + 1 }, (_, k) => current.trainableParamCount(k)),
-        balancedWeights: classWeights(classCounts(trainImages.labels, numClasses), 'balanced'),
         validationPaths: validation.map((e) => e.path),
         validationLabels: validation.map((e) => e.classIndex),
       },
     });
+    try {
+      before = await beforeTraining({ net, dataset, spec, validationSpec, validationImages, trainUnaugmented: pooledImages({ pool: deps.pool(), entries: train, files, spec, augment: null }), settings });
+      diagnose('before-training');
+    } catch (error) {
+      // The diagnostics are a help, not a precondition: the run goes on without them.
+      deps.emit({ type: 'train/warning', message: `The checks before training could not run: ${serializeError(error).message}` });
+    }
+    if (stopBeforeFirstStep) {
+      deps.emit({ type: 'train/finished', status: 'stopped', steps: 0 });
+      return;
+    }
     const summary = await current.run(trainImages, validationImages);
+    diagnose('after-training');
     if (summary.status === 'failed') deps.emit({ type: 'train/failed', error: summary.error ?? { code: 'internal', message: 'The run failed.' } });
     else deps.emit({ type: 'train/finished', status: summary.status, steps: summary.steps });
+  }
+
+  /** The statistics that exist before the first step: input scaling, split consistency, data, leakage. */
+  async function beforeTraining(args: {
+    net: SegmentedResNet50;
+    dataset: OpenDataset;
+    spec: PreprocessSpec;
+    validationSpec: PreprocessSpec;
+    trainUnaugmented: PooledImages;
+    validationImages: PooledImages | null;
+    settings: RunSettings;
+  }): Promise<DiagnosticsInput> {
+    const { net, dataset, spec, validationSpec, trainUnaugmented, validationImages, settings } = args;
+    const labels = deps.imagenetLabels();
+    const trainSample = await sampleOf(trainUnaugmented, STATISTICS_SAMPLE);
+    const trainStatistics = inputStatistics(trainSample.pixels, spec.normalization, trainSample.ids.length);
+    const currentProbe = await imagenetProbe(net, labels, trainSample.pixels, trainSample.ids, spec.sizePx);
+    let caffeProbe = currentProbe;
+    if (spec.normalization !== 'caffe') {
+      const caffeImages = pooledImages({ pool: deps.pool(), entries: dataset.usable.train, files: dataset.files, spec: { ...spec, normalization: 'caffe' }, augment: null });
+      const caffeSample = await sampleOf(caffeImages, PROBE_SAMPLE);
+      caffeProbe = await imagenetProbe(net, labels, caffeSample.pixels, caffeSample.ids, spec.sizePx);
+    }
+    let validationSample: { specHash: string; statistics: InputStatistics } | null = null;
+    if (validationImages) {
+      const sample = await sampleOf(validationImages, STATISTICS_SAMPLE);
+      validationSample = { specHash: preprocessSpecHash(validationSpec), statistics: inputStatistics(sample.pixels, validationSpec.normalization, sample.ids.length) };
+    }
+    const { profiles, splitLeakage } = datasetInputs(dataset);
+    return {
+      inputNormalization: { statistics: trainStatistics, currentProbe, caffeProbe },
+      ...(validationSample
+        ? { splitConsistency: { train: { specHash: preprocessSpecHash(spec), statistics: trainStatistics }, validation: validationSample } }
+        : {}),
+      domainGap: { images: profiles, caffeProbe, currentFreezeDepth: settings.config.freezeDepth, currentLearningRate: settings.config.learningRate },
+      ...(splitLeakage ? { splitLeakage } : {}),
+    };
   }
 
   return {
@@ -116,15 +223,19 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
             await start(command);
             break;
           case 'train/pause':
-            engine?.pause();
+            if (!busy || !engine) break;
+            engine.pause();
             deps.emit({ type: 'train/paused', reason: 'user' });
             break;
           case 'train/resume':
-            engine?.resume();
+            if (!busy || !engine) break;
+            engine.resume();
             deps.emit({ type: 'train/resumed' });
             break;
           case 'train/stop':
-            engine?.stop();
+            if (!busy) break;
+            if (engine?.isRunning) engine.stop();
+            else stopBeforeFirstStep = true;
             break;
           case 'train/setFreezeDepth':
             change({ kind: 'freezeDepth', value: command.value });

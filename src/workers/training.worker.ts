@@ -1,4 +1,5 @@
-// The dedicated worker that owns TensorFlow.js: it only routes messages to the model session.
+// The dedicated worker that owns TensorFlow.js: it only routes each command to the session that
+// handles it (model, dataset, training) and owns the pool of decoding workers.
 
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -45,6 +46,7 @@ const modelSession = createModelSession({
 const trainingSession = createTrainingSession({
   emit,
   network: () => modelSession.network(),
+  imagenetLabels: () => modelSession.labels(),
   dataset: () => datasetSession.current(),
   pool: () => poolOf(),
 });
@@ -58,6 +60,7 @@ self.onmessage = (message: MessageEvent<WorkerCommand>) => {
       break;
     case 'dataset/open':
     case 'dataset/sample':
+    case 'dataset/thumbnails':
       void datasetSession.handle(command);
       break;
     default:

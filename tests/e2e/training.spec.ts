@@ -43,9 +43,12 @@ test.describe('fine-tuning stamps6 in the page (needs ../shared)', () => {
     await expect(page.getByTestId('chart-classes')).toHaveAttribute('data-points', '6');
     await expect(page.getByTestId('confusion-cell')).toHaveCount(36);
     await expect(page.locator('[data-testid="chart-steps"] .recharts-line path.recharts-curve').first()).toBeVisible();
-    // A diagonal cell lists the validation images behind it.
-    await page.getByTestId('confusion-cell').first().click();
-    await expect(page.getByTestId('cell-images')).toContainText('clothes predicted as clothes');
+    // A non-empty cell shows the validation images behind it.
+    await page.getByTestId('confusion-cell').filter({ hasNotText: /^0$/ }).first().click();
+    await expect(page.getByTestId('cell-images')).toContainText('predicted as');
+    const images = page.locator('[data-testid="cell-thumbs"] img');
+    await expect(images.first()).toBeVisible();
+    await expect(images.first()).toHaveAttribute('src', /^blob:/);
     await page.screenshot({ path: testInfo.outputPath('trained.png'), fullPage: true });
     expect(errors).toEqual([]);
     expect(foreign).toEqual([]);

@@ -5,7 +5,8 @@
 import { useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ChangeInfo, EpochInfo, RunInfo } from '../../state/lab-state';
-import { useTraining } from '../../state/hooks';
+import { useLabActions, useThumbnails, useTraining } from '../../state/hooks';
+import { useObjectUrl } from '../dataset/useObjectUrls';
 import { stepSeries } from './downsample';
 import { changeLabel } from './format';
 
@@ -70,7 +71,7 @@ function EpochChart({ metric }: { metric: 'loss' | 'accuracy' }) {
           <Legend />
           <Line dataKey="train" name="train" stroke={COLORS.train} isAnimationActive={false} />
           <Line dataKey="validation" name="validation" stroke={COLORS.validation} isAnimationActive={false} />
-          <ChangeMarks changes={changes} x={(c) => c.step / perEpoch + 0.5} />
+          <ChangeMarks changes={changes} x={(c) => c.step / perEpoch} />
         </LineChart>
       </ResponsiveContainer>
     </figure>
@@ -100,8 +101,34 @@ function ClassMetricsChart({ run, epoch }: { run: RunInfo; epoch: EpochInfo }) {
   );
 }
 
+const CELL_PREVIEWS = 24;
+
+function Thumb({ path, blob }: { path: string; blob: Blob | undefined }) {
+  const url = useObjectUrl(blob);
+  return (
+    <li title={path}>
+      {url ? <img src={url} alt={path} /> : <span className="thumb-pending" />}
+      <span>{path.slice(path.lastIndexOf('/') + 1)}</span>
+    </li>
+  );
+}
+
+function CellImages({ paths }: { paths: string[] }) {
+  const thumbnails = useThumbnails();
+  const shown = paths.slice(0, CELL_PREVIEWS);
+  return (
+    <ul className="cell-thumbs" data-testid="cell-thumbs">
+      {shown.map((path) => (
+        <Thumb key={path} path={path} blob={thumbnails[path]} />
+      ))}
+      {paths.length > shown.length && <li className="muted">and {paths.length - shown.length} more</li>}
+    </ul>
+  );
+}
+
 function ConfusionMatrix({ run, epoch }: { run: RunInfo; epoch: EpochInfo }) {
   const [cell, setCell] = useState<[number, number] | null>(null);
+  const { requestThumbnails } = useLabActions();
   const { confusion } = epoch.validation!.metrics;
   const max = Math.max(1, ...confusion.flat());
   const images = cell
@@ -130,7 +157,12 @@ function ConfusionMatrix({ run, epoch }: { run: RunInfo; epoch: EpochInfo }) {
                   key={predicted}
                   className={actual === predicted ? 'diagonal' : undefined}
                   style={{ background: `rgba(47, 111, 222, ${count / max})`, color: count / max > 0.5 ? '#fff' : undefined }}
-                  onClick={() => setCell([actual, predicted])}
+                  onClick={() => {
+                    setCell([actual, predicted]);
+                    requestThumbnails(
+                      run.validationPaths.filter((_, i) => run.validationLabels[i] === actual && epoch.validation!.predictions[i] === predicted).slice(0, CELL_PREVIEWS),
+                    );
+                  }}
                   data-testid="confusion-cell"
                 >
                   {count}
@@ -145,11 +177,7 @@ function ConfusionMatrix({ run, epoch }: { run: RunInfo; epoch: EpochInfo }) {
           <strong>
             {run.classNames[cell[0]]} predicted as {run.classNames[cell[1]]}: {images.length} image{images.length === 1 ? '' : 's'}
           </strong>
-          <ul>
-            {images.map((path) => (
-              <li key={path}>{path}</li>
-            ))}
-          </ul>
+          <CellImages paths={images} />
         </div>
       )}
     </figure>

@@ -2,11 +2,19 @@
 // and what a run starts with; start, pause, resume, stop.
 
 import { classWeights } from '../../core/class-weights';
+import { NORMALIZATION_MODES, type NormalizationMode } from '../../core/preprocess-spec';
 import { freezeDepthLabel, MAX_FREEZE_DEPTH, trainableParamsAt } from '../../core/training-config';
 import { useDataset, useLabActions, useModelStatus, useTraining } from '../../state/hooks';
 import { formatCount } from './format';
 
 const SIZES_PX = [64, 112, 160, 224];
+const MODE_LABELS: Record<NormalizationMode, string> = {
+  caffe: 'caffe: BGR, mean subtracted (what these weights expect)',
+  unit: '[0, 1]',
+  symmetric: '[-1, 1]',
+  torch: 'torch (ImageNet mean / std)',
+  'div255-then-caffe': 'x / 255, then caffe (a common bug)',
+};
 const LEARNING_RATES = [1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5];
 
 export function TrainingControls() {
@@ -14,7 +22,7 @@ export function TrainingControls() {
   const model = useModelStatus();
   const dataset = useDataset();
   const { updateTraining, startTraining, pauseTraining, resumeTraining, stopTraining } = useLabActions();
-  const { config, sizePx, augment } = training.settings;
+  const { config, sizePx, augment, normalization, validationNormalization } = training.settings;
   const active = training.status === 'running' || training.status === 'paused' || training.status === 'starting';
   const scan = dataset.status === 'ready' ? dataset.scan : null;
   const classNames = dataset.status === 'ready' ? dataset.summary.classNames : [];
@@ -92,6 +100,32 @@ export function TrainingControls() {
           {SIZES_PX.map((size) => (
             <option key={size} value={size}>
               {size} px{size === 224 ? ' (ImageNet)' : ''}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="control">
+        <span>Preprocessing</span>
+        <select value={normalization} disabled={active} data-testid="normalization" onChange={(event) => updateTraining({ normalization: event.target.value as NormalizationMode })}>
+          {NORMALIZATION_MODES.map((mode) => (
+            <option key={mode} value={mode}>
+              {MODE_LABELS[mode]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="control">
+        <span>Validation preprocessing</span>
+        <select
+          value={validationNormalization ?? 'same'}
+          disabled={active}
+          data-testid="validation-normalization"
+          onChange={(event) => updateTraining({ validationNormalization: event.target.value === 'same' ? null : (event.target.value as NormalizationMode) })}
+        >
+          <option value="same">same as training</option>
+          {NORMALIZATION_MODES.map((mode) => (
+            <option key={mode} value={mode}>
+              {mode} (reproduce a mismatch)
             </option>
           ))}
         </select>

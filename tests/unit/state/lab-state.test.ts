@@ -60,8 +60,6 @@ describe('applyEvent: training', () => {
     validationCount: 2,
     stepsPerEpoch: 2,
     settings: initialLabState().training.settings,
-    trainableParamsByDepth: [4098],
-    balancedWeights: [1, 1],
     validationPaths: ['d/a/1.png', 'd/b/1.png'],
     validationLabels: [0, 1],
   };

@@ -33,13 +33,19 @@ describe('confident learning', () => {
 });
 
 describe('detectLabelIssues', () => {
-  it('warns when 1 of 6 images (16.7% ≥ 5%) looks mislabelled, with the images to review and no automatic fix', () => {
+  it('reports 1 suspect of 6 (16.7%) as info only: too few to tell from the model’s own mistakes', () => {
     const finding = detectLabelIssues({ classNames: ['cat', 'dog'], predictions: PETS })!;
     expect(finding.id).toBe('labels/likely-mislabeled');
-    expect(finding.severity).toBe('warning');
+    expect(finding.severity).toBe('info');
     expect(finding.fix).toBeNull();
     expect(finding.evidence[0]).toEqual({ kind: 'images', label: 'Likely in the wrong class, most suspicious first', imageIds: ['cat/3'] });
     expect(finding.evidence[1]).toEqual({ kind: 'numbers', rows: [{ label: 'cat/3', value: 'filed as cat (10.0%), looks like dog (90.0%)' }] });
+  });
+
+  it('warns with four suspects or more, 5% or more of the images', () => {
+    const swapped = ['cat/a', 'cat/b', 'cat/c', 'cat/d'].map((id) => p(id, 0, [0.1, 0.9]));
+    const finding = detectLabelIssues({ classNames: ['cat', 'dog'], predictions: [...PETS, ...swapped] })!;
+    expect(finding.severity).toBe('warning');
   });
 
   it('is only info when the suspects are under 5% (1 of 26)', () => {

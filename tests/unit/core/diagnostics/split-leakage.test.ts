@@ -94,3 +94,38 @@ describe('detectSplitLeakage', () => {
     ).toBeNull();
   });
 });
+
+describe('near duplicates and colour', () => {
+  it('does not take a recoloured drawing for a copy: same dHash, means 40 levels apart', () => {
+    const hash = '0f0f0f0f0f0f0f0f';
+    const images = [
+      { id: 'train/blue_fedora.png', split: 'train' as const, differenceHash: hash, meanColor: [90, 110, 200] as const },
+      { id: 'val/green_fedora.png', split: 'validation' as const, differenceHash: hash, meanColor: [90, 150, 95] as const },
+    ];
+    expect(findCrossSplitDuplicates(images)).toEqual([]);
+    const resaved = [images[0]!, { ...images[1]!, meanColor: [91, 111, 198] as const }];
+    expect(findCrossSplitDuplicates(resaved)).toHaveLength(1);
+  });
+});
+
+describe('near duplicates and shape', () => {
+  it('does not take two different tools with close hashes for copies when their shapes differ (stamps6 hammer 129×127, wrench 100×78)', () => {
+    const images = [
+      { id: 'tools/wrench.png', split: 'train' as const, differenceHash: '010103060c3860c0', aspectRatio: 100 / 78 },
+      { id: 'tools/hammer.png', split: 'validation' as const, differenceHash: '030102061c3860c0', aspectRatio: 129 / 127 },
+    ];
+    expect(findCrossSplitDuplicates(images)).toEqual([]);
+    expect(findCrossSplitDuplicates([images[0]!, { ...images[1]!, aspectRatio: 99 / 78 }])).toHaveLength(1);
+  });
+});
+
+describe('leakage severity', () => {
+  it('is info for one near duplicate among 22 held-out images (under 5%), a warning for a byte-identical copy', () => {
+    const hash = (i: number) => i.toString(16).padStart(16, '0').replace(/^0/, 'f');
+    const held = Array.from({ length: 22 }, (_, i) => ({ id: `val/${i}.png`, split: 'validation' as const, differenceHash: hash(i * 7919 + 1) }));
+    const original = { id: 'train/stoplight_01.png', split: 'train' as const, differenceHash: held[0]!.differenceHash };
+    expect(detectSplitLeakage({ images: [original, ...held] })?.severity).toBe('info');
+    const copies = [{ ...original, contentHash: 'same' }, { ...held[0]!, contentHash: 'same' }, ...held.slice(1)];
+    expect(detectSplitLeakage({ images: copies })?.severity).toBe('warning');
+  });
+});

@@ -1,0 +1,111 @@
+// "Why isn't it improving?": the diagnostics' findings, most likely cause first, each with its
+// evidence and, where one exists, a one-click fix.
+
+import { Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { Evidence, Finding } from '../../state/lab-state';
+import { useDiagnostics, useLabActions, useThumbnails, useTraining } from '../../state/hooks';
+import { useObjectUrl } from '../dataset/useObjectUrls';
+
+const STAGE_TEXT = {
+  'before-training': 'Checked before the first step',
+  'during-training': 'Updated after every epoch',
+  'after-training': 'After the run',
+} as const;
+
+function EvidenceImage({ path }: { path: string }) {
+  const thumbnails = useThumbnails();
+  const url = useObjectUrl(thumbnails[path]);
+  return <li title={path}>{url ? <img src={url} alt={path} /> : <span className="thumb-pending" />}</li>;
+}
+
+function EvidenceView({ evidence }: { evidence: Evidence }) {
+  const { requestThumbnails } = useLabActions();
+  if (evidence.kind === 'numbers') {
+    return (
+      <table className="evidence-numbers">
+        <tbody>
+          {evidence.rows.map((row) => (
+            <tr key={row.label}>
+              <th>{row.label}</th>
+              <td>{row.value}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    );
+  }
+  if (evidence.kind === 'series') {
+    return (
+      <figure className="evidence-series">
+        <figcaption>{evidence.label}</figcaption>
+        <ResponsiveContainer width="100%" height={110}>
+          <LineChart data={evidence.points}>
+            <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} fontSize={10} />
+            <YAxis width={40} fontSize={10} />
+            <Tooltip formatter={(v) => (typeof v === 'number' ? `${v.toFixed(3)}${evidence.unit ? ` ${evidence.unit}` : ''}` : v)} />
+            <Line dataKey="y" stroke="#d9480f" dot={false} isAnimationActive={false} />
+          </LineChart>
+        </ResponsiveContainer>
+      </figure>
+    );
+  }
+  const shown = evidence.imageIds.slice(0, 12);
+  return (
+    <details className="evidence-images" onToggle={(event) => (event.currentTarget.open ? requestThumbnails(shown) : undefined)}>
+      <summary>
+        {evidence.label} ({evidence.imageIds.length})
+      </summary>
+      <ul className="cell-thumbs">
+        {shown.map((path) => (
+          <EvidenceImage key={path} path={path} />
+        ))}
+      </ul>
+    </details>
+  );
+}
+
+function FindingCard({ finding }: { finding: Finding }) {
+  const { applyFix } = useLabActions();
+  const { status } = useTraining();
+  const running = status === 'running' || status === 'paused';
+  const appliesNextRun = finding.fix && ['setNormalization', 'alignValidationSpec', 'dropImages'].includes(finding.fix.kind);
+  return (
+    <li className={`finding finding-${finding.severity}`} data-testid="finding" data-finding-id={finding.id} data-severity={finding.severity}>
+      <div className="finding-head">
+        <span className={`severity severity-${finding.severity}`}>{finding.severity}</span>
+        <strong>{finding.title}</strong>
+      </div>
+      <p>{finding.explanation}</p>
+      {finding.evidence.map((evidence, i) => (
+        <EvidenceView key={i} evidence={evidence} />
+      ))}
+      {finding.fix && (
+        <button type="button" className="button fix-button" onClick={() => applyFix(finding.fix!)} data-testid="finding-fix">
+          {finding.fix.label}
+          {running && appliesNextRun ? ' (for the next run)' : ''}
+        </button>
+      )}
+    </li>
+  );
+}
+
+export function DiagnosticsPanel() {
+  const diagnostics = useDiagnostics();
+  if (!diagnostics) return null;
+  const { findings, stage } = diagnostics;
+  const serious = findings.filter((f) => f.severity !== 'info');
+  return (
+    <section className="card" aria-labelledby="diagnostics-heading" data-testid="diagnostics-panel" data-stage={stage}>
+      <h2 id="diagnostics-heading">Why isn’t it improving?</h2>
+      <p className="muted">
+        {STAGE_TEXT[stage]}.{' '}
+        {serious.length === 0 ? 'Nothing stands in the way of this run.' : `${serious.length} thing${serious.length === 1 ? '' : 's'} to look at, most likely cause first.`}
+      </p>
+      <ol className="findings">
+        {findings.map((finding) => (
+          <FindingCard key={finding.id} finding={finding} />
+        ))}
+      </ol>
+    </section>
+  );
+}
