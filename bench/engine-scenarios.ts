@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_TRAINING_CONFIG } from '../src/core/training-config';
 import type { SegmentedResNet50 } from '../src/ml/segments';
 import { TrainingEngine, type LabeledImages } from '../src/ml/training-engine';
+import { median } from './shared';
 
 export interface Scenario {
   label: string;
@@ -56,7 +57,6 @@ function randomImages(count: number, sizePx: number): LabeledImages {
   };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 /**
  * Two epochs of `stepsPerEpoch` steps; the second epoch is timed (the cache is warm by then),

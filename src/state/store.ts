@@ -200,8 +200,13 @@ export function createLabStore({ worker, ingest, requestedBackend, decodeWorkers
       },
       restartWorker() {
         worker.restart();
-        set({ ...initialLabState(requestedBackend), photoChecks: get().photoChecks });
+        set({ ...initialLabState(requestedBackend), photoChecks: get().photoChecks, training: { ...initialLabState().training, settings: get().training.settings } });
         if (lastSource) get().actions.loadModel(lastSource);
+        // The new worker has no dataset: the files are still here, so it gets them again.
+        if (lastFiles.length > 0) {
+          store.setState({ dataset: { status: 'reading' } });
+          sendFiles(lastFiles);
+        }
       },
     },
   }));

@@ -50,9 +50,11 @@ export interface DatasetSession {
   current(): OpenDataset | null;
 }
 
-function median(values: number[]): number {
+/** Smallest, median and largest, 0 for none (no spread of a 10,000-image array into Math.min). */
+function range(values: number[]): { min: number; median: number; max: number } {
+  if (values.length === 0) return { min: 0, median: 0, max: 0 };
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+  return { min: sorted[0]!, median: sorted[Math.floor(sorted.length / 2)]!, max: sorted[sorted.length - 1]! };
 }
 
 export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
@@ -156,8 +158,8 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
       type: 'dataset/scanned',
       scan: {
         decoded: widths.length,
-        widths: { min: Math.min(...widths), median: median(widths), max: Math.max(...widths) },
-        heights: { min: Math.min(...heights), median: median(heights), max: Math.max(...heights) },
+        widths: range(widths),
+        heights: range(heights),
         grayCount,
         alphaCount,
         downscaledCount,

@@ -85,9 +85,10 @@ async function trainDemo(page: Page, backend: 'wasm' | 'webgpu', sizePx: string,
   await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 8 * 60_000 });
   await page.getByTestId('demo-button').click();
   await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
-  // Deliberately imbalanced: 40 / 16 / 8, so balanced weighting shows 0.53 / 1.33 / 2.67 (n / (C · n_c) on the training split).
+  // Deliberately imbalanced: 40 / 16 / 8 images, 32 / 13 / 6 of them in training after the 20% split,
+  // so balanced weighting n / (C · n_c) gives 51/96 = 0.53, 51/39 = 1.31 and 51/18 = 2.83.
   await expect(page.getByTestId('class-row')).toHaveCount(3);
-  await expect(page.getByTestId('class-weights')).toContainText('circles 0.53');
+  await expect(page.getByTestId('class-weights')).toHaveText('circles 0.53 · squares 1.31 · triangles 2.83');
   await page.getByTestId('image-size').selectOption(sizePx);
   await page.getByTestId('epochs').fill(String(epochs));
   await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks = []));

@@ -2,7 +2,7 @@
 // to load it from files instead.
 
 import type { ChangeEvent } from 'react';
-import { useLabActions, useModelStatus } from '../../state/hooks';
+import { useLabActions, useModelStatus, useTraining } from '../../state/hooks';
 
 function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
@@ -10,6 +10,9 @@ function formatSeconds(ms: number): string {
 
 function PickModelFiles() {
   const { loadModel } = useLabActions();
+  const { status } = useTraining();
+  // The run trains these very weights: replacing them under it would end it.
+  const training = status === 'starting' || status === 'running' || status === 'paused';
   const onChange = (event: ChangeEvent<HTMLInputElement>) => {
     const files = Array.from(event.target.files ?? []);
     if (files.length > 0) loadModel({ kind: 'files', files });
@@ -18,7 +21,7 @@ function PickModelFiles() {
   return (
     <label className="link-button">
       Load your own copy (model.json + weight shards + labels.json)…
-      <input type="file" multiple accept=".json,.bin" onChange={onChange} data-testid="model-files-input" hidden />
+      <input type="file" multiple accept=".json,.bin" onChange={onChange} data-testid="model-files-input" hidden disabled={training} />
     </label>
   );
 }
