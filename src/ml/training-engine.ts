@@ -114,6 +114,17 @@ export interface TrainingHooks {
   onYield?(): Promise<void>;
 }
 
+/** How far one segment's BatchNorm moving statistics moved since the run started. */
+export interface BatchNormDrift {
+  /** 'stem', 'res2a' … 'res5c'. */
+  name: string;
+  /** Never trainable during the run. */
+  frozen: boolean;
+  /** ‖moving mean now − at the start‖₂ / ‖at the start‖₂ over the segment's BatchNorm layers. */
+  meanRelativeChange: number;
+  varianceRelativeChange: number;
+}
+
 export interface RunSummary {
   status: 'completed' | 'stopped' | 'failed';
   steps: number;
@@ -153,6 +164,9 @@ export class TrainingEngine {
   private readonly originals = new Map<tf.Variable, tf.Tensor>();
   /** The last state known to be good (run start, every epoch end): what a non-finite loss rolls back to. */
   private checkpoint: { step: number; values: Map<tf.Variable, tf.Tensor> } | null = null;
+  /** BatchNorm moving statistics per segment at the run's start, and the deepest freeze depth since. */
+  private batchNormStart: { name: string; means: Float32Array; variances: Float32Array }[] = [];
+  private deepestDepth = 0;
 
   constructor(options: EngineOptions) {
     this.config = { ...validateTrainingConfig(options.config) };
@@ -226,6 +240,8 @@ export class TrainingEngine {
     let epoch = 0;
     this.protectPretrained(this.config.freezeDepth);
     this.takeCheckpoint();
+    this.batchNormStart = this.batchNormStatistics();
+    this.deepestDepth = this.config.freezeDepth;
     try {
       for (; epoch < this.config.epochs; epoch++) {
         this.epochNow = epoch;
@@ -327,6 +343,31 @@ export class TrainingEngine {
     disposeTaskModel(this.model);
   }
 
+  /**
+   * How far each segment's BatchNorm statistics moved since the run started: exactly 0 for every
+   * segment that stayed frozen (they run in inference mode), the evidence the diagnostics show.
+   */
+  batchNormDrift(): BatchNormDrift[] {
+    const now = this.batchNormStatistics();
+    const trainable = new Set(trainableSegments(this.model, this.deepestDepth).map((s) => s.name));
+    return this.batchNormStart.map((start, i) => ({
+      name: start.name,
+      frozen: !trainable.has(start.name),
+      meanRelativeChange: relativeChange(start.means, now[i]!.means),
+      varianceRelativeChange: relativeChange(start.variances, now[i]!.variances),
+    }));
+  }
+
+  private batchNormStatistics(): { name: string; means: Float32Array; variances: Float32Array }[] {
+    return [this.model.stem, ...this.model.blocks].map((segment) => {
+      const read = (suffix: string) =>
+        concatFloat32(
+          segment.layers.flatMap(({ layer }) => layer.weights.filter((w) => w.originalName.endsWith(suffix)).map((w) => w.read().dataSync() as Float32Array)),
+        );
+      return { name: segment.name, means: read('moving_mean'), variances: read('moving_variance') };
+    });
+  }
+
   /** Every weight of the segments that train at depth k, BatchNorm statistics included. */
   private segmentWeights(k: number): tf.Variable[] {
     return trainableSegments(this.model, k).flatMap((segment) => segment.layers.flatMap(({ layer }) => layer.weights.map((w) => w.read() as tf.Variable)));
@@ -376,6 +417,7 @@ export class TrainingEngine {
     const k = this.config.freezeDepth;
     const step = this.step;
     this.protectPretrained(k);
+    this.deepestDepth = Math.max(this.deepestDepth, k);
     const learningRate = learningRateAt(step, { ...this.config, totalSteps });
     const { head, backbone } = trainableVariables(this.model, k);
     const backboneNames = new Set(backbone.map((v) => v.name));
@@ -527,6 +569,27 @@ function releaseAbandonedTape(): void {
   if (state.gradientDepth !== 0 || !state.activeTape) return;
   for (const node of state.activeTape) node.saved?.forEach((tensor) => tensor.dispose());
   state.activeTape = null as unknown as typeof state.activeTape;
+}
+
+function concatFloat32(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** ‖b − a‖₂ / ‖a‖₂ (0 when a is all zeros and b equals it). */
+function relativeChange(a: Float32Array, b: Float32Array): number {
+  let difference = 0;
+  let norm = 0;
+  for (let i = 0; i < a.length; i++) {
+    difference += (b[i]! - a[i]!) ** 2;
+    norm += a[i]! ** 2;
+  }
+  return norm > 0 ? Math.sqrt(difference / norm) : Math.sqrt(difference);
 }
 
 function checkSplit(set: LabeledImages, numClasses: number, name: string): void {

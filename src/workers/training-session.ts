@@ -76,6 +76,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
           ? { training: { numClasses, steps: history.steps, epochs: history.epochs, backboneLrMultiplier: current.settings.backboneLrMultiplier } }
           : {}),
         ...(labelQuality ? { labelQuality } : {}),
+        ...(history.epochs.length > 0 ? { batchNormDrift: { blocks: current.batchNormDrift(), batchNormPolicy: current.settings.batchNormPolicy } } : {}),
       });
       deps.emit({ type: 'diagnostics/updated', stage, findings });
     };

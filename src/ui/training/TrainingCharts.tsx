@@ -2,9 +2,9 @@
 // per-class precision / recall / F1, and a confusion matrix whose cells list their images. Every
 // mid-run change is a labelled vertical mark.
 
-import { useMemo, useState } from 'react';
+import { memo, useDeferredValue, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ChangeInfo, EpochInfo, RunInfo } from '../../state/lab-state';
+import type { ChangeInfo, EpochInfo, RunInfo, StepInfo } from '../../state/lab-state';
 import { useLabActions, useThumbnails, useTraining } from '../../state/hooks';
 import { useObjectUrl } from '../dataset/useObjectUrls';
 import { stepSeries } from './downsample';
@@ -29,8 +29,7 @@ function ChangeMarks({ changes, x }: { changes: ChangeInfo[]; x: (change: Change
   );
 }
 
-function StepChart() {
-  const { steps, changes } = useTraining();
+function StepChart({ steps, changes }: { steps: StepInfo[]; changes: ChangeInfo[] }) {
   const data = useMemo(() => stepSeries(steps), [steps]);
   return (
     <figure className="chart" data-testid="chart-steps" data-points={data.length} data-marks={changes.length}>
@@ -51,14 +50,13 @@ function StepChart() {
   );
 }
 
-function EpochChart({ metric }: { metric: 'loss' | 'accuracy' }) {
-  const { epochs, changes, run } = useTraining();
+function EpochChart({ metric, epochs, changes, run }: { metric: 'loss' | 'accuracy'; epochs: EpochInfo[]; changes: ChangeInfo[]; run: RunInfo }) {
   const data = epochs.map((e) => ({
     epoch: e.epoch + 1,
     train: metric === 'loss' ? e.trainLoss : e.trainAccuracy,
     validation: e.validation ? (metric === 'loss' ? e.validation.loss : e.validation.metrics.accuracy) : null,
   }));
-  const perEpoch = run?.stepsPerEpoch ?? 1;
+  const perEpoch = run.stepsPerEpoch;
   return (
     <figure className="chart" data-testid={`chart-epoch-${metric}`} data-points={data.length}>
       <figcaption>{metric === 'loss' ? 'Loss per epoch' : 'Accuracy per epoch'}</figcaption>
@@ -184,16 +182,21 @@ function ConfusionMatrix({ run, epoch }: { run: RunInfo; epoch: EpochInfo }) {
   );
 }
 
-export function TrainingCharts() {
-  const { run, epochs, steps } = useTraining();
-  if (!run || steps.length === 0) return null;
+interface ChartsProps {
+  run: RunInfo;
+  steps: StepInfo[];
+  epochs: EpochInfo[];
+  changes: ChangeInfo[];
+}
+
+const Charts = memo(function Charts({ run, steps, epochs, changes }: ChartsProps) {
   const last = epochs.at(-1);
   return (
     <div className="charts">
-      <StepChart />
+      <StepChart steps={steps} changes={changes} />
       <div className="chart-row">
-        <EpochChart metric="loss" />
-        <EpochChart metric="accuracy" />
+        <EpochChart metric="loss" epochs={epochs} changes={changes} run={run} />
+        <EpochChart metric="accuracy" epochs={epochs} changes={changes} run={run} />
       </div>
       {last?.validation && (
         <div className="chart-row">
@@ -203,4 +206,13 @@ export function TrainingCharts() {
       )}
     </div>
   );
+});
+
+export function TrainingCharts() {
+  const { run, epochs, steps, changes } = useTraining();
+  // Drawing the charts is the page's heaviest work: a deferred render yields to input and never
+  // blocks the main thread for long (the store's updates themselves render synchronously).
+  const deferred = useDeferredValue({ run, epochs, steps, changes });
+  if (!deferred.run || deferred.steps.length === 0) return null;
+  return <Charts run={deferred.run} steps={deferred.steps} epochs={deferred.epochs} changes={deferred.changes} />;
 }
