@@ -19,6 +19,7 @@ const selectPhotoChecks = (state: LabState) => state.photoChecks;
 const selectDataset = (state: LabState) => state.dataset;
 const selectSamples = (state: LabState) => state.samples;
 const selectTraining = (state: LabState) => state.training;
+const selectTrainingStatus = (state: LabState) => state.training.status;
 const selectThumbnails = (state: LabState) => state.thumbnails;
 const selectDiagnostics = (state: LabState) => state.diagnostics;
 const selectWorkerError = (state: LabState) => state.workerError;
@@ -30,6 +31,8 @@ export const usePhotoChecks = () => useLab(selectPhotoChecks);
 export const useDataset = () => useLab(selectDataset);
 export const useSamples = () => useLab(selectSamples);
 export const useTraining = () => useLab(selectTraining);
+/** Only the run's status: for components that must not re-render at every step. */
+export const useTrainingStatus = () => useLab(selectTrainingStatus);
 export const useThumbnails = () => useLab(selectThumbnails);
 export const useDiagnostics = () => useLab(selectDiagnostics);
 export const useWorkerError = () => useLab(selectWorkerError);

@@ -56,3 +56,18 @@ test('chooses the backend automatically, passing over software GPUs, and says wh
     await expect(badge).toHaveAttribute('data-backend', 'webgpu');
   }
 });
+
+test('a crashed training worker is reported, and the page starts a new one without a reload', async ({ page }) => {
+  await page.goto('/?backend=wasm');
+  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
+  const training = page.workers().find((w) => w.url().includes('training.worker'))!;
+  // An uncaught error inside the worker: what a bug or an out-of-memory abort looks like to the page.
+  await training.evaluate(() => setTimeout(() => {
+    throw new Error('simulated crash');
+  }));
+  const banner = page.getByRole('alert').filter({ hasText: 'The training worker crashed' });
+  await expect(banner).toContainText('simulated crash');
+  await banner.getByRole('button', { name: 'Start it again' }).click();
+  await expect(banner).toBeHidden();
+  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
+});

@@ -1,10 +1,12 @@
 // "Why isn't it improving?": the diagnostics' findings, most likely cause first, each with its
 // evidence and, where one exists, a one-click fix.
 
+import { memo, useDeferredValue } from 'react';
 import { Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Evidence, Finding } from '../../state/lab-state';
-import { useDiagnostics, useLabActions, useThumbnails, useTraining } from '../../state/hooks';
+import { useDiagnostics, useLabActions, useThumbnails, useTrainingStatus } from '../../state/hooks';
 import { useObjectUrl } from '../dataset/useObjectUrls';
+import { Staggered } from '../Staggered';
 
 const STAGE_TEXT = {
   'before-training': 'Checked before the first step',
@@ -64,9 +66,9 @@ function EvidenceView({ evidence }: { evidence: Evidence }) {
   );
 }
 
-function FindingCard({ finding }: { finding: Finding }) {
+const FindingCard = memo(function FindingCard({ finding }: { finding: Finding }) {
   const { applyFix } = useLabActions();
-  const { status } = useTraining();
+  const status = useTrainingStatus();
   const running = status === 'running' || status === 'paused';
   const appliesNextRun = finding.fix && ['setNormalization', 'alignValidationSpec', 'dropImages'].includes(finding.fix.kind);
   return (
@@ -87,10 +89,11 @@ function FindingCard({ finding }: { finding: Finding }) {
       )}
     </li>
   );
-}
+});
 
 export function DiagnosticsPanel() {
-  const diagnostics = useDiagnostics();
+  // Findings arrive while training runs; their charts render deferred, in interruptible chunks.
+  const diagnostics = useDeferredValue(useDiagnostics());
   if (!diagnostics) return null;
   const { findings, stage } = diagnostics;
   const serious = findings.filter((f) => f.severity !== 'info');
@@ -102,8 +105,10 @@ export function DiagnosticsPanel() {
         {serious.length === 0 ? 'Nothing stands in the way of this run.' : `${serious.length} thing${serious.length === 1 ? '' : 's'} to look at, most likely cause first.`}
       </p>
       <ol className="findings">
-        {findings.map((finding) => (
-          <FindingCard key={finding.id} finding={finding} />
+        {findings.map((finding, i) => (
+          <Staggered key={finding.id} order={i} placeholderHeight={120}>
+            <FindingCard finding={finding} />
+          </Staggered>
         ))}
       </ol>
     </section>

@@ -2,7 +2,7 @@
 // to load it from files instead.
 
 import type { ChangeEvent } from 'react';
-import { useLabActions, useModelStatus, useTraining } from '../../state/hooks';
+import { useLabActions, useModelStatus, useTrainingStatus } from '../../state/hooks';
 
 function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
@@ -10,7 +10,7 @@ function formatSeconds(ms: number): string {
 
 function PickModelFiles() {
   const { loadModel } = useLabActions();
-  const { status } = useTraining();
+  const status = useTrainingStatus();
   // The run trains these very weights: replacing them under it would end it.
   const training = status === 'starting' || status === 'running' || status === 'paused';
   const onChange = (event: ChangeEvent<HTMLInputElement>) => {

@@ -7,6 +7,7 @@ import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ReferenceLine, R
 import type { ChangeInfo, EpochInfo, RunInfo, StepInfo } from '../../state/lab-state';
 import { useLabActions, useThumbnails, useTraining } from '../../state/hooks';
 import { useObjectUrl } from '../dataset/useObjectUrls';
+import { Staggered } from '../Staggered';
 import { stepSeries } from './downsample';
 import { changeLabel } from './format';
 
@@ -193,15 +194,25 @@ const Charts = memo(function Charts({ run, steps, epochs, changes }: ChartsProps
   const last = epochs.at(-1);
   return (
     <div className="charts">
-      <StepChart steps={steps} changes={changes} />
+      <Staggered order={0} placeholderHeight={240}>
+        <StepChart steps={steps} changes={changes} />
+      </Staggered>
       <div className="chart-row">
-        <EpochChart metric="loss" epochs={epochs} changes={changes} run={run} />
-        <EpochChart metric="accuracy" epochs={epochs} changes={changes} run={run} />
+        <Staggered order={1} placeholderHeight={220}>
+          <EpochChart metric="loss" epochs={epochs} changes={changes} run={run} />
+        </Staggered>
+        <Staggered order={2} placeholderHeight={220}>
+          <EpochChart metric="accuracy" epochs={epochs} changes={changes} run={run} />
+        </Staggered>
       </div>
       {last?.validation && (
         <div className="chart-row">
-          <ClassMetricsChart run={run} epoch={last} />
-          <ConfusionMatrix run={run} epoch={last} />
+          <Staggered order={3} placeholderHeight={220}>
+            <ClassMetricsChart run={run} epoch={last} />
+          </Staggered>
+          <Staggered order={4} placeholderHeight={220}>
+            <ConfusionMatrix run={run} epoch={last} />
+          </Staggered>
         </div>
       )}
     </div>
