@@ -19,6 +19,15 @@ export type NormalizationMode = 'caffe' | 'unit' | 'symmetric' | 'torch' | 'div2
 
 export const NORMALIZATION_MODES: readonly NormalizationMode[] = ['caffe', 'unit', 'symmetric', 'torch', 'div255-then-caffe'];
 
+/** How the page names each mode. */
+export const NORMALIZATION_LABELS: Readonly<Record<NormalizationMode, string>> = {
+  caffe: 'caffe — BGR, ImageNet mean subtracted, 0..255 (what these weights expect)',
+  unit: '[0, 1] — RGB / 255',
+  symmetric: '[-1, 1] — RGB / 127.5 − 1',
+  torch: 'torch — ImageNet mean / std',
+  'div255-then-caffe': 'x / 255, then caffe (a common bug)',
+};
+
 /**
  * How the source image is mapped onto the square input.
  * - `stretch`: the whole image is resized to size × size, ignoring its aspect ratio (what Keras'

@@ -2,21 +2,13 @@
 // by the decode pool, in batches, augmented (training split only) when asked.
 
 import type { DatasetEntry } from '../core/dataset';
+import type { LabeledImages } from '../core/labeled-images';
 import { LabError } from '../core/errors';
 import { preprocessSpecHash, type PreprocessSpec } from '../core/preprocess-spec';
 import type { DecodeReply, DecodeRequest } from './decode-job';
 import type { WorkerPool } from './worker-pool';
 
-/** Structurally the engine's LabeledImages (src/ml/training-engine.ts); data/ does not import ml/. */
-export interface PooledImages {
-  size: number;
-  labels: Int32Array;
-  ids: readonly string[];
-  specHash: string;
-  sizePx: number;
-  augmented: boolean;
-  load(indices: readonly number[]): Promise<Float32Array>;
-}
+export type PooledImages = LabeledImages;
 
 export interface PooledImagesOptions {
   pool: WorkerPool<DecodeRequest, DecodeReply>;

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { classCounts, classWeights, type ClassWeighting } from '../core/class-weights';
 import { LabError, serializeError, type SerializedError } from '../core/errors';
+import type { LabeledImages } from '../core/labeled-images';
 import { learningRateAt } from '../core/lr-schedule';
 import { addToConfusion, emptyConfusion, metricsFromConfusion, type ClassificationMetrics } from '../core/metrics';
 import { createPrng, shuffledIndices } from '../core/prng';
@@ -31,21 +32,7 @@ import {
   type TaskModel,
 } from './task-model';
 
-/** A split of labelled, preprocessed images, read in batches. */
-export interface LabeledImages {
-  size: number;
-  /** Class index of each image. */
-  labels: Int32Array;
-  /** A stable id per image (its path), for the feature cache. */
-  ids: readonly string[];
-  /** Hash of the preprocessing spec that produced the pixels. */
-  specHash: string;
-  sizePx: number;
-  /** True when load() augments (a new random crop each time): such images are never cached. */
-  augmented: boolean;
-  /** Pixels of these images, [n, sizePx, sizePx, 3] channels last. */
-  load(indices: readonly number[]): Promise<Float32Array>;
-}
+export type { LabeledImages };
 
 /** A setting that can change while a run trains; it applies at the next step. */
 export type LiveChange =

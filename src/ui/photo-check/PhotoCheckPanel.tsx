@@ -3,17 +3,9 @@
 // guess, which is the quickest way to see that bug.
 
 import { useEffect, useRef, useState, type ChangeEvent, type DragEvent } from 'react';
-import { NORMALIZATION_MODES, type NormalizationMode } from '../../core/preprocess-spec';
+import { NORMALIZATION_LABELS, NORMALIZATION_MODES, type NormalizationMode } from '../../core/preprocess-spec';
 import type { PhotoCheck } from '../../state/lab-state';
 import { useLabActions, useModelStatus, usePhotoChecks } from '../../state/hooks';
-
-const MODE_LABELS: Record<NormalizationMode, string> = {
-  caffe: 'caffe — BGR, ImageNet mean subtracted, 0..255 (what these weights expect)',
-  unit: '[0, 1] — RGB / 255',
-  symmetric: '[-1, 1] — RGB / 127.5 − 1',
-  torch: 'torch — ImageNet mean / std',
-  'div255-then-caffe': 'x / 255, then caffe (a common bug)',
-};
 
 function CheckResult({ check, previewUrl }: { check: PhotoCheck; previewUrl: string | undefined }) {
   return (
@@ -92,7 +84,7 @@ export function PhotoCheckPanel() {
         <select value={mode} onChange={(event) => setMode(event.target.value as NormalizationMode)} data-testid="normalization-select">
           {NORMALIZATION_MODES.map((m) => (
             <option key={m} value={m}>
-              {MODE_LABELS[m]}
+              {NORMALIZATION_LABELS[m]}
             </option>
           ))}
         </select>

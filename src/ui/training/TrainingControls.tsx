@@ -2,19 +2,12 @@
 // and what a run starts with; start, pause, resume, stop.
 
 import { classWeights } from '../../core/class-weights';
-import { NORMALIZATION_MODES, type NormalizationMode } from '../../core/preprocess-spec';
+import { NORMALIZATION_LABELS, NORMALIZATION_MODES, type NormalizationMode } from '../../core/preprocess-spec';
 import { freezeDepthLabel, MAX_FREEZE_DEPTH, trainableParamsAt } from '../../core/training-config';
 import { useDataset, useLabActions, useModelStatus, useTraining } from '../../state/hooks';
 import { formatCount } from './format';
 
 const SIZES_PX = [64, 112, 160, 224];
-const MODE_LABELS: Record<NormalizationMode, string> = {
-  caffe: 'caffe: BGR, mean subtracted (what these weights expect)',
-  unit: '[0, 1]',
-  symmetric: '[-1, 1]',
-  torch: 'torch (ImageNet mean / std)',
-  'div255-then-caffe': 'x / 255, then caffe (a common bug)',
-};
 const LEARNING_RATES = [1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5];
 
 export function TrainingControls() {
@@ -109,7 +102,7 @@ export function TrainingControls() {
         <select value={normalization} disabled={active} data-testid="normalization" onChange={(event) => updateTraining({ normalization: event.target.value as NormalizationMode })}>
           {NORMALIZATION_MODES.map((mode) => (
             <option key={mode} value={mode}>
-              {MODE_LABELS[mode]}
+              {NORMALIZATION_LABELS[mode]}
             </option>
           ))}
         </select>
