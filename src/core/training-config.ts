@@ -39,6 +39,13 @@ export interface TrainingConfig {
   warmupSteps: number;
   /** Images per optimizer step. Default: 16. */
   batchSize: number;
+  /**
+   * Images per forward/backward pass when blocks train; gradients of a batch's micro-batches are
+   * summed, so the step is the batch's (BatchNorm in 'train' mode sees micro-batch statistics).
+   * 0 = automatic: 4 from 160 px up, else 8 (WASM's memory is capped at 4 GB; batch 8 at 224 px
+   * with every block training ran out of it here). Default: 0.
+   */
+  microBatchSize: number;
   /** Default: 5. */
   epochs: number;
   /** Dropout before the new dense layer, 0..0.9. Default: 0.2. */
@@ -60,6 +67,7 @@ export const DEFAULT_TRAINING_CONFIG: Readonly<TrainingConfig> = Object.freeze({
   schedule: 'warmup-cosine',
   warmupSteps: 10,
   batchSize: 16,
+  microBatchSize: 0,
   epochs: 5,
   dropout: 0.2,
   seed: 42,
@@ -90,6 +98,7 @@ export function validateTrainingConfig(config: TrainingConfig): TrainingConfig {
   positive('backboneLrMultiplier', config.backboneLrMultiplier);
   positive('featureCacheLimitBytes', config.featureCacheLimitBytes);
   wholeAtLeast('batchSize', config.batchSize, 1);
+  wholeAtLeast('microBatchSize', config.microBatchSize, 0);
   wholeAtLeast('epochs', config.epochs, 1);
   wholeAtLeast('warmupSteps', config.warmupSteps, 0);
   if (!(config.momentum >= 0 && config.momentum < 1)) problems.push(`momentum must be in [0, 1), not ${config.momentum}`);

@@ -16,6 +16,7 @@ export function crossEntropies(logits: tf.Tensor2D, labels: Int32Array): tf.Tens
  * Σᵢ wᵢ·CEᵢ / n: Keras' convention for per-sample weights (the mean over the batch, not over the
  * weights), so balanced class weights leave the loss's scale as it is on average.
  */
-export function weightedMean(losses: tf.Tensor1D, sampleWeights: Float32Array): tf.Scalar {
-  return tf.tidy(() => tf.div(tf.sum(tf.mul(losses, tf.tensor1d(sampleWeights))), sampleWeights.length) as tf.Scalar);
+export function weightedMean(losses: tf.Tensor1D, sampleWeights: Float32Array, batchSize = sampleWeights.length): tf.Scalar {
+  // batchSize: the whole batch's, when these losses are one micro-batch of it.
+  return tf.tidy(() => tf.div(tf.sum(tf.mul(losses, tf.tensor1d(sampleWeights))), batchSize) as tf.Scalar);
 }

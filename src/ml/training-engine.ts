@@ -412,27 +412,49 @@ export class TrainingEngine {
     const labels = Int32Array.from(indices, (i) => set.labels[i]!);
     const sampleWeights = Float32Array.from(labels, (label) => weights[label]!);
 
+    const variables = [...head, ...backbone];
+    const micro = this.microBatchSize(k, set.sizePx, indices.length);
+    const summed = new Map<string, tf.Tensor>();
+    const predicted = new Int32Array(indices.length);
+    let loss = 0;
+    let unweightedSum = 0;
     let input: tf.Tensor | null = null;
     let result: { value: tf.Scalar; grads: tf.NamedTensorMap; unweighted: tf.Scalar; predicted: tf.Tensor } | null = null;
     try {
-      input = await this.inputsFor(set, indices, k);
-      const x0 = input;
-      result = tf.tidy(() => {
-        let unweighted: tf.Scalar | null = null;
-        let predicted: tf.Tensor | null = null;
-        const { value, grads } = tf.variableGrads(() => {
-          let x = x0;
-          for (const segment of trainableSegments(this.model, k)) x = runSegment(segment, x, bnTraining);
-          const logits = headLogits(this.model, x, true);
-          const losses = crossEntropies(logits, labels); // [n]
-          unweighted = tf.keep(tf.mean(losses) as tf.Scalar);
-          predicted = tf.keep(tf.argMax(logits, 1));
-          return weightedMean(losses, sampleWeights);
-        }, [...head, ...backbone]);
-        return { value, grads, unweighted: unweighted!, predicted: predicted! };
-      });
-      const [lossValue, unweightedValue, predictedValues] = await Promise.all([result.value.data(), result.unweighted.data(), result.predicted.data()]);
-      const loss = lossValue[0]!;
+      for (let start = 0; start < indices.length; start += micro) {
+        const end = Math.min(indices.length, start + micro);
+        const partLabels = labels.subarray(start, end);
+        const partWeights = sampleWeights.subarray(start, end);
+        input = await this.inputsFor(set, indices.slice(start, end), k);
+        const x0 = input;
+        result = tf.tidy(() => {
+          let unweighted: tf.Scalar | null = null;
+          let partPredicted: tf.Tensor | null = null;
+          const { value, grads } = tf.variableGrads(() => {
+            let x = x0;
+            for (const segment of trainableSegments(this.model, k)) x = runSegment(segment, x, bnTraining);
+            const logits = headLogits(this.model, x, true);
+            const losses = crossEntropies(logits, partLabels); // [micro]
+            unweighted = tf.keep(tf.sum(losses) as tf.Scalar);
+            partPredicted = tf.keep(tf.argMax(logits, 1));
+            // Divided by the whole batch: the micro-batches' losses and gradients add up to the batch's.
+            return weightedMean(losses, partWeights, indices.length);
+          }, variables);
+          return { value, grads, unweighted: unweighted!, predicted: partPredicted! };
+        });
+        const [lossValue, unweightedValue, predictedValues] = await Promise.all([result.value.data(), result.unweighted.data(), result.predicted.data()]);
+        loss += lossValue[0]!;
+        unweightedSum += unweightedValue[0]!;
+        predicted.set(predictedValues, start);
+        for (const [name, grad] of Object.entries(result.grads)) {
+          const previous = summed.get(name);
+          summed.set(name, previous ? tf.add(previous, grad) : tf.clone(grad));
+          previous?.dispose();
+        }
+        tf.dispose([input, result.value, result.unweighted, result.predicted, ...Object.values(result.grads)]);
+        input = null;
+        result = null;
+      }
       if (!Number.isFinite(loss)) {
         // The weights that gave this loss came from an earlier update: go back to the last good state.
         const goodStep = this.rollBack();
@@ -448,7 +470,7 @@ export class TrainingEngine {
         return 'skipped';
       }
       const backboneRate = learningRate * this.config.backboneLrMultiplier;
-      this.optimizer.apply([...head, ...backbone], result.grads, (name) => (backboneNames.has(name) ? backboneRate : learningRate));
+      this.optimizer.apply(variables, Object.fromEntries(summed), (name) => (backboneNames.has(name) ? backboneRate : learningRate));
       this.step += 1;
       this.hooks.onStep?.({
         step,
@@ -461,7 +483,7 @@ export class TrainingEngine {
         classWeights: weights,
         ms: this.now() - started,
       });
-      return { predicted: Int32Array.from(predictedValues), unweightedLoss: unweightedValue[0]! };
+      return { predicted, unweightedLoss: unweightedSum / indices.length };
     } catch (error) {
       releaseAbandonedTape();
       this.lastError = serializeError(error);
@@ -470,7 +492,15 @@ export class TrainingEngine {
     } finally {
       input?.dispose();
       if (result) tf.dispose([result.value, result.unweighted, result.predicted, ...Object.values(result.grads)]);
+      summed.forEach((grad) => grad.dispose());
     }
+  }
+
+  /** Images per forward/backward pass: the whole batch when only the head trains (it is a dense layer on cached features). */
+  private microBatchSize(k: number, sizePx: number, batch: number): number {
+    if (k === 0) return batch;
+    const size = this.config.microBatchSize > 0 ? this.config.microBatchSize : sizePx >= 160 ? 4 : 8;
+    return Math.min(batch, size);
   }
 
   /**

@@ -176,6 +176,31 @@ describe('feature cache', () => {
   });
 });
 
+describe('micro-batches', () => {
+  it('sum to the same steps as the whole batch (k = 1, batch 4 as 2 × 2, two steps)', async () => {
+    const data = syntheticImages([2, 2], SIZE_PX, 9);
+    const oneStep = async (microBatchSize: number) => {
+      let loss = NaN;
+      // Plain SGD: the update is lr · gradient, so equal updates mean equal gradients (Adam's first step is lr · sign).
+      // Two steps: the new head starts at zero, so the backbone's first gradient is zero.
+      const e = engine({ freezeDepth: 1, batchSize: 4, epochs: 2, microBatchSize, optimizer: 'sgd', momentum: 0, learningRate: 0.5 }, { onStep: (r) => (loss = r.loss) }, 2);
+      await e.run(data, null);
+      const kernel = net.blocks[15]!.layers[0]!.layer.weights[0]!.read().dataSync().slice() as Float32Array;
+      const head = e.model.head.kernel.dataSync().slice() as Float32Array;
+      e.dispose();
+      return { loss, kernel, head };
+    };
+    const whole = await oneStep(4);
+    const parts = await oneStep(2);
+    expect(Math.abs(parts.loss - whole.loss)).toBeLessThan(1e-5);
+    const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+    const moved = (a: Float32Array) => maxDiff(a, net.blocks[15]!.layers[0]!.layer.weights[0]!.read().dataSync() as Float32Array);
+    expect(moved(whole.kernel)).toBeGreaterThan(1e-4); // the step did move res5c
+    expect(maxDiff(parts.kernel, whole.kernel)).toBeLessThan(1e-3 * moved(whole.kernel));
+    expect(maxDiff(parts.head, whole.head)).toBeLessThan(1e-5);
+  });
+});
+
 describe('pause, resume, stop', () => {
   it('pauses between steps and carries on where it stopped', async () => {
     const steps: number[] = [];
