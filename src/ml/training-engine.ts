@@ -498,9 +498,12 @@ export class TrainingEngine {
 
   /** Images per forward/backward pass: the whole batch when only the head trains (it is a dense layer on cached features). */
   private microBatchSize(k: number, sizePx: number, batch: number): number {
-    if (k === 0) return batch;
-    const size = this.config.microBatchSize > 0 ? this.config.microBatchSize : sizePx >= 160 ? 4 : 8;
-    return Math.min(batch, size);
+    return k === 0 ? batch : Math.min(batch, this.forwardChunk(sizePx));
+  }
+
+  /** Images per pass through the network's convolutions: 4 from 160 px up, else 8, unless set. */
+  private forwardChunk(sizePx: number): number {
+    return this.config.microBatchSize > 0 ? this.config.microBatchSize : sizePx >= 160 ? 4 : 8;
   }
 
   /**
@@ -511,13 +514,27 @@ export class TrainingEngine {
   private async inputsFor(set: LabeledImages, indices: readonly number[], k: number): Promise<tf.Tensor> {
     const prefix = frozenPrefix(this.model, k);
     const pooled = k === 0;
+    // The frozen prefix runs a few images at a time: its activations for a whole batch at once
+    // (16 × 224² through res4) are what exhausted WASM's 4 GB and SwiftShader's WebGPU buffers.
+    const chunk = this.forwardChunk(set.sizePx);
     const compute = async (which: readonly number[]) => {
-      const pixels = await set.load(which);
-      return tf.tidy(() => {
-        const x = tf.tensor4d(pixels, [which.length, set.sizePx, set.sizePx, 3]);
-        const features = prefix.length > 0 ? runSegments(prefix, x) : x;
-        return pooled ? tf.mean(features, [1, 2]) : features;
-      });
+      const parts: tf.Tensor[] = [];
+      try {
+        for (let start = 0; start < which.length; start += chunk) {
+          const part = which.slice(start, start + chunk);
+          const pixels = await set.load(part);
+          parts.push(
+            tf.tidy(() => {
+              const x = tf.tensor4d(pixels, [part.length, set.sizePx, set.sizePx, 3]);
+              const features = prefix.length > 0 ? runSegments(prefix, x) : x;
+              return pooled ? tf.mean(features, [1, 2]) : features;
+            }),
+          );
+        }
+        return parts.length === 1 ? parts.pop()! : tf.concat(parts);
+      } finally {
+        tf.dispose(parts);
+      }
     };
     if (set.augmented || prefix.length === 0) return compute(indices);
 

@@ -1,7 +1,7 @@
 // "Why isn't it improving?": the diagnostics' findings, most likely cause first, each with its
 // evidence and, where one exists, a one-click fix.
 
-import { memo, useDeferredValue } from 'react';
+import { memo, useDeferredValue, useState } from 'react';
 import { Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Evidence, Finding } from '../../state/lab-state';
 import { useDiagnostics, useLabActions, useThumbnails, useTrainingStatus } from '../../state/hooks';
@@ -20,6 +20,26 @@ function EvidenceImage({ path }: { path: string }) {
   return <li title={path}>{url ? <img src={url} alt={path} /> : <span className="thumb-pending" />}</li>;
 }
 
+/** A small chart, drawn when opened: findings arrive while training runs, and a chart is the heavy part. */
+function SeriesEvidence({ evidence }: { evidence: Extract<Evidence, { kind: 'series' }> }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <details className="evidence-series" onToggle={(event) => setOpen(event.currentTarget.open)}>
+      <summary>{evidence.label}</summary>
+      {open && (
+        <ResponsiveContainer width="100%" height={110}>
+          <LineChart data={evidence.points}>
+            <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} fontSize={10} />
+            <YAxis width={40} fontSize={10} />
+            <Tooltip formatter={(v) => (typeof v === 'number' ? `${v.toFixed(3)}${evidence.unit ? ` ${evidence.unit}` : ''}` : v)} />
+            <Line dataKey="y" stroke="#d9480f" dot={false} isAnimationActive={false} />
+          </LineChart>
+        </ResponsiveContainer>
+      )}
+    </details>
+  );
+}
+
 function EvidenceView({ evidence }: { evidence: Evidence }) {
   const { requestThumbnails } = useLabActions();
   if (evidence.kind === 'numbers') {
@@ -36,21 +56,7 @@ function EvidenceView({ evidence }: { evidence: Evidence }) {
       </table>
     );
   }
-  if (evidence.kind === 'series') {
-    return (
-      <figure className="evidence-series">
-        <figcaption>{evidence.label}</figcaption>
-        <ResponsiveContainer width="100%" height={110}>
-          <LineChart data={evidence.points}>
-            <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} fontSize={10} />
-            <YAxis width={40} fontSize={10} />
-            <Tooltip formatter={(v) => (typeof v === 'number' ? `${v.toFixed(3)}${evidence.unit ? ` ${evidence.unit}` : ''}` : v)} />
-            <Line dataKey="y" stroke="#d9480f" dot={false} isAnimationActive={false} />
-          </LineChart>
-        </ResponsiveContainer>
-      </figure>
-    );
-  }
+  if (evidence.kind === 'series') return <SeriesEvidence evidence={evidence} />;
   const shown = evidence.imageIds.slice(0, 12);
   return (
     <details className="evidence-images" onToggle={(event) => (event.currentTarget.open ? requestThumbnails(shown) : undefined)}>

@@ -224,6 +224,7 @@ export function TrainingCharts() {
   // Drawing the charts is the page's heaviest work: a deferred render yields to input and never
   // blocks the main thread for long (the store's updates themselves render synchronously).
   const deferred = useDeferredValue({ run, epochs, steps, changes });
-  if (!deferred.run || deferred.steps.length === 0) return null;
+  // Mounted as soon as the run starts (empty), so the first steps only update them.
+  if (!deferred.run) return null;
   return <Charts run={deferred.run} steps={deferred.steps} epochs={deferred.epochs} changes={deferred.changes} />;
 }
