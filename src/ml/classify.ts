@@ -39,18 +39,22 @@ export interface ImageNetTop1Probe {
   normalizedEntropy: number;
 }
 
-/** The ImageNet head's top class and uncertainty for each image ([n, size, size, 3] pixels). */
+/**
+ * The ImageNet head's top class and uncertainty for each image ([n, size, size, 3] pixels), one
+ * image at a time: a batch through the whole network right before training left WebGPU (on
+ * SwiftShader) without room for the training's own buffers ("createBuffer failed").
+ */
 export async function probeImageNet(net: SegmentedResNet50, pixels: Float32Array, sizePx: number): Promise<ImageNetTop1Probe[]> {
-  const count = pixels.length / (sizePx * sizePx * 3);
-  const probabilities = tf.tidy(() => runSegments(allSegments(net), tf.tensor4d(pixels, [count, sizePx, sizePx, 3]))); // [n, 1000]
-  const values = await probabilities.data();
-  probabilities.dispose();
-  const classes = values.length / count;
-  return Array.from({ length: count }, (_, i) => {
-    const row = values.subarray(i * classes, (i + 1) * classes);
+  const perImage = sizePx * sizePx * 3;
+  const answers: ImageNetTop1Probe[] = [];
+  for (let offset = 0; offset < pixels.length; offset += perImage) {
+    const probabilities = tf.tidy(() => runSegments(allSegments(net), tf.tensor4d(pixels.subarray(offset, offset + perImage), [1, sizePx, sizePx, 3]))); // [1, 1000]
+    const row = (await probabilities.data()) as Float32Array;
+    probabilities.dispose();
     const [top] = topK(row, 1);
     let entropy = 0;
     for (const p of row) if (p > 0) entropy -= p * Math.log(p);
-    return { classIndex: top!.index, probability: top!.probability, normalizedEntropy: entropy / Math.log(classes) };
-  });
+    answers.push({ classIndex: top!.index, probability: top!.probability, normalizedEntropy: entropy / Math.log(row.length) });
+  }
+  return answers;
 }

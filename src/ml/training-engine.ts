@@ -227,7 +227,7 @@ export class TrainingEngine {
     let epoch = 0;
     this.protectPretrained(this.config.freezeDepth);
     this.takeCheckpoint();
-    this.batchNormStart = this.batchNormStatistics();
+    this.batchNormStart = await this.batchNormStatistics();
     this.deepestDepth = this.config.freezeDepth;
     try {
       for (; epoch < this.config.epochs; epoch++) {
@@ -334,8 +334,8 @@ export class TrainingEngine {
    * How far each segment's BatchNorm statistics moved since the run started: exactly 0 for every
    * segment that stayed frozen (they run in inference mode), the evidence the diagnostics show.
    */
-  batchNormDrift(): BatchNormDrift[] {
-    const now = this.batchNormStatistics();
+  async batchNormDrift(): Promise<BatchNormDrift[]> {
+    const now = await this.batchNormStatistics();
     const trainable = new Set(trainableSegments(this.model, this.deepestDepth).map((s) => s.name));
     return this.batchNormStart.map((start, i) => ({
       name: start.name,
@@ -345,14 +345,32 @@ export class TrainingEngine {
     }));
   }
 
-  private batchNormStatistics(): { name: string; means: Float32Array; variances: Float32Array }[] {
-    return [this.model.stem, ...this.model.blocks].map((segment) => {
-      const read = (suffix: string) =>
-        concatFloat32(
-          segment.layers.flatMap(({ layer }) => layer.weights.filter((w) => w.originalName.endsWith(suffix)).map((w) => w.read().dataSync() as Float32Array)),
-        );
-      return { name: segment.name, means: read('moving_mean'), variances: read('moving_variance') };
-    });
+  /**
+   * All segments' moving statistics in two asynchronous reads (one per kind). A synchronous read
+   * per layer (~200 of them) left WebGPU on SwiftShader unable to allocate the next batch.
+   */
+  private async batchNormStatistics(): Promise<{ name: string; means: Float32Array; variances: Float32Array }[]> {
+    const segments = [this.model.stem, ...this.model.blocks];
+    const read = async (suffix: string) => {
+      const perSegment = segments.map((segment) => segment.layers.flatMap(({ layer }) => layer.weights.filter((w) => w.originalName.endsWith(suffix)).map((w) => w.read())));
+      const all = tf.tidy(() => tf.concat(perSegment.flat().map((t) => t.reshape([-1]))));
+      let flat: Float32Array;
+      try {
+        flat = (await all.data()) as Float32Array;
+      } finally {
+        all.dispose();
+      }
+      let at = 0;
+      return perSegment.map((tensors) => {
+        const length = tensors.reduce((n, t) => n + t.size, 0);
+        const part = flat.slice(at, at + length);
+        at += length;
+        return part;
+      });
+    };
+    const means = await read('moving_mean');
+    const variances = await read('moving_variance');
+    return segments.map((segment, i) => ({ name: segment.name, means: means[i]!, variances: variances[i]! }));
   }
 
   /** Every weight of the segments that train at depth k, BatchNorm statistics included. */
@@ -603,16 +621,6 @@ function releaseAbandonedTape(): void {
   if (state.gradientDepth !== 0 || !state.activeTape) return;
   for (const node of state.activeTape) node.saved?.forEach((tensor) => tensor.dispose());
   state.activeTape = null as unknown as typeof state.activeTape;
-}
-
-function concatFloat32(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /** ‖b − a‖₂ / ‖a‖₂ (0 when a is all zeros and b equals it). */

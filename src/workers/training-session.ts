@@ -67,7 +67,8 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     let labelQuality: DiagnosticsInput['labelQuality'];
     // Filled in before the first step; the rules over the run's history are added as it goes.
     let before: DiagnosticsInput = {};
-    const diagnose = (stage: 'before-training' | 'during-training' | 'after-training') => {
+    const diagnose = async (stage: 'before-training' | 'during-training' | 'after-training') => {
+      const drift = history.epochs.length > 0 ? await current.batchNormDrift() : null;
       const trainCounts = dataset.index.classNames.map((_, c) => train.filter((e) => e.classIndex === c).length);
       const findings = runDiagnostics({
         ...before,
@@ -76,7 +77,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
           ? { training: { numClasses, steps: history.steps, epochs: history.epochs, backboneLrMultiplier: current.settings.backboneLrMultiplier } }
           : {}),
         ...(labelQuality ? { labelQuality } : {}),
-        ...(history.epochs.length > 0 ? { batchNormDrift: { blocks: current.batchNormDrift(), batchNormPolicy: current.settings.batchNormPolicy } } : {}),
+        ...(drift ? { batchNormDrift: { blocks: drift, batchNormPolicy: current.settings.batchNormPolicy } } : {}),
       });
       deps.emit({ type: 'diagnostics/updated', stage, findings });
     };
@@ -131,7 +132,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
           const lr = history.steps.at(-1)?.learningRate ?? current.settings.learningRate;
           history.steps.push({ step: failure.step, loss: NaN, learningRate: lr, freezeDepth: current.settings.freezeDepth });
           deps.emit({ type: 'train/paused', reason: 'non-finite-loss', message: failure.error.message });
-          diagnose('during-training');
+          void diagnose('during-training');
         },
         onCacheFull: (stats) =>
           deps.emit({
@@ -164,7 +165,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     });
     try {
       before = await beforeTraining({ net, dataset, spec, validationSpec, validationImages, trainUnaugmented: pooledImages({ pool: deps.pool(), entries: train, files, spec, augment: null }), settings });
-      diagnose('before-training');
+      await diagnose('before-training');
     } catch (error) {
       // The diagnostics are a help, not a precondition: the run goes on without them.
       deps.emit({ type: 'train/warning', message: `The checks before training could not run: ${serializeError(error).message}` });
@@ -174,7 +175,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
       return;
     }
     const summary = await current.run(trainImages, validationImages);
-    diagnose('after-training');
+    await diagnose('after-training');
     if (summary.status === 'failed') deps.emit({ type: 'train/failed', error: summary.error ?? { code: 'internal', message: 'The run failed.' } });
     else deps.emit({ type: 'train/finished', status: summary.status, steps: summary.steps });
   }

@@ -74,7 +74,7 @@ describe('freeze depth', () => {
   it('reports BatchNorm drift: none in frozen segments, some in unfrozen ones trained with batch statistics', async () => {
     const e = engine({ freezeDepth: 1, batchNormPolicy: 'train' });
     await e.run(syntheticImages([4, 4, 4], SIZE_PX), null);
-    const drift = e.batchNormDrift();
+    const drift = await e.batchNormDrift();
     expect(drift.map((d) => d.name)).toEqual(['stem', ...net.blocks.map((b) => b.name)]);
     for (const d of drift.filter((d) => d.frozen)) expect([d.meanRelativeChange, d.varianceRelativeChange]).toEqual([0, 0]);
     const res5c = drift.find((d) => d.name === 'res5c')!;
