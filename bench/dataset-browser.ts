@@ -81,27 +81,6 @@ async function readFolder(browser: Browser, folder: string, decodeWorkers: numbe
   return { decoded, imagesPerSecond: (decoded / scanMs) * 1000, wallMs: Date.now() - started, longestTaskMs: longest, peakExtraBytes: peak - baseline };
 }
 
-/** The longest main-thread task while the demo set trains (the page must never block). */
-async function trainDemo(browser: Browser): Promise<number> {
-  const page = await browser.newPage();
-  await page.addInitScript(() => {
-    const w = window as unknown as { longTasks: number[] };
-    w.longTasks = [];
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask' });
-  });
-  await page.goto(`http://127.0.0.1:${PORT}/?backend=wasm`);
-  await page.getByTestId('model-ready').waitFor({ timeout: 120_000 });
-  await page.getByTestId('demo-button').click();
-  await page.locator('[data-testid="dataset-panel"][data-status="ready"]').waitFor({ timeout: 60_000 });
-  await page.getByTestId('epochs').fill('2');
-  await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks = []));
-  await page.getByTestId('train-start').click();
-  await page.locator('[data-testid="training-progress"][data-status="completed"]').waitFor({ timeout: 10 * 60_000 });
-  const longest = await page.evaluate(() => Math.max(0, ...(window as unknown as { longTasks: number[] }).longTasks));
-  await page.close();
-  return longest;
-}
-
 export async function benchDatasetBrowser(): Promise<void> {
   const server = await preview({ preview: { port: PORT, strictPort: true, host: '127.0.0.1' }, logLevel: 'silent' });
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -121,7 +100,6 @@ export async function benchDatasetBrowser(): Promise<void> {
       `10,000 JPEG 320×240, default pool`,
       `${big.imagesPerSecond.toFixed(0)} images/s; Chromium memory at peak +${(big.peakExtraBytes / 1e6).toFixed(0)} MB; longest main-thread task while reading ${big.longestTaskMs.toFixed(0)} ms`,
     ]);
-    rows.push(['demo set, 2 epochs at 112² on wasm', `longest main-thread task while training ${(await trainDemo(browser)).toFixed(0)} ms`]);
     printTable(`Reading a dropped folder in Chromium (decode pool; default = cores − 1 = ${Math.max(1, os.cpus().length - 1)} here)`, rows);
   } finally {
     await browser.close();

@@ -1,10 +1,11 @@
 // `npm run bench`: prints this machine's figures. Benchmarks measure; tests never assert on time.
-// `npm run bench -- engine` (or pretrained, kernel, browser, engine-browser, dataset) runs one group.
+// `npm run bench -- engine` (or pretrained, kernel, browser, engine-browser, dataset, page) runs one group.
 
 import { benchConvFilterGrad } from './conv-filter-grad';
 import { benchDatasetBrowser } from './dataset-browser';
 import { benchEngineBrowser } from './engine-browser';
 import { benchEngineNode } from './engine-node';
+import { benchPageBrowser } from './page-browser';
 import { benchPretrainedBrowser } from './pretrained-browser';
 import { benchPretrainedNode } from './pretrained-node';
 
@@ -15,6 +16,7 @@ const groups: Record<string, () => Promise<unknown>> = {
   browser: benchPretrainedBrowser,
   'engine-browser': benchEngineBrowser,
   dataset: benchDatasetBrowser,
+  page: benchPageBrowser,
 };
 const chosen = process.argv.slice(2).filter((name) => name in groups);
 for (const name of chosen.length > 0 ? chosen : Object.keys(groups)) await groups[name]!();

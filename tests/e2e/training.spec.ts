@@ -43,6 +43,12 @@ test.describe('fine-tuning stamps6 in the page (needs ../shared)', () => {
     await expect(page.getByTestId('chart-classes')).toHaveAttribute('data-points', '6');
     await expect(page.getByTestId('confusion-cell')).toHaveCount(36);
     await expect(page.locator('[data-testid="chart-steps"] .recharts-line path.recharts-curve').first()).toBeVisible();
+    // The tooltip is mounted when the pointer first comes over a chart, and shows the step under it.
+    const stepChart = page.getByTestId('chart-steps');
+    const box = (await stepChart.locator('.recharts-surface').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+    await page.mouse.move(box.x + box.width * 0.62, box.y + box.height / 2);
+    await expect(stepChart.locator('.recharts-tooltip-wrapper')).toContainText('smoothed');
     // A non-empty cell shows the validation images behind it.
     await page.getByTestId('confusion-cell').filter({ hasNotText: /^0$/ }).first().click();
     await expect(page.getByTestId('cell-images')).toContainText('predicted as');
@@ -67,7 +73,12 @@ test.describe('fine-tuning stamps6 in the page (needs ../shared)', () => {
     await expect(page.getByTestId('freeze-label')).toHaveText('head + res5c and up (1 block)');
     await expect(page.getByTestId('trainable-params')).not.toHaveText(before!);
     await expect(page.getByTestId('chart-steps')).toHaveAttribute('data-marks', '2', { timeout: 5 * 60_000 });
-    await expect(page.locator('[data-testid="chart-steps"] .change-mark')).toHaveCount(2);
+    // Changes that took effect at the same step share one mark and one label.
+    const marks = page.locator('[data-testid="chart-steps"] .change-mark');
+    await expect.poll(() => marks.count()).toBeGreaterThanOrEqual(1);
+    await expect(page.getByTestId('chart-steps')).toContainText('k=1');
+    await expect(page.getByTestId('chart-steps')).toContainText('weights=off');
+    await expect(page.getByTestId('chart-epoch-loss')).toContainText('weights=off');
     await page.getByTestId('train-stop').click();
     await expect(progress).toHaveAttribute('data-status', 'stopped', { timeout: 5 * 60_000 });
     await page.screenshot({ path: testInfo.outputPath('changed-mid-run.png'), fullPage: true });
@@ -103,9 +114,11 @@ async function trainDemo(page: Page, backend: 'wasm' | 'webgpu', sizePx: string,
 test('the demo dataset trains on WASM, and the page stays responsive', async ({ page }, testInfo) => {
   const { errors, foreign } = watch(page);
   const longestTaskMs = await trainDemo(page, 'wasm', '112', 2);
-  // Reported, not asserted (timings belong to the bench): the target is under 50 ms.
-  testInfo.annotations.push({ type: 'longest main-thread task while training', description: `${longestTaskMs.toFixed(0)} ms` });
-  console.info(`longest main-thread task while training the demo on wasm: ${longestTaskMs.toFixed(0)} ms`);
+  // Reported, not asserted (timings belong to the bench, `npm run bench -- page`): the target is
+  // under 50 ms, and the Long Tasks API only reports tasks of 50 ms or more.
+  const report = longestTaskMs === 0 ? 'no task of 50 ms or more' : `${longestTaskMs.toFixed(0)} ms`;
+  testInfo.annotations.push({ type: 'longest main-thread task while training', description: report });
+  console.info(`longest main-thread task while training the demo on wasm: ${report}`);
   await page.screenshot({ path: testInfo.outputPath('demo-wasm.png'), fullPage: true });
   expect(errors).toEqual([]);
   expect(foreign).toEqual([]);

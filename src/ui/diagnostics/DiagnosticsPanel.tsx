@@ -29,8 +29,8 @@ function SeriesEvidence({ evidence }: { evidence: Extract<Evidence, { kind: 'ser
       {open && (
         <ResponsiveContainer width="100%" height={110}>
           <LineChart data={evidence.points}>
-            <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} fontSize={10} />
-            <YAxis width={40} fontSize={10} />
+            <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} fontSize={10} interval={0} />
+            <YAxis width={40} fontSize={10} interval={0} />
             <Tooltip formatter={(v) => (typeof v === 'number' ? `${v.toFixed(3)}${evidence.unit ? ` ${evidence.unit}` : ''}` : v)} />
             <Line dataKey="y" stroke="#d9480f" dot={false} isAnimationActive={false} />
           </LineChart>

@@ -3,26 +3,51 @@
 // mid-run change is a labelled vertical mark.
 
 import { memo, useDeferredValue, useMemo, useState } from 'react';
-import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ChangeInfo, EpochInfo, RunInfo, StepInfo } from '../../state/lab-state';
 import { useLabActions, useThumbnails, useTraining } from '../../state/hooks';
 import { useObjectUrl } from '../dataset/useObjectUrls';
-import { Staggered } from '../Staggered';
+import { Staggered, useStages } from '../Staggered';
 import { stepSeries } from './downsample';
-import { changeLabel } from './format';
+import { changeMarks } from './format';
 
 const COLORS = { train: '#2f6fde', validation: '#d9480f', raw: '#b8c7e8', precision: '#2f6fde', recall: '#2b8a3e', f1: '#d9480f' };
+
+// Mounting a recharts chart is the heaviest thing the page does while a run trains: its store
+// re-renders the chart once per part that registers itself. recharts' own Legend also measures
+// itself and renders the chart again, so the key is plain HTML; the Tooltip is mounted when the
+// pointer first comes over the chart, not with it. The axes show all of their (about five) nice
+// ticks, `interval={0}`: thinning them out measures every label's text in the DOM on each render.
+
+function ChartKey({ items }: { items: [label: string, color: string][] }) {
+  return (
+    <ul className="chart-key">
+      {items.map(([label, color]) => (
+        <li key={label}>
+          <span className="swatch" style={{ background: color }} />
+          {label}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** True from the first time the pointer comes over the element that spreads `hoverProps`. */
+function useHovered() {
+  const [hovered, setHovered] = useState(false);
+  return { hovered, hoverProps: hovered ? {} : { onPointerEnter: () => setHovered(true) } };
+}
 
 function ChangeMarks({ changes, x }: { changes: ChangeInfo[]; x: (change: ChangeInfo) => number }) {
   return (
     <>
-      {changes.map((change, i) => (
+      {changeMarks(changes, x).map((mark) => (
         <ReferenceLine
-          key={i}
-          x={x(change)}
+          key={mark.x}
+          x={mark.x}
           stroke="#888"
           strokeDasharray="4 3"
-          label={{ value: changeLabel(change.kind, change.value), position: 'insideTopLeft', fontSize: 11, fill: '#555' }}
+          label={{ value: mark.label, position: 'insideTopLeft', fontSize: 11, fill: '#555' }}
           className="change-mark"
         />
       ))}
@@ -30,44 +55,52 @@ function ChangeMarks({ changes, x }: { changes: ChangeInfo[]; x: (change: Change
   );
 }
 
-function StepChart({ steps, changes }: { steps: StepInfo[]; changes: ChangeInfo[] }) {
+const StepChart = memo(function StepChart({ steps, changes }: { steps: StepInfo[]; changes: ChangeInfo[] }) {
   const data = useMemo(() => stepSeries(steps), [steps]);
+  const { hovered, hoverProps } = useHovered();
+  // The page's first chart mounts on code the browser has not compiled yet: frame first, lines next.
+  const stage = useStages(2, 0);
   return (
-    <figure className="chart" data-testid="chart-steps" data-points={data.length} data-marks={changes.length}>
-      <figcaption>Loss per step</figcaption>
+    <figure className="chart" data-testid="chart-steps" data-points={data.length} data-marks={changes.length} {...hoverProps}>
+      <figcaption>
+        Loss per step
+        <ChartKey items={[['loss', COLORS.raw], ['smoothed', COLORS.train]]} />
+      </figcaption>
       <ResponsiveContainer width="100%" height={220}>
         <LineChart data={data} margin={{ top: 16, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="#eee" />
-          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} />
-          <YAxis width={48} />
-          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : v)} />
-          <Legend />
-          <Line dataKey="loss" name="loss" stroke={COLORS.raw} dot={false} isAnimationActive={false} />
-          <Line dataKey="smoothed" name="smoothed" stroke={COLORS.train} dot={false} strokeWidth={2} isAnimationActive={false} />
-          <ChangeMarks changes={changes} x={(c) => c.step} />
+          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} interval={0} />
+          <YAxis width={48} interval={0} />
+          {hovered && <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : v)} />}
+          {stage > 1 && <Line dataKey="loss" name="loss" stroke={COLORS.raw} dot={false} isAnimationActive={false} />}
+          {stage > 1 && <Line dataKey="smoothed" name="smoothed" stroke={COLORS.train} dot={false} strokeWidth={2} isAnimationActive={false} />}
+          {stage > 1 && <ChangeMarks changes={changes} x={(c) => c.step} />}
         </LineChart>
       </ResponsiveContainer>
     </figure>
   );
-}
+});
 
-function EpochChart({ metric, epochs, changes, run }: { metric: 'loss' | 'accuracy'; epochs: EpochInfo[]; changes: ChangeInfo[]; run: RunInfo }) {
+const EpochChart = memo(function EpochChart({ metric, epochs, changes, run }: { metric: 'loss' | 'accuracy'; epochs: EpochInfo[]; changes: ChangeInfo[]; run: RunInfo }) {
   const data = epochs.map((e) => ({
     epoch: e.epoch + 1,
     train: metric === 'loss' ? e.trainLoss : e.trainAccuracy,
     validation: e.validation ? (metric === 'loss' ? e.validation.loss : e.validation.metrics.accuracy) : null,
   }));
   const perEpoch = run.stepsPerEpoch;
+  const { hovered, hoverProps } = useHovered();
   return (
-    <figure className="chart" data-testid={`chart-epoch-${metric}`} data-points={data.length}>
-      <figcaption>{metric === 'loss' ? 'Loss per epoch' : 'Accuracy per epoch'}</figcaption>
+    <figure className="chart" data-testid={`chart-epoch-${metric}`} data-points={data.length} {...hoverProps}>
+      <figcaption>
+        {metric === 'loss' ? 'Loss per epoch' : 'Accuracy per epoch'}
+        <ChartKey items={[['train', COLORS.train], ['validation', COLORS.validation]]} />
+      </figcaption>
       <ResponsiveContainer width="100%" height={200}>
         <LineChart data={data} margin={{ top: 16, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="#eee" />
-          <XAxis dataKey="epoch" type="number" domain={[0.5, 'dataMax']} allowDecimals={false} />
-          <YAxis width={48} domain={metric === 'accuracy' ? [0, 1] : ['auto', 'auto']} />
-          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : v)} />
-          <Legend />
+          <XAxis dataKey="epoch" type="number" domain={[0.5, 'dataMax']} allowDecimals={false} interval={0} />
+          <YAxis width={48} domain={metric === 'accuracy' ? [0, 1] : ['auto', 'auto']} interval={0} />
+          {hovered && <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : v)} />}
           <Line dataKey="train" name="train" stroke={COLORS.train} isAnimationActive={false} />
           <Line dataKey="validation" name="validation" stroke={COLORS.validation} isAnimationActive={false} />
           <ChangeMarks changes={changes} x={(c) => c.step / perEpoch} />
@@ -75,22 +108,23 @@ function EpochChart({ metric, epochs, changes, run }: { metric: 'loss' | 'accura
       </ResponsiveContainer>
     </figure>
   );
-}
+});
 
-function ClassMetricsChart({ run, epoch }: { run: RunInfo; epoch: EpochInfo }) {
+const ClassMetricsChart = memo(function ClassMetricsChart({ run, epoch }: { run: RunInfo; epoch: EpochInfo }) {
   const data = epoch.validation!.metrics.perClass.map((m, c) => ({ name: run.classNames[c], precision: m.precision, recall: m.recall, f1: m.f1 }));
+  const { hovered, hoverProps } = useHovered();
   return (
-    <figure className="chart" data-testid="chart-classes" data-points={data.length}>
+    <figure className="chart" data-testid="chart-classes" data-points={data.length} {...hoverProps}>
       <figcaption>
         Validation per class, epoch {epoch.epoch + 1} (macro-F1 {epoch.validation!.metrics.macroF1.toFixed(2)})
+        <ChartKey items={[['precision', COLORS.precision], ['recall', COLORS.recall], ['F1', COLORS.f1]]} />
       </figcaption>
       <ResponsiveContainer width="100%" height={200}>
         <BarChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="#eee" />
           <XAxis dataKey="name" interval={0} fontSize={11} />
-          <YAxis width={40} domain={[0, 1]} />
-          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(2) : v)} />
-          <Legend />
+          <YAxis width={40} domain={[0, 1]} interval={0} />
+          {hovered && <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(2) : v)} />}
           <Bar dataKey="precision" fill={COLORS.precision} isAnimationActive={false} />
           <Bar dataKey="recall" fill={COLORS.recall} isAnimationActive={false} />
           <Bar dataKey="f1" name="F1" fill={COLORS.f1} isAnimationActive={false} />
@@ -98,7 +132,7 @@ function ClassMetricsChart({ run, epoch }: { run: RunInfo; epoch: EpochInfo }) {
       </ResponsiveContainer>
     </figure>
   );
-}
+});
 
 const CELL_PREVIEWS = 24;
 
@@ -125,7 +159,7 @@ function CellImages({ paths }: { paths: string[] }) {
   );
 }
 
-function ConfusionMatrix({ run, epoch }: { run: RunInfo; epoch: EpochInfo }) {
+const ConfusionMatrix = memo(function ConfusionMatrix({ run, epoch }: { run: RunInfo; epoch: EpochInfo }) {
   const [cell, setCell] = useState<[number, number] | null>(null);
   const { requestThumbnails } = useLabActions();
   const { confusion } = epoch.validation!.metrics;
@@ -181,7 +215,7 @@ function ConfusionMatrix({ run, epoch }: { run: RunInfo; epoch: EpochInfo }) {
       )}
     </figure>
   );
-}
+});
 
 interface ChartsProps {
   run: RunInfo;

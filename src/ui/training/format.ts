@@ -19,3 +19,23 @@ const CHANGE_LABELS = { freezeDepth: 'k', classWeighting: 'weights', learningRat
 export function changeLabel(kind: keyof typeof CHANGE_LABELS, value: number | string): string {
   return `${CHANGE_LABELS[kind]}=${typeof value === 'number' && kind === 'learningRate' ? value.toExponential(0) : value}`;
 }
+
+export interface ChangeMark {
+  x: number;
+  label: string;
+}
+
+/**
+ * One mark per position on a chart's x axis: changes that took effect at the same step share a
+ * mark and a label ("k=1 · weights=off"), the last value of each kind winning.
+ */
+export function changeMarks<C extends { kind: keyof typeof CHANGE_LABELS; value: number | string }>(changes: readonly C[], x: (change: C) => number): ChangeMark[] {
+  const at = new Map<number, Map<string, string>>();
+  for (const change of changes) {
+    const position = x(change);
+    const labels = at.get(position) ?? new Map<string, string>();
+    labels.set(change.kind, changeLabel(change.kind, change.value));
+    at.set(position, labels);
+  }
+  return [...at].map(([position, labels]) => ({ x: position, label: [...labels.values()].join(' · ') }));
+}
