@@ -1,16 +1,40 @@
 // Small named hooks over the store, so components subscribe to the slice they show and nothing else.
 
-import { createContext, useContext } from 'react';
+import { createContext, useContext, useEffect, useState } from 'react';
 import { useStore } from 'zustand';
+import { throttle } from '../core/throttle';
 import type { LabState } from './lab-state';
 import type { LabActions, LabStore } from './store';
 
 export const LabStoreContext = createContext<LabStore | null>(null);
 
-function useLab<T>(selector: (state: LabState & { actions: LabActions }) => T): T {
+function useLabStore(): LabStore {
   const store = useContext(LabStoreContext);
   if (!store) throw new Error('Lab hooks must be used inside <LabStoreContext.Provider>.');
-  return useStore(store, selector);
+  return store;
+}
+
+function useLab<T>(selector: (state: LabState & { actions: LabActions }) => T): T {
+  return useStore(useLabStore(), selector);
+}
+
+/**
+ * A slice that follows the store at most once per `intervalMs` (the first value at once, the last
+ * always): for views of what changes at every training step, a few hundred times a second.
+ */
+function useLabThrottled<T>(selector: (state: LabState) => T, intervalMs: number): T {
+  const store = useLabStore();
+  const [value, setValue] = useState(() => selector(store.getState()));
+  useEffect(() => {
+    const throttled = throttle(intervalMs, setValue);
+    throttled.push(selector(store.getState()));
+    const unsubscribe = store.subscribe((state) => throttled.push(selector(state)));
+    return () => {
+      unsubscribe();
+      throttled.cancel();
+    };
+  }, [store, selector, intervalMs]);
+  return value;
 }
 
 const selectBackend = (state: LabState) => state.backend;
@@ -19,7 +43,9 @@ const selectPhotoChecks = (state: LabState) => state.photoChecks;
 const selectDataset = (state: LabState) => state.dataset;
 const selectSamples = (state: LabState) => state.samples;
 const selectTraining = (state: LabState) => state.training;
+const TRAINING_VIEW_INTERVAL_MS = 200;
 const selectTrainingStatus = (state: LabState) => state.training.status;
+const selectTrainingSettings = (state: LabState) => state.training.settings;
 const selectThumbnails = (state: LabState) => state.thumbnails;
 const selectDiagnostics = (state: LabState) => state.diagnostics;
 const selectWorkerError = (state: LabState) => state.workerError;
@@ -31,8 +57,12 @@ export const usePhotoChecks = () => useLab(selectPhotoChecks);
 export const useDataset = () => useLab(selectDataset);
 export const useSamples = () => useLab(selectSamples);
 export const useTraining = () => useLab(selectTraining);
+/** The run as charts and progress show it: updated 5 times a second, however fast steps end. */
+export const useTrainingThrottled = () => useLabThrottled(selectTraining, TRAINING_VIEW_INTERVAL_MS);
 /** Only the run's status: for components that must not re-render at every step. */
 export const useTrainingStatus = () => useLab(selectTrainingStatus);
+/** Only the settings the next run starts with (the live ones also apply to the running one). */
+export const useTrainingSettings = () => useLab(selectTrainingSettings);
 export const useThumbnails = () => useLab(selectThumbnails);
 export const useDiagnostics = () => useLab(selectDiagnostics);
 export const useWorkerError = () => useLab(selectWorkerError);

@@ -6,6 +6,7 @@ import { Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'rec
 import type { Evidence, Finding } from '../../state/lab-state';
 import { useDiagnostics, useLabActions, useThumbnails, useTrainingStatus } from '../../state/hooks';
 import { useObjectUrl } from '../dataset/useObjectUrls';
+import { PlainTick } from '../PlainTick';
 import { Staggered } from '../Staggered';
 
 const STAGE_TEXT = {
@@ -29,8 +30,8 @@ function SeriesEvidence({ evidence }: { evidence: Extract<Evidence, { kind: 'ser
       {open && (
         <ResponsiveContainer width="100%" height={110}>
           <LineChart data={evidence.points}>
-            <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} fontSize={10} interval={0} />
-            <YAxis width={40} fontSize={10} interval={0} />
+            <XAxis tick={PlainTick} dataKey="x" type="number" domain={['dataMin', 'dataMax']} fontSize={10} interval={0} />
+            <YAxis tick={PlainTick} width={40} fontSize={10} interval={0} />
             <Tooltip formatter={(v) => (typeof v === 'number' ? `${v.toFixed(3)}${evidence.unit ? ` ${evidence.unit}` : ''}` : v)} />
             <Line dataKey="y" stroke="#d9480f" dot={false} isAnimationActive={false} />
           </LineChart>

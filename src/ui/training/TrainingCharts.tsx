@@ -5,19 +5,23 @@
 import { memo, useDeferredValue, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ChangeInfo, EpochInfo, RunInfo, StepInfo } from '../../state/lab-state';
-import { useLabActions, useThumbnails, useTraining } from '../../state/hooks';
+import { useLabActions, useThumbnails, useTrainingThrottled } from '../../state/hooks';
 import { useObjectUrl } from '../dataset/useObjectUrls';
+import { PlainTick } from '../PlainTick';
 import { Staggered, useStages } from '../Staggered';
 import { stepSeries } from './downsample';
 import { changeMarks } from './format';
 
 const COLORS = { train: '#2f6fde', validation: '#d9480f', raw: '#b8c7e8', precision: '#2f6fde', recall: '#2b8a3e', f1: '#d9480f' };
 
+const MAX_EPOCH_DOTS = 40;
+
 // Mounting a recharts chart is the heaviest thing the page does while a run trains: its store
 // re-renders the chart once per part that registers itself. recharts' own Legend also measures
 // itself and renders the chart again, so the key is plain HTML; the Tooltip is mounted when the
 // pointer first comes over the chart, not with it. The axes show all of their (about five) nice
-// ticks, `interval={0}`: thinning them out measures every label's text in the DOM on each render.
+// ticks, `interval={0}`, as plain text (PlainTick): thinning them out, and recharts' own labels,
+// measure every label's text in the DOM on each render.
 
 function ChartKey({ items }: { items: [label: string, color: string][] }) {
   return (
@@ -58,8 +62,9 @@ function ChangeMarks({ changes, x }: { changes: ChangeInfo[]; x: (change: Change
 const StepChart = memo(function StepChart({ steps, changes }: { steps: StepInfo[]; changes: ChangeInfo[] }) {
   const data = useMemo(() => stepSeries(steps), [steps]);
   const { hovered, hoverProps } = useHovered();
-  // The page's first chart mounts on code the browser has not compiled yet: frame first, lines next.
-  const stage = useStages(2, 0);
+  // The page's first chart mounts on code the browser has not compiled yet: the chart alone, then
+  // its grid and axes, then its lines and marks, each in a turn of its own.
+  const stage = useStages(3, 0);
   return (
     <figure className="chart" data-testid="chart-steps" data-points={data.length} data-marks={changes.length} {...hoverProps}>
       <figcaption>
@@ -68,13 +73,13 @@ const StepChart = memo(function StepChart({ steps, changes }: { steps: StepInfo[
       </figcaption>
       <ResponsiveContainer width="100%" height={220}>
         <LineChart data={data} margin={{ top: 16, right: 16, bottom: 0, left: 0 }}>
-          <CartesianGrid stroke="#eee" />
-          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} interval={0} />
-          <YAxis width={48} interval={0} />
+          {stage > 1 && <CartesianGrid stroke="#eee" />}
+          {stage > 1 && <XAxis tick={PlainTick} dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} interval={0} />}
+          {stage > 1 && <YAxis tick={PlainTick} width={48} interval={0} />}
           {hovered && <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : v)} />}
-          {stage > 1 && <Line dataKey="loss" name="loss" stroke={COLORS.raw} dot={false} isAnimationActive={false} />}
-          {stage > 1 && <Line dataKey="smoothed" name="smoothed" stroke={COLORS.train} dot={false} strokeWidth={2} isAnimationActive={false} />}
-          {stage > 1 && <ChangeMarks changes={changes} x={(c) => c.step} />}
+          {stage > 2 && <Line dataKey="loss" name="loss" stroke={COLORS.raw} dot={false} isAnimationActive={false} />}
+          {stage > 2 && <Line dataKey="smoothed" name="smoothed" stroke={COLORS.train} dot={false} strokeWidth={2} isAnimationActive={false} />}
+          {stage > 2 && <ChangeMarks changes={changes} x={(c) => c.step} />}
         </LineChart>
       </ResponsiveContainer>
     </figure>
@@ -88,6 +93,8 @@ const EpochChart = memo(function EpochChart({ metric, epochs, changes, run }: { 
     validation: e.validation ? (metric === 'loss' ? e.validation.loss : e.validation.metrics.accuracy) : null,
   }));
   const perEpoch = run.stepsPerEpoch;
+  // A dot per epoch while they can be told apart; a long run is a line (and hundreds fewer elements).
+  const dots = data.length <= MAX_EPOCH_DOTS;
   const { hovered, hoverProps } = useHovered();
   return (
     <figure className="chart" data-testid={`chart-epoch-${metric}`} data-points={data.length} {...hoverProps}>
@@ -98,11 +105,11 @@ const EpochChart = memo(function EpochChart({ metric, epochs, changes, run }: { 
       <ResponsiveContainer width="100%" height={200}>
         <LineChart data={data} margin={{ top: 16, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="#eee" />
-          <XAxis dataKey="epoch" type="number" domain={[0.5, 'dataMax']} allowDecimals={false} interval={0} />
-          <YAxis width={48} domain={metric === 'accuracy' ? [0, 1] : ['auto', 'auto']} interval={0} />
+          <XAxis tick={PlainTick} dataKey="epoch" type="number" domain={[0.5, 'dataMax']} allowDecimals={false} interval={0} />
+          <YAxis tick={PlainTick} width={48} domain={metric === 'accuracy' ? [0, 1] : ['auto', 'auto']} interval={0} />
           {hovered && <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : v)} />}
-          <Line dataKey="train" name="train" stroke={COLORS.train} isAnimationActive={false} />
-          <Line dataKey="validation" name="validation" stroke={COLORS.validation} isAnimationActive={false} />
+          <Line dataKey="train" name="train" stroke={COLORS.train} dot={dots} isAnimationActive={false} />
+          <Line dataKey="validation" name="validation" stroke={COLORS.validation} dot={dots} isAnimationActive={false} />
           <ChangeMarks changes={changes} x={(c) => c.step / perEpoch} />
         </LineChart>
       </ResponsiveContainer>
@@ -122,8 +129,8 @@ const ClassMetricsChart = memo(function ClassMetricsChart({ run, epoch }: { run:
       <ResponsiveContainer width="100%" height={200}>
         <BarChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="#eee" />
-          <XAxis dataKey="name" interval={0} fontSize={11} />
-          <YAxis width={40} domain={[0, 1]} interval={0} />
+          <XAxis tick={PlainTick} dataKey="name" interval={0} fontSize={11} />
+          <YAxis tick={PlainTick} width={40} domain={[0, 1]} interval={0} />
           {hovered && <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(2) : v)} />}
           <Bar dataKey="precision" fill={COLORS.precision} isAnimationActive={false} />
           <Bar dataKey="recall" fill={COLORS.recall} isAnimationActive={false} />
@@ -135,6 +142,7 @@ const ClassMetricsChart = memo(function ClassMetricsChart({ run, epoch }: { run:
 });
 
 const CELL_PREVIEWS = 24;
+
 
 function Thumb({ path, blob }: { path: string; blob: Blob | undefined }) {
   const url = useObjectUrl(blob);
@@ -254,10 +262,11 @@ const Charts = memo(function Charts({ run, steps, epochs, changes }: ChartsProps
 });
 
 export function TrainingCharts() {
-  const { run, epochs, steps, changes } = useTraining();
+  // A cached run ends a step every few milliseconds: the charts follow it 5 times a second.
+  const training = useTrainingThrottled();
   // Drawing the charts is the page's heaviest work: a deferred render yields to input and never
   // blocks the main thread for long (the store's updates themselves render synchronously).
-  const deferred = useDeferredValue({ run, epochs, steps, changes });
+  const deferred = useDeferredValue(training);
   // Mounted as soon as the run starts (empty), so the first steps only update them.
   if (!deferred.run) return null;
   return <Charts run={deferred.run} steps={deferred.steps} epochs={deferred.epochs} changes={deferred.changes} />;

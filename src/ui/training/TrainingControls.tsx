@@ -4,19 +4,20 @@
 import { classWeights } from '../../core/class-weights';
 import { NORMALIZATION_LABELS, NORMALIZATION_MODES, type NormalizationMode } from '../../core/preprocess-spec';
 import { freezeDepthLabel, MAX_FREEZE_DEPTH, trainableParamsAt } from '../../core/training-config';
-import { useDataset, useLabActions, useModelStatus, useTraining } from '../../state/hooks';
+import { useDataset, useLabActions, useModelStatus, useTrainingSettings, useTrainingStatus } from '../../state/hooks';
 import { formatCount } from './format';
 
 const SIZES_PX = [64, 112, 160, 224];
 const LEARNING_RATES = [1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5];
 
 export function TrainingControls() {
-  const training = useTraining();
+  // Not useTraining(): the controls must not render again at every step.
+  const status = useTrainingStatus();
   const model = useModelStatus();
   const dataset = useDataset();
   const { updateTraining, startTraining, pauseTraining, resumeTraining, stopTraining } = useLabActions();
-  const { config, sizePx, augment, normalization, validationNormalization } = training.settings;
-  const active = training.status === 'running' || training.status === 'paused' || training.status === 'starting';
+  const { config, sizePx, augment, normalization, validationNormalization } = useTrainingSettings();
+  const active = status === 'running' || status === 'paused' || status === 'starting';
   const scan = dataset.status === 'ready' ? dataset.scan : null;
   const classNames = dataset.status === 'ready' ? dataset.summary.classNames : [];
   const trainCounts = scan?.counts.train ?? [];
@@ -125,7 +126,7 @@ export function TrainingControls() {
       </label>
       <label className="control">
         <span>Batch size</span>
-        <input type="number" min={1} max={64} value={config.batchSize} disabled={active} onChange={(event) => updateTraining({ config: { batchSize: Math.max(1, Number(event.target.value)) } })} />
+        <input type="number" min={1} max={64} value={config.batchSize} disabled={active} data-testid="batch-size" onChange={(event) => updateTraining({ config: { batchSize: Math.max(1, Number(event.target.value)) } })} />
       </label>
       <label className="control">
         <span>Epochs</span>
@@ -141,12 +142,12 @@ export function TrainingControls() {
             Start fine-tuning
           </button>
         )}
-        {training.status === 'running' && (
+        {status === 'running' && (
           <button type="button" onClick={pauseTraining} data-testid="train-pause">
             Pause
           </button>
         )}
-        {training.status === 'paused' && (
+        {status === 'paused' && (
           <button type="button" onClick={resumeTraining} data-testid="train-resume">
             Resume
           </button>

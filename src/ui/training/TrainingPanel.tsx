@@ -1,12 +1,12 @@
 // Fine-tuning: the settings, the run's progress and its live charts.
 
-import { useTraining } from '../../state/hooks';
+import { useTrainingThrottled } from '../../state/hooks';
 import { formatDuration } from './format';
 import { TrainingCharts } from './TrainingCharts';
 import { TrainingControls } from './TrainingControls';
 
 function Progress() {
-  const { status, run, steps, epochs, message } = useTraining();
+  const { status, run, steps, epochs, message } = useTrainingThrottled();
   if (!run) return status === 'starting' ? <p>Starting…</p> : null;
   const totalSteps = run.stepsPerEpoch * run.settings.config.epochs;
   const recent = steps.slice(-20);

@@ -1,0 +1,25 @@
+// An axis label as plain SVG text. recharts' own label (its Text) measures its words in the DOM
+// on every render, each measurement a forced layout: the larger part of a chart's update.
+
+// The part of what recharts hands a custom tick (XAxisTickContentProps, YAxisTickContentProps) used here.
+interface TickProps {
+  x?: number | string;
+  y?: number | string;
+  payload?: { value?: unknown };
+  textAnchor?: 'start' | 'middle' | 'end' | 'inherit';
+  verticalAnchor?: string;
+  fill?: string;
+  fontSize?: number | string;
+  className?: string;
+}
+
+// Where recharts' Text puts the first line's baseline for each vertical anchor.
+const BASELINE: Record<string, string> = { start: '0.71em', middle: '0.355em', end: '0' };
+
+export function PlainTick({ x, y, payload, textAnchor, verticalAnchor = 'end', fill, fontSize, className }: TickProps) {
+  return (
+    <text x={x} y={y} dy={BASELINE[verticalAnchor] ?? '0'} textAnchor={textAnchor} fill={fill} fontSize={fontSize} className={className}>
+      {String(payload?.value ?? '')}
+    </text>
+  );
+}
