@@ -68,11 +68,17 @@ test.describe('fine-tuning stamps6 in the page (needs ../shared)', () => {
     await page.getByTestId('train-start').click();
     const progress = page.getByTestId('training-progress');
     await expect.poll(async () => Number(await progress.getAttribute('data-steps')), { timeout: 5 * 60_000 }).toBeGreaterThanOrEqual(2);
+    // What the worker says the last step trained with: the head alone, balanced loss weights.
+    await expect(page.getByTestId('in-use-depth')).toContainText('head only, 12.3 k parameters');
+    await expect(page.getByTestId('in-use-weights')).toContainText('houses 0.58');
     await page.getByTestId('freeze-depth').fill('1');
     await page.getByTestId('class-weighting').selectOption('off');
     await expect(page.getByTestId('freeze-label')).toHaveText('head + res5c and up (1 block)');
     await expect(page.getByTestId('trainable-params')).not.toHaveText(before!);
     await expect(page.getByTestId('chart-steps')).toHaveAttribute('data-marks', '2', { timeout: 5 * 60_000 });
+    // …and the steps after the change trained res5c too, with every class weighing the same.
+    await expect(page.getByTestId('in-use-depth')).toContainText('head + res5c and up (1 block), 4.48 M parameters');
+    await expect(page.getByTestId('in-use-weights')).toHaveText('1.00 for every class');
     // Changes that took effect at the same step share one mark and one label.
     const marks = page.locator('[data-testid="chart-steps"] .change-mark');
     await expect.poll(() => marks.count()).toBeGreaterThanOrEqual(1);
@@ -120,6 +126,38 @@ test('the demo dataset trains on WASM, and the page stays responsive', async ({ 
   testInfo.annotations.push({ type: 'longest main-thread task while training', description: report });
   console.info(`longest main-thread task while training the demo on wasm: ${report}`);
   await page.screenshot({ path: testInfo.outputPath('demo-wasm.png'), fullPage: true });
+  expect(errors).toEqual([]);
+  expect(foreign).toEqual([]);
+});
+
+test('the demo dataset: pause, change freeze depth and class weighting, resume with them, stop', async ({ page }, testInfo) => {
+  const { errors, foreign } = watch(page);
+  await page.goto('/?backend=wasm');
+  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
+  await page.getByTestId('demo-button').click();
+  await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+  await page.getByTestId('image-size').selectOption('112');
+  await page.getByTestId('epochs').fill('50');
+  await page.getByTestId('train-start').click();
+  const progress = page.getByTestId('training-progress');
+  await expect.poll(async () => Number(await progress.getAttribute('data-steps')), { timeout: 5 * 60_000 }).toBeGreaterThanOrEqual(1);
+  await page.getByTestId('train-pause').click();
+  await expect(progress).toHaveAttribute('data-status', 'paused');
+  await expect(page.getByTestId('in-use-depth')).toContainText('head only, 6.1 k parameters');
+  await expect(page.getByTestId('in-use-weights')).toHaveText('circles 0.53 · squares 1.31 · triangles 2.83');
+  const pausedAt = Number(await progress.getAttribute('data-steps'));
+  await page.getByTestId('freeze-depth').fill('1');
+  await page.getByTestId('class-weighting').selectOption('off');
+  await page.getByTestId('train-resume').click();
+  // The first step after resuming trains with both changes, and the charts mark where.
+  await expect(page.getByTestId('in-use-weights')).toHaveText('1.00 for every class', { timeout: 5 * 60_000 });
+  await expect(page.getByTestId('in-use-depth')).toContainText('head + res5c and up (1 block)');
+  await expect(page.getByTestId('chart-steps')).toHaveAttribute('data-marks', '2');
+  await expect(page.getByTestId('chart-steps')).toContainText('k=1 · weights=off');
+  expect(Number(await progress.getAttribute('data-steps'))).toBeGreaterThan(pausedAt);
+  await page.getByTestId('train-stop').click();
+  await expect(progress).toHaveAttribute('data-status', 'stopped', { timeout: 5 * 60_000 });
+  await page.screenshot({ path: testInfo.outputPath('demo-changed.png'), fullPage: true });
   expect(errors).toEqual([]);
   expect(foreign).toEqual([]);
 });

@@ -60,7 +60,8 @@ function ChangeMarks({ changes, x }: { changes: ChangeInfo[]; x: (change: Change
 }
 
 const StepChart = memo(function StepChart({ steps, changes }: { steps: StepInfo[]; changes: ChangeInfo[] }) {
-  const data = useMemo(() => stepSeries(steps), [steps]);
+  // Counted from 1, as the progress line counts them.
+  const data = useMemo(() => stepSeries(steps).map((point) => ({ ...point, step: point.step + 1 })), [steps]);
   const { hovered, hoverProps } = useHovered();
   // The page's first chart mounts on code the browser has not compiled yet: the chart alone, then
   // its grid and axes, then its lines and marks, each in a turn of its own.
@@ -79,7 +80,7 @@ const StepChart = memo(function StepChart({ steps, changes }: { steps: StepInfo[
           {hovered && <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : v)} />}
           {stage > 2 && <Line dataKey="loss" name="loss" stroke={COLORS.raw} dot={false} isAnimationActive={false} />}
           {stage > 2 && <Line dataKey="smoothed" name="smoothed" stroke={COLORS.train} dot={false} strokeWidth={2} isAnimationActive={false} />}
-          {stage > 2 && <ChangeMarks changes={changes} x={(c) => c.step} />}
+          {stage > 2 && <ChangeMarks changes={changes} x={(c) => c.step + 1} />}
         </LineChart>
       </ResponsiveContainer>
     </figure>

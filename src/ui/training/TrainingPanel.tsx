@@ -1,9 +1,27 @@
 // Fine-tuning: the settings, the run's progress and its live charts.
 
+import { freezeDepthLabel } from '../../core/training-config';
+import type { StepInfo } from '../../state/lab-state';
 import { useTrainingThrottled } from '../../state/hooks';
-import { formatDuration } from './format';
+import { formatCount, formatDuration } from './format';
 import { TrainingCharts } from './TrainingCharts';
 import { TrainingControls } from './TrainingControls';
+
+/** What the worker reports the last step trained with: the proof that a mid-run change took effect. */
+function InUse({ step, classNames }: { step: StepInfo; classNames: string[] }) {
+  const uniform = step.classWeights.every((w) => w === step.classWeights[0]);
+  return (
+    <div className="muted in-use" data-testid="in-use">
+      Step {step.step + 1} trained{' '}
+      <span data-testid="in-use-depth">
+        {freezeDepthLabel(step.freezeDepth)}, {formatCount(step.trainableParams)} parameters
+      </span>
+      , with loss weights{' '}
+      <span data-testid="in-use-weights">{uniform ? `${step.classWeights[0]?.toFixed(2)} for every class` : step.classWeights.map((w, c) => `${classNames[c]} ${w.toFixed(2)}`).join(' · ')}</span>
+      , learning rate {step.learningRate.toExponential(1)}, {step.batchSize} image{step.batchSize === 1 ? '' : 's'}.
+    </div>
+  );
+}
 
 function Progress() {
   const { status, run, steps, epochs, message } = useTrainingThrottled();
@@ -19,7 +37,9 @@ function Progress() {
       <strong>{status}</strong> · epoch {(last?.epoch ?? 0) + 1}/{run.settings.config.epochs} · step {steps.length}/{totalSteps}
       {last && ` · loss ${last.loss.toFixed(3)}`}
       {lastEpoch?.validation && ` · validation accuracy ${(lastEpoch.validation.metrics.accuracy * 100).toFixed(1)}%`}
-      {steps.length > 0 && ` · ${imagesPerSecond.toFixed(1)} images/s · ${formatDuration((totalSteps - steps.length) * msPerStep)} left (at this speed)`}
+      {steps.length > 0 && ` · ${imagesPerSecond.toFixed(1)} images/s`}
+      {steps.length > 0 && (status === 'running' || status === 'paused') && ` · ${formatDuration((totalSteps - steps.length) * msPerStep)} left (at this speed)`}
+      {last && <InUse step={last} classNames={run.classNames} />}
       {message && (
         <div className={message.kind === 'error' ? 'error' : 'warning'} role={message.kind === 'error' ? 'alert' : 'status'} data-testid="training-message">
           {message.text}
