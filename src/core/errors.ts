@@ -3,6 +3,7 @@
 
 export type LabErrorCode =
   | 'backend/unavailable'
+  | 'backend/device-lost'
   | 'model/not-found'
   | 'model/invalid'
   | 'model/truncated'

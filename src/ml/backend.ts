@@ -111,3 +111,14 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   const tried = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   throw new LabError('backend/unavailable', `No TensorFlow.js backend could start (${tried}).`);
 }
+
+/**
+ * Calls `listener` once if the WebGPU device tfjs runs on is lost (a driver reset, a GPU process
+ * crash, the device destroyed). Everything on it is gone: its tensors read back as zeros from then
+ * on, and asynchronous reads reject. No-op on the other backends.
+ */
+export function onDeviceLost(listener: (message: string) => void): void {
+  if (tf.getBackend() !== 'webgpu') return;
+  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ reason?: string; message?: string }> } }).device;
+  void device?.lost?.then((info) => listener(info.message || info.reason || 'no reason given'));
+}

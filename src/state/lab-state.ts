@@ -24,7 +24,9 @@ import type {
 export type BackendState =
   | { status: 'starting'; requested: BackendName | null }
   | { status: 'ready'; requested: BackendName | null; info: BackendInfo }
-  | { status: 'failed'; requested: BackendName | null; error: SerializedError };
+  | { status: 'failed'; requested: BackendName | null; error: SerializedError }
+  /** The GPU device went away after the backend started. */
+  | { status: 'lost'; requested: BackendName | null; error: SerializedError };
 
 export type ModelState =
   | { status: 'idle' }
@@ -121,6 +123,18 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
         backend: { status: 'failed', requested: state.backend.requested, error: event.error },
         model: { status: 'failed', error: event.error, from: modelFrom(state.model) },
       };
+    case 'backend/lost': {
+      const active = state.training.status === 'starting' || state.training.status === 'running' || state.training.status === 'paused';
+      return {
+        ...state,
+        backend: { status: 'lost', requested: state.backend.requested, error: event.error },
+        model: { status: 'failed', error: event.error, from: modelFrom(state.model) },
+        training: active ? { ...state.training, status: 'failed', message: { kind: 'error', text: event.error.message } } : state.training,
+        photoChecks: state.photoChecks.map((check) =>
+          check.status === 'running' ? { status: 'failed', requestId: check.requestId, fileName: check.fileName, error: event.error } : check,
+        ),
+      };
+    }
     case 'model/loading':
       return { ...state, model: { status: 'loading', fraction: event.fraction, from: modelFrom(state.model) } };
     case 'model/loaded':

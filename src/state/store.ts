@@ -64,8 +64,11 @@ export interface LabActions {
   loadModel(source: ModelSourceRef): void;
   /** Classifies a photo with the pretrained ImageNet head, preprocessed with `normalization`. */
   checkPhoto(file: File, normalization?: NormalizationMode): void;
-  /** After a crash: a fresh worker, and the model loaded again from where it came from. */
-  restartWorker(): void;
+  /**
+   * After a crash or a lost GPU: a fresh worker (on `backend` when given), the model loaded again
+   * from where it came from, the dataset sent again; the last run's charts stay until the next run.
+   */
+  restartWorker(backend?: BackendName): void;
 }
 
 export type LabStore = StoreApi<LabState & { actions: LabActions }>;
@@ -78,7 +81,8 @@ export interface LabStoreOptions {
   decodeWorkers?: number;
 }
 
-export function createLabStore({ worker, ingest, requestedBackend, decodeWorkers }: LabStoreOptions): LabStore {
+export function createLabStore({ worker, ingest, requestedBackend: requestedAtStart, decodeWorkers }: LabStoreOptions): LabStore {
+  let requestedBackend = requestedAtStart;
   let nextRequestId = 1;
   let lastSource: ModelSourceRef | null = null;
   // The last drop's File objects stay here, outside the (serialisable) state, for a re-split.
@@ -198,9 +202,17 @@ export function createLabStore({ worker, ingest, requestedBackend, decodeWorkers
         set({ photoChecks: [{ status: 'running' as const, requestId, fileName: file.name }, ...get().photoChecks].slice(0, MAX_PHOTO_CHECKS) });
         worker.send({ type: 'photo/classify', requestId, fileName: file.name, image: file, spec: { ...DEFAULT_PREPROCESS_SPEC, normalization } });
       },
-      restartWorker() {
+      restartWorker(backend) {
+        if (backend) requestedBackend = backend;
         worker.restart();
-        set({ ...initialLabState(requestedBackend), photoChecks: get().photoChecks, training: { ...initialLabState().training, settings: get().training.settings } });
+        const { training, photoChecks, diagnostics } = get();
+        const unfinished = training.status === 'starting' || training.status === 'running' || training.status === 'paused';
+        set({
+          ...initialLabState(requestedBackend),
+          photoChecks,
+          diagnostics,
+          training: unfinished ? { ...training, status: 'failed' } : training,
+        });
         if (lastSource) get().actions.loadModel(lastSource);
         // The new worker has no dataset: the files are still here, so it gets them again.
         if (lastFiles.length > 0) {

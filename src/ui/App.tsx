@@ -1,7 +1,7 @@
 // The page: the backend in use, then the lab from top to bottom: your images, fine-tuning, the
 // diagnostics, the pretrained model and the photo check.
 
-import { useLabActions, useWorkerError } from '../state/hooks';
+import { useBackend, useLabActions, useWorkerError } from '../state/hooks';
 import { DatasetPanel } from './dataset/DatasetPanel';
 import { DiagnosticsPanel } from './diagnostics/DiagnosticsPanel';
 import { ModelPanel } from './model/ModelPanel';
@@ -16,8 +16,22 @@ function WorkerCrashBanner() {
   return (
     <div className="error banner" role="alert">
       {error.message}{' '}
-      <button type="button" onClick={restartWorker}>
+      <button type="button" onClick={() => restartWorker()}>
         Start it again
+      </button>
+    </div>
+  );
+}
+
+function BackendLostBanner() {
+  const backend = useBackend();
+  const { restartWorker } = useLabActions();
+  if (backend.status !== 'lost') return null;
+  return (
+    <div className="error banner" role="alert" data-testid="backend-lost">
+      {backend.error.message}{' '}
+      <button type="button" onClick={() => restartWorker('wasm')} data-testid="continue-on-wasm">
+        Continue on WASM
       </button>
     </div>
   );
@@ -35,6 +49,7 @@ export function App() {
       </header>
       <main className="main">
         <WorkerCrashBanner />
+        <BackendLostBanner />
         <DatasetPanel />
         <TrainingPanel />
         <DiagnosticsPanel />

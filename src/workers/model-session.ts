@@ -7,7 +7,7 @@ import { LabError, serializeError } from '../core/errors';
 import type { RgbaImage } from '../core/image';
 import { DEFAULT_PREPROCESS_SPEC, preprocessSpecHash } from '../core/preprocess-spec';
 import { preprocessImage } from '../data/preprocess';
-import { initBackend, type BackendOptions } from '../ml/backend';
+import { initBackend, onDeviceLost, type BackendOptions } from '../ml/backend';
 import { classifyImageNet } from '../ml/classify';
 import { loadPretrainedResNet50 } from '../ml/model-loader';
 import type { ModelSource } from '../ml/model-source';
@@ -30,6 +30,8 @@ export interface ModelSession {
   network(): SegmentedResNet50 | null;
   /** Its ImageNet class names, when labels.json came with it. */
   labels(): string[] | null;
+  /** Set once the GPU device under the model is lost: nothing on this backend works from then on. */
+  deviceLost(): LabError | null;
 }
 
 const TOP_CLASSES = 5;
@@ -43,10 +45,18 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
   let backendReady: Promise<boolean> | null = null;
   let pretrained: { net: SegmentedResNet50; labels: string[] | null; model: tf.LayersModel } | null = null;
   let loading: Promise<void> | null = null;
+  let lost: LabError | null = null;
 
   function startBackend(force: WorkerCommand & { type: 'model/load' }): Promise<boolean> {
     backendReady ??= initBackend({ ...deps.backendOptions, ...(force.backend ? { force: force.backend } : {}) }).then(
       (report) => {
+        onDeviceLost((reason) => {
+          lost = new LabError(
+            'backend/device-lost',
+            `The GPU device was lost (${reason}), and the model with it. What the page shows stays; continue on WASM to go on working.`,
+          );
+          deps.emit({ type: 'backend/lost', error: serializeError(lost) });
+        });
         deps.emit({
           type: 'backend/ready',
           backend: {
@@ -59,6 +69,8 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
         return true;
       },
       (error: unknown) => {
+        // Not kept: the next model/load tries again.
+        backendReady = null;
         deps.emit({ type: 'backend/failed', error: serializeError(error) });
         return false;
       },
@@ -103,6 +115,7 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
     const { requestId, fileName } = command;
     try {
       await loading;
+      if (lost) throw lost;
       if (!pretrained) throw new LabError('model/not-found', 'The pretrained model is not loaded yet.');
       const started = now();
       const image = await deps.decode(command.image, fileName);
@@ -131,6 +144,7 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
   return {
     network: () => pretrained?.net ?? null,
     labels: () => pretrained?.labels ?? null,
+    deviceLost: () => lost,
     handle(command) {
       switch (command.type) {
         case 'model/load':

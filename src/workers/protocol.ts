@@ -190,6 +190,8 @@ export interface PhotoClassification {
 export type WorkerEvent =
   | { type: 'backend/ready'; backend: BackendInfo }
   | { type: 'backend/failed'; error: SerializedError }
+  /** The GPU device went away: the model on it is gone, the worker lives on. */
+  | { type: 'backend/lost'; error: SerializedError }
   | { type: 'model/loading'; fraction: number }
   | { type: 'model/loaded'; model: ModelInfo }
   | { type: 'model/failed'; error: SerializedError }

@@ -19,6 +19,8 @@ export interface TrainingSessionDeps {
   imagenetLabels: () => string[] | null;
   dataset: () => OpenDataset | null;
   pool: () => WorkerPool<DecodeRequest, DecodeReply>;
+  /** Set once the GPU device is lost: then every failure of the run is that one. */
+  deviceLost?: () => LabError | null;
 }
 
 export interface TrainingSession {
@@ -30,6 +32,10 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
   // From train/start until the run ends, including the seconds of sampling before the first step.
   let busy = false;
   let stopBeforeFirstStep = false;
+
+  // After a lost device every GPU read fails with a browser message about buffer mapping; the
+  // user is told the cause instead.
+  const explain = (error: unknown) => serializeError(deps.deviceLost?.() ?? error);
 
   function change(live: LiveChange): void {
     if (!engine) throw new LabError('input/invalid', 'No run is in progress.');
@@ -48,6 +54,8 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
   }
 
   async function startRun(command: Extract<TrainingCommand, { type: 'train/start' }>): Promise<void> {
+    const lost = deps.deviceLost?.();
+    if (lost) throw lost;
     const net = deps.network();
     const dataset = deps.dataset();
     if (!net) throw new LabError('model/not-found', 'The pretrained model is not loaded yet.');
@@ -67,7 +75,10 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     let labelQuality: DiagnosticsInput['labelQuality'];
     // Filled in before the first step; the rules over the run's history are added as it goes.
     let before: DiagnosticsInput = {};
-    const diagnose = async (stage: 'before-training' | 'during-training' | 'after-training') => {
+    // The diagnostics are a help, not a precondition: when they cannot run, the run goes on.
+    const diagnose = (stage: 'before-training' | 'during-training' | 'after-training') =>
+      diagnoseNow(stage).catch((error: unknown) => deps.emit({ type: 'train/warning', message: `The diagnostics could not run: ${explain(error).message}` }));
+    const diagnoseNow = async (stage: 'before-training' | 'during-training' | 'after-training') => {
       const drift = history.epochs.length > 0 ? await current.batchNormDrift() : null;
       const trainCounts = dataset.index.classNames.map((_, c) => train.filter((e) => e.classIndex === c).length);
       const findings = runDiagnostics({
@@ -123,7 +134,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
               ms: report.ms,
             },
           });
-          diagnose('during-training');
+          void diagnose('during-training');
         },
         onChange: ({ step, change: applied, trainableParams }) =>
           deps.emit({ type: 'train/changeApplied', change: { step, kind: applied.kind, value: applied.value, trainableParams } }),
@@ -165,18 +176,20 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     });
     try {
       before = await beforeTraining({ net, dataset, spec, validationSpec, validationImages, trainUnaugmented: pooledImages({ pool: deps.pool(), entries: train, files, spec, augment: null }), settings });
-      await diagnose('before-training');
     } catch (error) {
-      // The diagnostics are a help, not a precondition: the run goes on without them.
-      deps.emit({ type: 'train/warning', message: `The checks before training could not run: ${serializeError(error).message}` });
+      deps.emit({ type: 'train/warning', message: `The checks before training could not run: ${explain(error).message}` });
     }
+    await diagnose('before-training');
     if (stopBeforeFirstStep) {
       deps.emit({ type: 'train/finished', status: 'stopped', steps: 0 });
       return;
     }
     const summary = await current.run(trainImages, validationImages);
     await diagnose('after-training');
-    if (summary.status === 'failed') deps.emit({ type: 'train/failed', error: summary.error ?? { code: 'internal', message: 'The run failed.' } });
+    if (summary.status === 'failed') {
+      const lost = deps.deviceLost?.();
+      deps.emit({ type: 'train/failed', error: lost ? serializeError(lost) : (summary.error ?? { code: 'internal', message: 'The run failed.' }) });
+    }
     else deps.emit({ type: 'train/finished', status: summary.status, steps: summary.steps });
   }
 
@@ -253,7 +266,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
             break;
         }
       } catch (error) {
-        deps.emit({ type: 'train/failed', error: serializeError(error) });
+        deps.emit({ type: 'train/failed', error: explain(error) });
       }
     },
   };

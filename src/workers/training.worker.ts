@@ -49,6 +49,7 @@ const trainingSession = createTrainingSession({
   imagenetLabels: () => modelSession.labels(),
   dataset: () => datasetSession.current(),
   pool: () => poolOf(),
+  deviceLost: () => modelSession.deviceLost(),
 });
 
 self.onmessage = (message: MessageEvent<WorkerCommand>) => {

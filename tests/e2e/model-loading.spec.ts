@@ -71,3 +71,51 @@ test('a crashed training worker is reported, and the page starts a new one witho
   await expect(banner).toBeHidden();
   await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
 });
+
+test('a lost GPU device is reported, and the lab goes on on WASM with its dataset and the failed run kept', async ({ page }, testInfo) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // The worker's GPUDevice, kept where the test can reach it: destroying it loses the device the
+  // way a driver reset or a GPU process crash does (device.lost resolves, every read rejects).
+  await page.route(/training\.worker-[^/]+\.js$/, async (route) => {
+    const response = await route.fetch();
+    const keepDevices =
+      'const labRequestDevice = GPUAdapter.prototype.requestDevice;' +
+      'GPUAdapter.prototype.requestDevice = async function (...args) {' +
+      '  const device = await labRequestDevice.apply(this, args);' +
+      '  self.labTestDevices = [...(self.labTestDevices ?? []), device];' +
+      '  return device;' +
+      '};\n';
+    await route.fulfill({ response, body: keepDevices + (await response.text()) });
+  });
+  await page.goto('/?backend=webgpu');
+  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 8 * 60_000 });
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'webgpu');
+  await page.getByTestId('demo-button').click();
+  await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+  await page.getByTestId('image-size').selectOption('64');
+  await page.getByTestId('epochs').fill('1');
+  await page.getByTestId('train-start').click();
+  const progress = page.getByTestId('training-progress');
+  await expect(progress).toHaveAttribute('data-status', 'running');
+
+  const training = page.workers().find((w) => w.url().includes('training.worker'))!;
+  await training.evaluate(() => (self as unknown as { labTestDevices: { destroy(): void }[] }).labTestDevices.forEach((device) => device.destroy()));
+  const banner = page.getByTestId('backend-lost');
+  await expect(banner).toContainText('The GPU device was lost (Device was destroyed.)');
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'lost');
+  await expect(progress).toHaveAttribute('data-status', 'failed');
+  await expect(page.getByTestId('training-message')).toContainText('The GPU device was lost');
+  await page.screenshot({ path: testInfo.outputPath('gpu-lost.png'), fullPage: true });
+
+  await page.getByTestId('continue-on-wasm').click();
+  await expect(banner).toBeHidden();
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'wasm', { timeout: 120_000 });
+  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
+  // The dataset is read again from the files the page kept, and the failed run stays on show.
+  await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+  await expect(progress).toHaveAttribute('data-status', 'failed');
+  await page.getByTestId('train-start').click();
+  await expect(progress).toHaveAttribute('data-status', 'completed', { timeout: 5 * 60_000 });
+  expect(errors).toEqual([]);
+});

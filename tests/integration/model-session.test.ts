@@ -64,3 +64,17 @@ describe('model session (the training worker’s logic, in Node)', () => {
     expect(events.at(-1)).toMatchObject({ type: 'photo/failed', requestId: 8, fileName: 'broken.png', error: { code: 'image/decode-failed', file: 'broken.png' } });
   });
 });
+
+describe('model session: a backend that did not start', () => {
+  it('is tried again on the next load, not remembered as failed', async () => {
+    const events: WorkerEvent[] = [];
+    const session = createModelSession({ emit: (event) => events.push(event), openSource: () => fsModelSource(requireModel()), decode: decodePngBlob });
+    // Node has no WebGPU: forcing it fails.
+    await session.handle({ type: 'model/load', source: { kind: 'url', url: 'unused' }, backend: 'webgpu' });
+    expect(events.map((e) => e.type)).toEqual(['backend/failed']);
+    await session.handle({ type: 'model/load', source: { kind: 'url', url: 'unused' }, backend: 'wasm' });
+    expect(events[1]).toMatchObject({ type: 'backend/ready', backend: { name: 'wasm' } });
+    expect(events.at(-1)?.type).toBe('model/loaded');
+    expect(session.deviceLost()).toBeNull();
+  });
+});

@@ -47,7 +47,7 @@ export function ModelPanel() {
       )}
       {model.status === 'failed' && (
         <div className="error" role="alert" data-testid="model-error">
-          <strong>The model could not be loaded.</strong> {model.error.message}
+          <strong>{model.error.code === 'backend/device-lost' ? 'The model is gone.' : 'The model could not be loaded.'}</strong> {model.error.message}
           {model.error.file ? <span className="error-file"> (file: {model.error.file})</span> : null}
         </div>
       )}

@@ -9,6 +9,13 @@ export function BackendBadge() {
   if (backend.status === 'starting') {
     return <span className="badge badge-pending" data-testid="backend-badge">starting backend…</span>;
   }
+  if (backend.status === 'lost') {
+    return (
+      <span className="badge badge-error" data-testid="backend-badge" data-backend="lost" title={backend.error.message}>
+        GPU lost
+      </span>
+    );
+  }
   if (backend.status === 'failed') {
     return (
       <span className="badge badge-error" data-testid="backend-badge" title={backend.error.message}>

@@ -83,6 +83,22 @@ describe('applyEvent: training', () => {
     expect(state.training.status).toBe('stopped');
   });
 
+  it('on a lost GPU device: the backend is lost, the model failed, the run failed with its steps kept', () => {
+    let state = applyEvent(initialLabState('webgpu'), { type: 'train/started', run });
+    state = applyEvent(state, { type: 'train/stepEnded', step: step(0) });
+    state = { ...state, photoChecks: [{ status: 'running', requestId: 3, fileName: 'c.png' }] };
+    const error = { code: 'backend/device-lost' as const, message: 'The GPU device was lost (Device was destroyed.)' };
+    const lost = applyEvent(state, { type: 'backend/lost', error });
+    expect(lost.backend).toEqual({ status: 'lost', requested: 'webgpu', error });
+    expect(lost.model).toMatchObject({ status: 'failed', error });
+    expect(lost.training).toMatchObject({ status: 'failed', message: { kind: 'error', text: error.message } });
+    expect(lost.training.steps).toHaveLength(1);
+    expect(lost.photoChecks[0]!.status).toBe('failed');
+    // A finished run is left as it ended.
+    const finished = applyEvent(state, { type: 'train/finished', status: 'completed', steps: 1 });
+    expect(applyEvent(finished, { type: 'backend/lost', error }).training.status).toBe('completed');
+  });
+
   it('marks a running run failed when the worker dies', () => {
     const running = applyEvent(initialLabState(), { type: 'train/started', run });
     const dead = applyEvent(running, { type: 'worker/died', error: { code: 'worker/died', message: 'crashed' } });
