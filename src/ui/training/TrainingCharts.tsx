@@ -62,6 +62,8 @@ function ChangeMarks({ changes, x }: { changes: ChangeInfo[]; x: (change: Change
 const StepChart = memo(function StepChart({ steps, changes }: { steps: StepInfo[]; changes: ChangeInfo[] }) {
   // Counted from 1, as the progress line counts them.
   const data = useMemo(() => stepSeries(steps).map((point) => ({ ...point, step: point.step + 1 })), [steps]);
+  // With class weighting on, a step's loss is the weighted objective; the epoch chart's is not.
+  const weighted = useMemo(() => steps.some((s) => s.classWeights.some((w) => w !== s.classWeights[0])), [steps]);
   const { hovered, hoverProps } = useHovered();
   // The page's first chart mounts on code the browser has not compiled yet: the chart alone, then
   // its grid and axes, then its lines and marks, each in a turn of its own.
@@ -69,7 +71,7 @@ const StepChart = memo(function StepChart({ steps, changes }: { steps: StepInfo[
   return (
     <figure className="chart" data-testid="chart-steps" data-points={data.length} data-marks={changes.length} {...hoverProps}>
       <figcaption>
-        Loss per step
+        Loss per step{weighted && <span className="muted"> (class-weighted, as the optimiser sees it)</span>}
         <ChartKey items={[['loss', COLORS.raw], ['smoothed', COLORS.train]]} />
       </figcaption>
       <ResponsiveContainer width="100%" height={220}>
@@ -101,6 +103,7 @@ const EpochChart = memo(function EpochChart({ metric, epochs, changes, run }: { 
     <figure className="chart" data-testid={`chart-epoch-${metric}`} data-points={data.length} {...hoverProps}>
       <figcaption>
         {metric === 'loss' ? 'Loss per epoch' : 'Accuracy per epoch'}
+        {metric === 'loss' && <span className="muted"> (unweighted)</span>}
         <ChartKey items={[['train', COLORS.train], ['validation', COLORS.validation]]} />
       </figcaption>
       <ResponsiveContainer width="100%" height={200}>
@@ -131,7 +134,7 @@ const ClassMetricsChart = memo(function ClassMetricsChart({ run, epoch }: { run:
         <BarChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="#eee" />
           <XAxis tick={PlainTick} dataKey="name" interval={0} fontSize={11} />
-          <YAxis tick={PlainTick} width={40} domain={[0, 1]} interval={0} />
+          <YAxis tick={PlainTick} width={48} domain={[0, 1]} interval={0} />
           {hovered && <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(2) : v)} />}
           <Bar dataKey="precision" fill={COLORS.precision} isAnimationActive={false} />
           <Bar dataKey="recall" fill={COLORS.recall} isAnimationActive={false} />
