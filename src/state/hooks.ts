@@ -8,6 +8,9 @@ import type { LabActions, LabStore } from './store';
 
 export const LabStoreContext = createContext<LabStore | null>(null);
 
+/** How often the charts and the progress line follow a run. */
+const TRAINING_VIEW_INTERVAL_MS = 200;
+
 function useLabStore(): LabStore {
   const store = useContext(LabStoreContext);
   if (!store) throw new Error('Lab hooks must be used inside <LabStoreContext.Provider>.');
@@ -26,7 +29,8 @@ function useLabThrottled<T>(selector: (state: LabState) => T, intervalMs: number
   const store = useLabStore();
   const [value, setValue] = useState(() => selector(store.getState()));
   useEffect(() => {
-    const throttled = throttle(intervalMs, setValue);
+    // Through an updater: a selected value that is itself a function must not be called.
+    const throttled = throttle<T>(intervalMs, (next) => setValue(() => next));
     throttled.push(selector(store.getState()));
     const unsubscribe = store.subscribe((state) => throttled.push(selector(state)));
     return () => {
@@ -43,9 +47,9 @@ const selectPhotoChecks = (state: LabState) => state.photoChecks;
 const selectDataset = (state: LabState) => state.dataset;
 const selectSamples = (state: LabState) => state.samples;
 const selectTraining = (state: LabState) => state.training;
-const TRAINING_VIEW_INTERVAL_MS = 200;
 const selectTrainingStatus = (state: LabState) => state.training.status;
 const selectTrainingSettings = (state: LabState) => state.training.settings;
+const selectTrainingMessage = (state: LabState) => state.training.message;
 const selectThumbnails = (state: LabState) => state.thumbnails;
 const selectDiagnostics = (state: LabState) => state.diagnostics;
 const selectWorkerError = (state: LabState) => state.workerError;
@@ -63,6 +67,8 @@ export const useTrainingThrottled = () => useLabThrottled(selectTraining, TRAINI
 export const useTrainingStatus = () => useLab(selectTrainingStatus);
 /** Only the settings the next run starts with (the live ones also apply to the running one). */
 export const useTrainingSettings = () => useLab(selectTrainingSettings);
+/** Why the run paused or failed, or a warning. */
+export const useTrainingMessage = () => useLab(selectTrainingMessage);
 export const useThumbnails = () => useLab(selectThumbnails);
 export const useDiagnostics = () => useLab(selectDiagnostics);
 export const useWorkerError = () => useLab(selectWorkerError);

@@ -104,6 +104,11 @@ export function initialLabState(requestedBackend: BackendName | null = null): La
   };
 }
 
+/** A run asked for, or under way: what a crashed worker or a lost device ends as failed. */
+export function isUnfinished(status: TrainingState['status']): boolean {
+  return status === 'starting' || status === 'running' || status === 'paused';
+}
+
 function modelFrom(model: ModelState): 'default' | 'files' {
   return model.status === 'idle' ? 'default' : model.from;
 }
@@ -124,22 +129,26 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
         model: { status: 'failed', error: event.error, from: modelFrom(state.model) },
       };
     case 'backend/lost': {
-      const active = state.training.status === 'starting' || state.training.status === 'running' || state.training.status === 'paused';
+      const { training } = state;
+      const message = { kind: 'error' as const, text: event.error.message };
       return {
         ...state,
         backend: { status: 'lost', requested: state.backend.requested, error: event.error },
         model: { status: 'failed', error: event.error, from: modelFrom(state.model) },
-        training: active ? { ...state.training, status: 'failed', message: { kind: 'error', text: event.error.message } } : state.training,
+        training: isUnfinished(training.status) ? { ...training, status: 'failed', message } : training,
         photoChecks: state.photoChecks.map((check) =>
           check.status === 'running' ? { status: 'failed', requestId: check.requestId, fileName: check.fileName, error: event.error } : check,
         ),
       };
     }
     case 'model/loading':
+      if (state.backend.status === 'lost') return state; // the model is gone, whatever a load under way says
       return { ...state, model: { status: 'loading', fraction: event.fraction, from: modelFrom(state.model) } };
     case 'model/loaded':
+      if (state.backend.status === 'lost') return state;
       return { ...state, model: { status: 'ready', info: event.model, from: modelFrom(state.model) } };
     case 'model/failed':
+      if (state.backend.status === 'lost') return state;
       return { ...state, model: { status: 'failed', error: event.error, from: modelFrom(state.model) } };
     case 'photo/classified': {
       const { requestId, fileName } = event.result;
@@ -188,18 +197,22 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
       if (state.training.status !== 'paused') return state;
       return { ...state, training: { ...state.training, status: 'running', message: null } };
     case 'train/finished':
+      // A run the page already marked failed (its GPU was lost) stays failed.
+      if (state.training.status === 'failed') return state;
       return { ...state, training: { ...state.training, status: event.status } };
     case 'train/failed':
       return { ...state, training: { ...state.training, status: 'failed', message: { kind: 'error', text: event.error.message } } };
     case 'diagnostics/updated':
       return { ...state, diagnostics: { stage: event.stage, findings: event.findings } };
     case 'train/warning':
+      // A warning never hides an error (why the run paused or failed).
+      if (state.training.message?.kind === 'error') return state;
       return { ...state, training: { ...state.training, message: { kind: 'warning', text: event.message } } };
     case 'worker/died':
       return {
         ...state,
         workerError: event.error,
-        training: state.training.status === 'running' || state.training.status === 'paused' ? { ...state.training, status: 'failed', message: { kind: 'error', text: event.error.message } } : state.training,
+        training: isUnfinished(state.training.status) ? { ...state.training, status: 'failed', message: { kind: 'error', text: event.error.message } } : state.training,
         photoChecks: state.photoChecks.map((check) =>
           check.status === 'running' ? { status: 'failed', requestId: check.requestId, fileName: check.fileName, error: event.error } : check,
         ),

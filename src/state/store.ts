@@ -10,7 +10,7 @@ import type { TrainingConfig } from '../core/training-config';
 import type { Fix } from '../core/diagnostics';
 import { DEFAULT_PREPROCESS_SPEC, type NormalizationMode } from '../core/preprocess-spec';
 import type { ModelSourceRef, WorkerCommand, WorkerEvent } from '../workers/protocol';
-import { applyEvent, initialLabState, MAX_PHOTO_CHECKS, type LabState } from './lab-state';
+import { applyEvent, initialLabState, isUnfinished, MAX_PHOTO_CHECKS, type LabState } from './lab-state';
 
 /** What the store needs of the worker: the page's side of the channel. */
 export interface WorkerPort {
@@ -180,7 +180,8 @@ export function createLabStore({ worker, ingest, requestedBackend: requestedAtSt
       },
       startTraining() {
         const { training } = get();
-        set({ training: { ...training, status: 'starting', message: null } });
+        // The previous run's charts go: what shows from now on is this run, or why it did not start.
+        set({ training: { ...training, status: 'starting', run: null, steps: [], epochs: [], changes: [], message: null } });
         worker.send({ type: 'train/start', settings: training.settings });
       },
       pauseTraining() {
@@ -206,12 +207,11 @@ export function createLabStore({ worker, ingest, requestedBackend: requestedAtSt
         if (backend) requestedBackend = backend;
         worker.restart();
         const { training, photoChecks, diagnostics } = get();
-        const unfinished = training.status === 'starting' || training.status === 'running' || training.status === 'paused';
         set({
           ...initialLabState(requestedBackend),
           photoChecks,
           diagnostics,
-          training: unfinished ? { ...training, status: 'failed' } : training,
+          training: isUnfinished(training.status) ? { ...training, status: 'failed' } : training,
         });
         if (lastSource) get().actions.loadModel(lastSource);
         // The new worker has no dataset: the files are still here, so it gets them again.

@@ -79,6 +79,10 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
   }
 
   async function load(command: WorkerCommand & { type: 'model/load' }): Promise<void> {
+    if (lost) {
+      deps.emit({ type: 'model/failed', error: serializeError(lost) });
+      return;
+    }
     if (!(await startBackend(command))) return;
     const started = now();
     try {
@@ -107,7 +111,7 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
         },
       });
     } catch (error) {
-      deps.emit({ type: 'model/failed', error: serializeError(error) });
+      deps.emit({ type: 'model/failed', error: serializeError(lost ?? error) });
     }
   }
 
@@ -137,7 +141,7 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
         },
       });
     } catch (error) {
-      deps.emit({ type: 'photo/failed', requestId, fileName, error: serializeError(error) });
+      deps.emit({ type: 'photo/failed', requestId, fileName, error: serializeError(lost ?? error) });
     }
   }
 

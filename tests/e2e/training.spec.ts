@@ -75,7 +75,7 @@ test.describe('fine-tuning stamps6 in the page (needs ../shared)', () => {
     await page.getByTestId('class-weighting').selectOption('off');
     await expect(page.getByTestId('freeze-label')).toHaveText('head + res5c and up (1 block)');
     await expect(page.getByTestId('trainable-params')).not.toHaveText(before!);
-    await expect(page.getByTestId('chart-steps')).toHaveAttribute('data-marks', '2', { timeout: 5 * 60_000 });
+    await expect(page.getByTestId('chart-steps')).toHaveAttribute('data-changes', '2', { timeout: 5 * 60_000 });
     // …and the steps after the change trained res5c too, with every class weighing the same.
     await expect(page.getByTestId('in-use-depth')).toContainText('head + res5c and up (1 block), 4.48 M parameters');
     await expect(page.getByTestId('in-use-weights')).toHaveText('1.00 for every class');
@@ -84,7 +84,8 @@ test.describe('fine-tuning stamps6 in the page (needs ../shared)', () => {
     await expect.poll(() => marks.count()).toBeGreaterThanOrEqual(1);
     await expect(page.getByTestId('chart-steps')).toContainText('k=1');
     await expect(page.getByTestId('chart-steps')).toContainText('weights=off');
-    await expect(page.getByTestId('chart-epoch-loss')).toContainText('weights=off');
+    // The epoch chart draws the mark once the epoch holding it has ended.
+    await expect(page.getByTestId('chart-epoch-loss')).toContainText('weights=off', { timeout: 5 * 60_000 });
     await page.getByTestId('train-stop').click();
     await expect(progress).toHaveAttribute('data-status', 'stopped', { timeout: 5 * 60_000 });
     await page.screenshot({ path: testInfo.outputPath('changed-mid-run.png'), fullPage: true });
@@ -152,7 +153,7 @@ test('the demo dataset: pause, change freeze depth and class weighting, resume w
   // The first step after resuming trains with both changes, and the charts mark where.
   await expect(page.getByTestId('in-use-weights')).toHaveText('1.00 for every class', { timeout: 5 * 60_000 });
   await expect(page.getByTestId('in-use-depth')).toContainText('head + res5c and up (1 block)');
-  await expect(page.getByTestId('chart-steps')).toHaveAttribute('data-marks', '2');
+  await expect(page.getByTestId('chart-steps')).toHaveAttribute('data-changes', '2');
   await expect(page.getByTestId('chart-steps')).toContainText('k=1 · weights=off');
   expect(Number(await progress.getAttribute('data-steps'))).toBeGreaterThan(pausedAt);
   await page.getByTestId('train-stop').click();

@@ -25,7 +25,7 @@ export function BackendBadge() {
   }
   const { name, skipped, wasmThreads, crossOriginIsolated } = backend.info;
   const details = [
-    backend.requested ? `forced with ?backend=${backend.requested}` : 'chosen automatically',
+    backend.requested ? `${LABELS[backend.requested]} asked for (?backend= or Continue on WASM)` : 'chosen automatically',
     ...skipped.map((s) => `${LABELS[s.name]} skipped: ${s.reason}`),
     ...(name === 'wasm' ? [`${wasmThreads ?? 1} thread(s)${crossOriginIsolated ? '' : ' (page not cross-origin isolated)'}`] : []),
   ];

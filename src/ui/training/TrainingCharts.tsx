@@ -69,7 +69,7 @@ const StepChart = memo(function StepChart({ steps, changes }: { steps: StepInfo[
   // its grid and axes, then its lines and marks, each in a turn of its own.
   const stage = useStages(3, 0);
   return (
-    <figure className="chart" data-testid="chart-steps" data-points={data.length} data-marks={changes.length} {...hoverProps}>
+    <figure className="chart" data-testid="chart-steps" data-points={data.length} data-changes={changes.length} {...hoverProps}>
       <figcaption>
         Loss per step{weighted && <span className="muted"> (class-weighted, as the optimiser sees it)</span>}
         <ChartKey items={[['loss', COLORS.raw], ['smoothed', COLORS.train]]} />
@@ -268,8 +268,8 @@ const Charts = memo(function Charts({ run, steps, epochs, changes }: ChartsProps
 export function TrainingCharts() {
   // A cached run ends a step every few milliseconds: the charts follow it 5 times a second.
   const training = useTrainingThrottled();
-  // Drawing the charts is the page's heaviest work: a deferred render yields to input and never
-  // blocks the main thread for long (the store's updates themselves render synchronously).
+  // Drawing the charts is the page's heaviest work: a deferred render yields to input, and each
+  // chart then commits in a turn of its own (Staggered).
   const deferred = useDeferredValue(training);
   // Mounted as soon as the run starts (empty), so the first steps only update them.
   if (!deferred.run) return null;

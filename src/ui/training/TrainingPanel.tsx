@@ -2,7 +2,7 @@
 
 import { freezeDepthLabel } from '../../core/training-config';
 import type { StepInfo } from '../../state/lab-state';
-import { useTrainingThrottled } from '../../state/hooks';
+import { useTrainingMessage, useTrainingStatus, useTrainingThrottled } from '../../state/hooks';
 import { formatCount, formatDuration } from './format';
 import { TrainingCharts } from './TrainingCharts';
 import { TrainingControls } from './TrainingControls';
@@ -23,9 +23,23 @@ function InUse({ step, classNames }: { step: StepInfo; classNames: string[] }) {
   );
 }
 
+function Message({ message }: { message: { kind: 'error' | 'warning'; text: string } }) {
+  return (
+    <div className={message.kind === 'error' ? 'error' : 'warning'} role={message.kind === 'error' ? 'alert' : 'status'} data-testid="training-message">
+      {message.text}
+    </div>
+  );
+}
+
 function Progress() {
-  const { status, run, steps, epochs, message } = useTrainingThrottled();
-  if (!run) return status === 'starting' ? <p>Starting…</p> : null;
+  // Steps and epochs as the charts show them; status and message as they are now.
+  const { run, steps, epochs } = useTrainingThrottled();
+  const status = useTrainingStatus();
+  const message = useTrainingMessage();
+  if (!run) {
+    if (status === 'starting') return <p>Starting…</p>;
+    return message ? <Message message={message} /> : null;
+  }
   const totalSteps = run.stepsPerEpoch * run.settings.config.epochs;
   const recent = steps.slice(-20);
   const msPerStep = recent.reduce((a, s) => a + s.ms, 0) / Math.max(1, recent.length);
@@ -40,11 +54,7 @@ function Progress() {
       {steps.length > 0 && ` · ${imagesPerSecond.toFixed(1)} images/s`}
       {steps.length > 0 && (status === 'running' || status === 'paused') && ` · ${formatDuration((totalSteps - steps.length) * msPerStep)} left (at this speed)`}
       {last && <InUse step={last} classNames={run.classNames} />}
-      {message && (
-        <div className={message.kind === 'error' ? 'error' : 'warning'} role={message.kind === 'error' ? 'alert' : 'status'} data-testid="training-message">
-          {message.text}
-        </div>
-      )}
+      {message && <Message message={message} />}
     </div>
   );
 }

@@ -19,7 +19,7 @@ describe('throttle', () => {
       vi.advanceTimersByTime(2); // a step every 2 ms, as a cached run goes
     }
     vi.advanceTimersByTime(1000);
-    // 198 ms of pushes after the first: one value at 200 ms, then the last.
+    // 198 ms of pushes after the first, all within one interval: the next emission, at 200 ms, is the last value.
     expect(emitted).toEqual([1, 100]);
   });
 

@@ -99,6 +99,20 @@ describe('applyEvent: training', () => {
     expect(applyEvent(finished, { type: 'backend/lost', error }).training.status).toBe('completed');
   });
 
+  it('after a lost device: a late model event or a stop in flight changes nothing, and warnings never hide the error', () => {
+    const error = { code: 'backend/device-lost' as const, message: 'The GPU device was lost' };
+    let state = applyEvent(initialLabState('webgpu'), { type: 'train/started', run });
+    state = applyEvent(state, { type: 'backend/lost', error });
+    const info = { layers: 177, parameters: 1, weightBytes: 1, hasLabels: true, loadMs: 1, warmupMs: 1, segmentParams: { stem: 1, blocks: [] } };
+    expect(applyEvent(state, { type: 'model/loaded', model: info }).model).toMatchObject({ status: 'failed', error });
+    expect(applyEvent(state, { type: 'model/failed', error: { code: 'internal', message: 'mapAsync' } }).model).toMatchObject({ error });
+    expect(applyEvent(state, { type: 'train/finished', status: 'stopped', steps: 3 }).training.status).toBe('failed');
+    expect(applyEvent(state, { type: 'train/warning', message: 'The diagnostics could not run' }).training.message).toEqual({ kind: 'error', text: error.message });
+    // A run that was only asked for ends failed too.
+    const starting = { ...initialLabState('webgpu'), training: { ...initialLabState().training, status: 'starting' as const } };
+    expect(applyEvent(starting, { type: 'backend/lost', error }).training).toMatchObject({ status: 'failed', message: { text: error.message } });
+  });
+
   it('marks a running run failed when the worker dies', () => {
     const running = applyEvent(initialLabState(), { type: 'train/started', run });
     const dead = applyEvent(running, { type: 'worker/died', error: { code: 'worker/died', message: 'crashed' } });

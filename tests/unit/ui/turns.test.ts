@@ -6,7 +6,11 @@ import { takeTurn } from '../../../src/ui/turns';
 
 describe('takeTurn', () => {
   beforeEach(() => vi.useFakeTimers());
-  afterEach(() => vi.useRealTimers());
+  afterEach(() => {
+    // The queue lives in the module: drain it, so a failed test cannot leave turns behind.
+    vi.runAllTimers();
+    vi.useRealTimers();
+  });
 
   it('runs one turn per task, lowest order first, in arrival order within an order', () => {
     const ran: string[] = [];
