@@ -38,8 +38,8 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
   const explain = (error: unknown) => serializeError(deps.deviceLost?.() ?? error);
 
   function change(live: LiveChange): void {
-    if (!engine) throw new LabError('input/invalid', 'No run is in progress.');
-    engine.change(live);
+    // A change sent as the run ended has nothing left to change: the page keeps it for the next run.
+    engine?.change(live);
   }
 
   async function start(command: Extract<TrainingCommand, { type: 'train/start' }>): Promise<void> {
@@ -49,6 +49,10 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     try {
       await startRun(command);
     } finally {
+      // The run is over: the pretrained weights go back as they were (photo checks and the next
+      // run's checks see the ImageNet network again), and the head, optimizer and cache are freed.
+      engine?.dispose();
+      engine = null;
       busy = false;
     }
   }
@@ -67,7 +71,6 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     const numClasses = dataset.index.classNames.length;
     if (numClasses < 2) throw new LabError('input/invalid', 'A classifier needs at least two classes.');
 
-    engine?.dispose();
     const spec = { ...DEFAULT_PREPROCESS_SPEC, sizePx: settings.sizePx, normalization: settings.normalization };
     const validationSpec = { ...spec, normalization: settings.validationNormalization ?? settings.normalization };
     const history: HistoryRecorder = { steps: [], epochs: [] };

@@ -3,7 +3,8 @@
 // new trainable count and loss weights take effect, stop.
 
 import { expect, test, type Page } from '@playwright/test';
-import { hasShared, STAMPS_DIR } from '../helpers/paths';
+import path from 'node:path';
+import { hasShared, PHOTOS_DIR, STAMPS_DIR } from '../helpers/paths';
 
 function watch(page: Page) {
   const errors: string[] = [];
@@ -88,6 +89,14 @@ test.describe('fine-tuning stamps6 in the page (needs ../shared)', () => {
     await expect(page.getByTestId('chart-epoch-loss')).toContainText('weights=off', { timeout: 5 * 60_000 });
     await page.getByTestId('train-stop').click();
     await expect(progress).toHaveAttribute('data-status', 'stopped', { timeout: 5 * 60_000 });
+    // The run trained res5c in place; once it is over the pretrained network is itself again:
+    // the photo check gives chelsea.png the same answer as before any training (95.9%).
+    await page.getByTestId('photo-input').setInputFiles(path.join(PHOTOS_DIR, 'chelsea.png'));
+    const check = page.getByTestId('photo-check').first();
+    await expect(check).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+    const top1 = check.getByTestId('photo-ranking').locator('li').first();
+    await expect(top1.locator('.ranking-label')).toHaveText('Egyptian cat');
+    await expect(top1.locator('.ranking-value')).toHaveText('95.9%');
     await page.screenshot({ path: testInfo.outputPath('changed-mid-run.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
