@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
+import { openDemo } from '../helpers/page';
 import { MODEL_DIR } from '../helpers/paths';
 
 test('loads the model from picked files (model.json + shards + labels.json)', async ({ page }) => {
@@ -88,13 +89,7 @@ test('a lost GPU device is reported, and the lab goes on on WASM with its datase
       '};\n';
     await route.fulfill({ response, body: keepDevices + (await response.text()) });
   });
-  await page.goto('/?backend=webgpu');
-  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 8 * 60_000 });
-  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'webgpu');
-  await page.getByTestId('demo-button').click();
-  await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
-  await page.getByTestId('image-size').selectOption('64');
-  await page.getByTestId('epochs').fill('1');
+  await openDemo(page, { backend: 'webgpu', sizePx: 64, epochs: 1 });
   await page.getByTestId('train-start').click();
   const progress = page.getByTestId('training-progress');
   await expect(progress).toHaveAttribute('data-status', 'running');

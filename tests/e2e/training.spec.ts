@@ -4,6 +4,7 @@
 
 import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
+import { openDemo } from '../helpers/page';
 import { hasShared, PHOTOS_DIR, STAMPS_DIR } from '../helpers/paths';
 
 function watch(page: Page) {
@@ -102,22 +103,17 @@ test.describe('fine-tuning stamps6 in the page (needs ../shared)', () => {
   });
 });
 
-async function trainDemo(page: Page, backend: 'wasm' | 'webgpu', sizePx: string, epochs: number) {
+async function trainDemo(page: Page, backend: 'wasm' | 'webgpu', sizePx: number, epochs: number) {
   await page.addInitScript(() => {
     const w = window as unknown as { longTasks: number[] };
     w.longTasks = [];
     new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask' });
   });
-  await page.goto(`/?backend=${backend}`);
-  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 8 * 60_000 });
-  await page.getByTestId('demo-button').click();
-  await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+  await openDemo(page, { backend, sizePx, epochs });
   // Deliberately imbalanced: 40 / 16 / 8 images, 32 / 13 / 6 of them in training after the 20% split,
   // so balanced weighting n / (C · n_c) gives 51/96 = 0.53, 51/39 = 1.31 and 51/18 = 2.83.
   await expect(page.getByTestId('class-row')).toHaveCount(3);
   await expect(page.getByTestId('class-weights')).toHaveText('circles 0.53 · squares 1.31 · triangles 2.83');
-  await page.getByTestId('image-size').selectOption(sizePx);
-  await page.getByTestId('epochs').fill(String(epochs));
   await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks = []));
   await page.getByTestId('train-start').click();
   const progress = page.getByTestId('training-progress');
@@ -129,7 +125,7 @@ async function trainDemo(page: Page, backend: 'wasm' | 'webgpu', sizePx: string,
 
 test('the demo dataset trains on WASM, and the page stays responsive', async ({ page }, testInfo) => {
   const { errors, foreign } = watch(page);
-  const longestTaskMs = await trainDemo(page, 'wasm', '112', 2);
+  const longestTaskMs = await trainDemo(page, 'wasm', 112, 2);
   // Reported, not asserted (timings belong to the bench, `npm run bench -- page`): the target is
   // under 50 ms, and the Long Tasks API only reports tasks of 50 ms or more.
   const report = longestTaskMs === 0 ? 'no task of 50 ms or more' : `${longestTaskMs.toFixed(0)} ms`;
@@ -142,12 +138,7 @@ test('the demo dataset trains on WASM, and the page stays responsive', async ({ 
 
 test('the demo dataset: pause, change freeze depth and class weighting, resume with them, stop', async ({ page }, testInfo) => {
   const { errors, foreign } = watch(page);
-  await page.goto('/?backend=wasm');
-  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
-  await page.getByTestId('demo-button').click();
-  await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
-  await page.getByTestId('image-size').selectOption('112');
-  await page.getByTestId('epochs').fill('50');
+  await openDemo(page, { backend: 'wasm', sizePx: 112, epochs: 50 });
   await page.getByTestId('train-start').click();
   const progress = page.getByTestId('training-progress');
   await expect.poll(async () => Number(await progress.getAttribute('data-steps')), { timeout: 5 * 60_000 }).toBeGreaterThanOrEqual(1);
@@ -174,7 +165,7 @@ test('the demo dataset: pause, change freeze depth and class weighting, resume w
 
 test('the demo dataset trains on WebGPU (SwiftShader here)', async ({ page }) => {
   const { errors, foreign } = watch(page);
-  await trainDemo(page, 'webgpu', '64', 1);
+  await trainDemo(page, 'webgpu', 64, 1);
   await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'webgpu');
   expect(errors).toEqual([]);
   expect(foreign).toEqual([]);
