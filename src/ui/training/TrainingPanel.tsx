@@ -37,7 +37,8 @@ function Progress() {
   const status = useTrainingStatus();
   const message = useTrainingMessage();
   if (!run) {
-    if (status === 'starting') return <p>Starting…</p>;
+    // (running, too: the run's details reach this view up to 200 ms after its status)
+    if (status === 'starting' || status === 'running') return <p>Starting…</p>;
     return message ? <Message message={message} /> : null;
   }
   const totalSteps = run.stepsPerEpoch * run.settings.config.epochs;
