@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_PREFERENCE, type BackendName } from '../core/backends';
 import { LabError } from '../core/errors';
-import { registerWasmConv2DBackpropFilter } from './wasm-conv2d-backprop-filter';
+import { registerWasmConv2DGradients } from './wasm-conv2d-gradients';
 
 
 export interface BackendOptions {
@@ -13,7 +13,7 @@ export interface BackendOptions {
   force?: BackendName;
   /** Where the tfjs-backend-wasm binaries are served, by file name (a bundler's asset URLs). Default: next to the module (Node). */
   wasmPaths?: Partial<Record<WasmBinaryName, string>>;
-  /** Threads for the wasm backend when the page is cross-origin isolated. Default: the core count. */
+  /** Threads for the wasm backend when the page is cross-origin isolated. Default: every logical core. */
   wasmThreads?: number;
 }
 
@@ -72,16 +72,38 @@ async function register(name: BackendName, options: BackendOptions): Promise<voi
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (options.wasmPaths) wasm.setWasmPaths(options.wasmPaths, true);
     const threads = options.wasmThreads ?? globalThis.navigator?.hardwareConcurrency;
-    if (threads) wasm.setThreadsCount(threads);
-    // tfjs-backend-wasm has no filter gradient: without ours no conv layer could train on it.
-    registerWasmConv2DBackpropFilter();
+    if (threads) wasm.setThreadsCount(Math.min(threads, WASM_MAX_THREADS));
+    // tfjs-backend-wasm has no filter gradient and a scalar-loop input gradient (wasm-conv2d-gradients.ts).
+    registerWasmConv2DGradients();
+  }
+}
+
+/** tfjs-backend-wasm's own ceiling on its pool (backend.cc), whatever else is asked. */
+const WASM_MAX_THREADS = 8;
+
+/**
+ * Runs `start` (the wasm backend's initialisation) with navigator.hardwareConcurrency reading
+ * twice the real count. tfjs-backend-wasm 4.22 sizes its thread pool as min(requested, 8,
+ * hardwareConcurrency / 2) when the backend is created (backend.cc: num_cores / 2), so on 2 logical
+ * cores it ran 1 thread whatever setThreadsCount asked. The real value is back as soon as the
+ * backend exists: the decode pool and everything else read the truth.
+ */
+async function withWasmCoreCountUncapped<T>(start: () => Promise<T>): Promise<T> {
+  const navigator = globalThis.navigator as Navigator | undefined;
+  const cores = navigator?.hardwareConcurrency;
+  if (!navigator || !cores || Object.prototype.hasOwnProperty.call(navigator, 'hardwareConcurrency')) return start();
+  Object.defineProperty(navigator, 'hardwareConcurrency', { value: cores * 2, configurable: true });
+  try {
+    return await start();
+  } finally {
+    delete (navigator as { hardwareConcurrency?: number }).hardwareConcurrency;
   }
 }
 
 async function tryBackend(name: BackendName, options: BackendOptions): Promise<string | null> {
   try {
     await register(name, options);
-    const ok = await tf.setBackend(name);
+    const ok = name === 'wasm' ? await withWasmCoreCountUncapped(() => tf.setBackend(name)) : await tf.setBackend(name);
     if (!ok || tf.getBackend() !== name) return 'tfjs could not initialise it';
     await tf.ready();
     // A backend can start and still fail on the first kernel (a lost device, a shader that does not compile).

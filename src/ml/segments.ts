@@ -5,6 +5,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { LabError } from '../core/errors';
+import { trainableConv2d, type Conv2DSpec } from './trainable-conv2d';
 
 type Layer = tf.LayersModel['layers'][number];
 
@@ -14,6 +15,8 @@ export interface SegmentLayer {
   layer: Layer;
   /** Names of the layers whose outputs feed this one, in call order. */
   inputs: string[];
+  /** Conv2D layers (NHWC, dilation 1, no activation): what training needs to run it with its own gradient. */
+  conv?: Conv2DSpec;
 }
 
 export interface Segment {
@@ -62,6 +65,23 @@ function closeSegment(name: string, stage: Stage, layers: SegmentLayer[], inputN
   return { name, stage, layers, inputName, outputName: last.layer.name };
 }
 
+function convSpec(layer: Layer): Conv2DSpec | undefined {
+  if (layer.getClassName() !== 'Conv2D') return undefined;
+  const config = layer.getConfig();
+  const pair = (value: unknown) => (Array.isArray(value) ? (value as number[]) : [value as number, value as number]);
+  const [dilationHeight, dilationWidth] = pair(config.dilationRate ?? 1);
+  const [strideHeight, strideWidth] = pair(config.strides ?? 1);
+  const plain =
+    dilationHeight === 1 &&
+    dilationWidth === 1 &&
+    (config.activation ?? 'linear') === 'linear' &&
+    (config.dataFormat ?? 'channelsLast') === 'channelsLast' &&
+    (config.padding === 'same' || config.padding === 'valid') &&
+    Boolean(layer.weights[0]?.originalName.endsWith('kernel')) &&
+    layer.weights.length === (config.useBias ? 2 : 1);
+  return plain ? { strides: [strideHeight!, strideWidth!], padding: config.padding as Conv2DSpec['padding'] } : undefined;
+}
+
 /** Cuts a loaded Keras ResNet50 into segments that share its layers (and so its weights). */
 export function segmentResNet50(model: tf.LayersModel): SegmentedResNet50 {
   const [inputLayer, ...rest] = model.layers;
@@ -75,7 +95,8 @@ export function segmentResNet50(model: tf.LayersModel): SegmentedResNet50 {
 
   for (const layer of rest) {
     const inputs = inboundNames(layer);
-    current.push({ layer, inputs });
+    const conv = convSpec(layer);
+    current.push(conv ? { layer, inputs, conv } : { layer, inputs });
     const closesStem = !stem && layer.getClassName() === 'MaxPooling2D';
     const closesBlock =
       stem !== null &&
@@ -115,6 +136,36 @@ export function runSegment(segment: Segment, input: tf.Tensor, training = false)
     for (const { layer, inputs } of segment.layers) {
       const args = inputs.map((name) => outputs.get(name)!);
       const output = layer.apply(args.length === 1 ? args[0]! : args, { training }) as tf.Tensor;
+      outputs.set(layer.name, output);
+    }
+    return outputs.get(segment.outputName)!;
+  });
+}
+
+export interface TrainingPassOptions {
+  /** BatchNorm on the batch's statistics (true) or its moving statistics (false, inference mode). */
+  batchStatistics: boolean;
+  /** False where the segment's input comes from outside the gradient (cached features, pixels): no input gradient is computed for the layers that read it. */
+  inputNeedsGradient: boolean;
+}
+
+/**
+ * Runs a segment whose weights train: the same outputs as runSegment, but its convolutions carry
+ * their own gradient (trainable-conv2d.ts). The caller owns the returned tensor.
+ */
+export function runTrainableSegment(segment: Segment, input: tf.Tensor, options: TrainingPassOptions): tf.Tensor {
+  return tf.tidy(() => {
+    const outputs = new Map<string, tf.Tensor>([[segment.inputName, input]]);
+    for (const { layer, inputs, conv } of segment.layers) {
+      const args = inputs.map((name) => outputs.get(name)!);
+      let output: tf.Tensor;
+      if (conv) {
+        const [kernel, bias] = layer.weights.map((weight) => weight.read());
+        const needsGradient = options.inputNeedsGradient || inputs[0] !== segment.inputName;
+        output = trainableConv2d(args[0] as tf.Tensor4D, kernel as tf.Tensor4D, (bias as tf.Tensor1D | undefined) ?? null, conv, needsGradient);
+      } else {
+        output = layer.apply(args.length === 1 ? args[0]! : args, { training: options.batchStatistics }) as tf.Tensor;
+      }
       outputs.set(layer.name, output);
     }
     return outputs.get(segment.outputName)!;

@@ -20,7 +20,8 @@ import {
 import { FeatureCache, type FeatureCacheStats } from './feature-cache';
 import { crossEntropies, weightedMean } from './losses';
 import { KeyedOptimizer } from './optimizer';
-import { runSegment, runSegments, type SegmentedResNet50 } from './segments';
+import { registerBatchNormGradient } from './batchnorm-gradient';
+import { runSegment, runSegments, runTrainableSegment, type SegmentedResNet50 } from './segments';
 import {
   createTaskModel,
   disposeTaskModel,
@@ -157,6 +158,7 @@ export class TrainingEngine {
 
   constructor(options: EngineOptions) {
     this.config = { ...validateTrainingConfig(options.config) };
+    registerBatchNormGradient();
     this.hooks = options.hooks ?? {};
     this.now = options.now ?? (() => performance.now());
     this.model = createTaskModel(options.pretrained, options.numClasses, { dropout: this.config.dropout });
@@ -449,8 +451,11 @@ export class TrainingEngine {
           let unweighted: tf.Scalar | null = null;
           let partPredicted: tf.Tensor | null = null;
           const { value, grads } = tf.variableGrads(() => {
+            // The first trainable segment reads features or pixels, which need no gradient.
             let x = x0;
-            for (const segment of trainableSegments(this.model, k)) x = runSegment(segment, x, bnTraining);
+            trainableSegments(this.model, k).forEach((segment, i) => {
+              x = runTrainableSegment(segment, x, { batchStatistics: bnTraining, inputNeedsGradient: i > 0 });
+            });
             const logits = headLogits(this.model, x, true);
             const losses = crossEntropies(logits, partLabels); // [micro]
             unweighted = tf.keep(tf.sum(losses) as tf.Scalar);

@@ -1,16 +1,16 @@
-// The wasm filter-gradient kernel gives the cpu backend's conv2d filter gradient for every conv
-// shape of ResNet50 (and the paddings it does not use), leaks nothing, and lets conv layers train.
+// The wasm conv2d gradient kernels give the cpu backend's filter and input gradients for every
+// conv shape of ResNet50 (and paddings it does not use), leak nothing, and let conv layers train.
 
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPrng } from '../../src/core/prng';
-import { registerWasmConv2DBackpropFilter } from '../../src/ml/wasm-conv2d-backprop-filter';
+import { registerWasmConv2DGradients } from '../../src/ml/wasm-conv2d-gradients';
 
 // float32 sums of a few hundred products, accumulated in a different order by the cpu's loop and
-// XNNPACK, differ by ~1e-6 of the largest gradient (measured: up to 4e-7 here); 1e-4 leaves room
+// XNNPACK, differ by ~1e-7 of the largest gradient (measured: up to 4e-7 here); 1e-5 leaves room
 // while still catching a wrong tap, offset or padding (those give errors of order 1).
-const RELATIVE_TOLERANCE = 1e-4;
+const RELATIVE_TOLERANCE = 1e-5;
 
 type Shape4 = [number, number, number, number];
 
@@ -86,6 +86,20 @@ async function filterGradient(backend: 'cpu' | 'wasm', c: ConvCase, data: CaseDa
   });
 }
 
+/** ∂/∂x of sum(conv2d(x, w) · r), computed on `backend` from the same plain arrays. */
+async function inputGradient(backend: 'cpu' | 'wasm', c: ConvCase, data: CaseData): Promise<{ shape: number[]; values: Float32Array }> {
+  await tf.setBackend(backend);
+  expect(tf.getBackend()).toBe(backend);
+  return tf.tidy(() => {
+    const x = tf.tensor4d(data.x, c.input);
+    const w = tf.tensor4d(data.w, c.filter);
+    const r = tf.tensor4d(data.r, outputShape(c));
+    const loss = (input: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, w, c.strides, c.pad, 'NHWC', 1, c.dimRoundingMode), r));
+    const dx = tf.grad(loss)(x);
+    return { shape: dx.shape, values: dx.dataSync() as Float32Array };
+  });
+}
+
 /** The kernel itself on `backend`, with `data.r` as dy. */
 async function kernelOn(backend: 'cpu' | 'wasm', c: ConvCase, data: CaseData): Promise<Float32Array> {
   await tf.setBackend(backend);
@@ -114,12 +128,54 @@ function wasmMemory() {
   return { tensors: tf.memory().numTensors, buffers: tf.engine().backend.numDataIds() };
 }
 
+describe('wasm Conv2DBackpropInput', () => {
+  const tfjsKernel = tf.getKernel(tf.Conv2DBackpropInput, 'wasm')?.kernelFunc;
+
+  beforeAll(async () => {
+    registerWasmConv2DGradients();
+    await tf.setBackend('wasm');
+    await tf.ready();
+  });
+
+  it("replaces tfjs-backend-wasm's own (a scalar loop), keeping it for the shapes it cannot take", () => {
+    expect(tfjsKernel).toBeDefined();
+    expect(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')?.kernelFunc).not.toBe(tfjsKernel);
+  });
+
+  describe.each([
+    ['ResNet50', RESNET50_CASES],
+    ['other paddings (tfjs kernel where strided and not 1×1)', OTHER_CASES],
+  ])('matches the cpu reference gradient (%s)', (_, cases) => {
+    it.each(cases.map((c, i) => [c.name, c, i] as const))('%s', async (_name, c, i) => {
+      const data = caseData(c, 2000 + i);
+      const reference = await inputGradient('cpu', c, data);
+      const wasm = await inputGradient('wasm', c, data);
+      expect(wasm.shape).toEqual(c.input);
+      expect(relativeMaxError(wasm.values, reference.values)).toBeLessThan(RELATIVE_TOLERANCE);
+    });
+  });
+
+  it.each([
+    ['3×3 same (rotated filter, padded)', RESNET50_CASES[8]!],
+    ['1×1/1 (transposed filter)', RESNET50_CASES[1]!],
+    ['1×1/2 (spread over even positions)', RESNET50_CASES[6]!],
+    ['7×7/2 stem (tfjs kernel)', RESNET50_CASES[0]!],
+  ])('leaks no tensor or wasm buffer: %s', async (_name, c) => {
+    const data = caseData(c, 8);
+    await inputGradient('wasm', c, data); // warm-up
+    const before = wasmMemory();
+    await inputGradient('wasm', c, data);
+    await inputGradient('wasm', c, data);
+    expect(wasmMemory()).toEqual(before);
+  });
+});
+
 describe('wasm Conv2DBackpropFilter', () => {
   // Read before anything registers ours: the reason this kernel exists.
   const wasmHadItsOwn = Boolean(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm'));
 
   beforeAll(async () => {
-    registerWasmConv2DBackpropFilter();
+    registerWasmConv2DGradients();
     await tf.setBackend('wasm');
     await tf.ready();
   });
@@ -136,7 +192,7 @@ describe('wasm Conv2DBackpropFilter', () => {
   it('registers once: a second call neither throws nor warns', () => {
     const warn = vi.spyOn(console, 'warn');
     try {
-      expect(() => registerWasmConv2DBackpropFilter()).not.toThrow();
+      expect(() => registerWasmConv2DGradients()).not.toThrow();
       expect(warn).not.toHaveBeenCalled();
     } finally {
       warn.mockRestore();
@@ -169,8 +225,8 @@ describe('wasm Conv2DBackpropFilter', () => {
 
   it.each([
     ['3×3 same (padded, nine taps)', RESNET50_CASES[8]!],
-    ['1×1/1 (the window is x itself, copied)', RESNET50_CASES[1]!],
-    ['1×1/2 (one strided slice)', RESNET50_CASES[6]!],
+    ['1×1/1 (im2col is a copy of x)', RESNET50_CASES[1]!],
+    ['1×1/2 (strided im2col)', RESNET50_CASES[6]!],
   ])('leaks no tensor or wasm buffer: %s', async (_name, c) => {
     const data = caseData(c, 7);
     await filterGradient('wasm', c, data); // warm-up

@@ -1,0 +1,256 @@
+// The two gradients of conv2d on wasm. tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter, and
+// its Conv2DBackpropInput is a scalar C++ loop (0.77 GMAC/s here, 60% of a k=16 step), while its
+// forward Conv2D runs on XNNPACK (6.5 GMAC/s) and on the backend's thread pool; its BatchMatMul
+// does neither when an operand is transposed, and never uses the pool. So both gradients are
+// written as forward convolutions:
+// - input gradient, 1×1: a 1×1 convolution of dy with the filter transposed ([outC, inC]), then,
+//   for stride 2, the result spread over the input's even positions;
+// - input gradient, stride 1: a convolution of dy with the filter rotated 180° and its channels
+//   swapped, padded by (kernel − 1 − padding) on each side;
+// - filter gradient: im2col of x ([rows, taps·inC], rows = batch·outH·outW) and one matrix product
+//   with dy^T, computed as a 1×1 convolution of dy^T ([1, 1, outC, rows]) with it.
+// Any other shape (the 7×7/2 stem's input gradient, which the lab never needs) keeps tfjs's kernel.
+
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+const BACKEND = 'wasm';
+
+type ConvInfo = tf.backend_util.Conv2DInfo;
+
+/**
+ * The TensorInfos a kernel call makes along the way. Each one is disposed exactly once (reshapes
+ * share data by reference count), whether the call finishes or throws.
+ */
+class Scratch {
+  private readonly live = new Set<tf.TensorInfo>();
+
+  constructor(private readonly backend: BackendWasm) {}
+
+  keep(info: tf.TensorInfo): tf.TensorInfo {
+    this.live.add(info);
+    return info;
+  }
+
+  release(info: tf.TensorInfo): void {
+    if (this.live.delete(info)) this.backend.disposeData(info.dataId);
+  }
+
+  /** Hands `info` to the caller: it is no longer released here. */
+  give(info: tf.TensorInfo): tf.TensorInfo {
+    this.live.delete(info);
+    return info;
+  }
+
+  releaseAll(): void {
+    for (const info of this.live) this.backend.disposeData(info.dataId);
+    this.live.clear();
+  }
+}
+
+/** Runs another registered wasm kernel on the same backend; the caller owns the result. */
+function runKernel(backend: BackendWasm, name: string, inputs: tf.NamedTensorInfoMap, attrs: object): tf.TensorInfo {
+  const kernel = tf.getKernel(name, BACKEND);
+  // Only present once '@tensorflow/tfjs-backend-wasm' has been imported.
+  if (!kernel) throw new Error(`The wasm conv2d gradients need the wasm kernel ${name}, which is not registered.`);
+  return kernel.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+}
+
+function reshape(backend: BackendWasm, x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+  return runKernel(backend, tf.Reshape, { x }, { shape });
+}
+
+function transpose(backend: BackendWasm, x: tf.TensorInfo, perm: number[]): tf.TensorInfo {
+  return runKernel(backend, tf.Transpose, { x }, { perm });
+}
+
+/** XNNPACK's forward convolution, NHWC, dilation 1. */
+function conv2d(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, pad: 'valid' | tf.backend_util.ExplicitPadding): tf.TensorInfo {
+  return runKernel(backend, tf.Conv2D, { x, filter }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] });
+}
+
+function heap(backend: BackendWasm, info: tf.TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+function convInfo(xShape: number[], filterShape: number[], attrs: { strides: number | [number, number]; pad: tf.Conv2DBackpropFilterAttrs['pad']; dimRoundingMode?: 'floor' | 'round' | 'ceil' }): ConvInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+}
+
+function checkNhwc(kernel: string, dataFormat: string): void {
+  if (dataFormat !== 'NHWC') throw new Error(`${kernel} (wasm) supports dataFormat 'NHWC' only, got '${dataFormat}'.`);
+}
+
+function checkDy(kernel: string, dy: tf.TensorInfo, conv: ConvInfo): void {
+  const expected = [conv.batchSize, conv.outHeight, conv.outWidth, conv.outChannels];
+  if (dy.shape.length !== 4 || dy.shape.some((size, axis) => size !== expected[axis])) {
+    throw new Error(`${kernel} (wasm): dy is [${dy.shape}], the convolution gives [${expected}].`);
+  }
+}
+
+/**
+ * [rows, taps·inC]: for each output position, the input pixels its window covers, tap by tap
+ * (zeros outside x, as conv2d pads). One contiguous copy per window row.
+ */
+function im2col(backend: BackendWasm, x: tf.TensorInfo, conv: ConvInfo): tf.TensorInfo {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = conv;
+  const rowLength = filterHeight * filterWidth * inChannels;
+  const out = backend.makeOutput([batchSize * outHeight * outWidth, rowLength], 'float32');
+  // Views are taken after every allocation: growing the wasm memory detaches older ones.
+  const dst = heap(backend, out);
+  const src = heap(backend, x);
+  let at = 0;
+  for (let b = 0; b < batchSize; b++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      for (let ow = 0; ow < outWidth; ow++) {
+        const left = ow * strideWidth - padInfo.left;
+        const firstTap = Math.max(0, -left);
+        const lastTap = Math.min(filterWidth, inWidth - left); // exclusive
+        for (let i = 0; i < filterHeight; i++) {
+          const ih = oh * strideHeight + i - padInfo.top;
+          const end = at + filterWidth * inChannels;
+          if (ih < 0 || ih >= inHeight || lastTap <= firstTap) {
+            dst.fill(0, at, end);
+          } else {
+            if (firstTap > 0) dst.fill(0, at, at + firstTap * inChannels);
+            const from = ((b * inHeight + ih) * inWidth + left + firstTap) * inChannels;
+            dst.set(src.subarray(from, from + (lastTap - firstTap) * inChannels), at + firstTap * inChannels);
+            if (lastTap < filterWidth) dst.fill(0, at + lastTap * inChannels, end);
+          }
+          at = end;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * dW = ∂L/∂filter: im2col(x)^T · DY with DY = dy as [rows, outC]. XNNPACK computes it as a 1×1
+ * convolution whose "image" is dy^T (outC pixels of `rows` channels) and whose filter is the
+ * im2col matrix; that filter is fresh, so the operator XNNPACK caches for it goes with it.
+ */
+function conv2DBackpropFilter({ inputs, backend: anyBackend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const backend = anyBackend as BackendWasm;
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  checkNhwc('Conv2DBackpropFilter', dataFormat);
+  if (x.shape.length !== 4) throw new Error(`Conv2DBackpropFilter (wasm) needs a rank-4 x, got [${x.shape}].`);
+  const conv = convInfo(x.shape, filterShape, { strides, pad, dimRoundingMode });
+  checkDy('Conv2DBackpropFilter', dy, conv);
+  const rows = conv.batchSize * conv.outHeight * conv.outWidth;
+  const columns = conv.filterHeight * conv.filterWidth * conv.inChannels;
+
+  const scratch = new Scratch(backend);
+  try {
+    const dyRows = scratch.keep(reshape(backend, dy, [rows, conv.outChannels]));
+    const dyT = scratch.keep(transpose(backend, dyRows, [1, 0])); // [outC, rows]
+    scratch.release(dyRows);
+    const image = scratch.keep(reshape(backend, dyT, [1, 1, conv.outChannels, rows]));
+    scratch.release(dyT);
+    const cols = scratch.keep(im2col(backend, x, conv)); // [rows, taps·inC]
+    const filter = scratch.keep(reshape(backend, cols, [1, 1, rows, columns]));
+    scratch.release(cols);
+    const product = scratch.keep(conv2d(backend, image, filter, 'valid')); // [1, 1, outC, taps·inC]
+    scratch.release(image);
+    scratch.release(filter);
+    const blocks = scratch.keep(reshape(backend, product, [conv.outChannels, columns]));
+    scratch.release(product);
+    const dw = scratch.keep(transpose(backend, blocks, [1, 0])); // [taps·inC, outC]
+    return reshape(backend, dw, filterShape); // [kh, kw, inC, outC]
+  } finally {
+    scratch.releaseAll();
+  }
+}
+
+/** The filter as the input gradient's convolution needs it: [kh, kw, outC, inC], rotated 180°. */
+function rotatedTransposedFilter(backend: BackendWasm, filter: tf.TensorInfo, scratch: Scratch): tf.TensorInfo {
+  const [kh, kw, inC, outC] = filter.shape as [number, number, number, number];
+  const swapped = scratch.keep(transpose(backend, filter, [0, 1, 3, 2])); // [kh, kw, outC, inC]
+  if (kh * kw === 1) return swapped;
+  const out = scratch.keep(backend.makeOutput([kh, kw, outC, inC], 'float32'));
+  const dst = heap(backend, out);
+  const src = heap(backend, swapped);
+  const tapSize = outC * inC;
+  for (let tap = 0; tap < kh * kw; tap++) {
+    const from = (kh * kw - 1 - tap) * tapSize;
+    dst.set(src.subarray(from, from + tapSize), tap * tapSize);
+  }
+  scratch.release(swapped);
+  return out;
+}
+
+/** `small` [batch, oh, ow, C] placed at every stride-th position of a zero [batch, H, W, C]. */
+function spread(backend: BackendWasm, small: tf.TensorInfo, shape: number[], conv: ConvInfo): tf.TensorInfo {
+  const [batch, height, width, channels] = shape as [number, number, number, number];
+  const out = backend.makeOutput(shape, 'float32');
+  const dst = heap(backend, out);
+  const src = heap(backend, small);
+  dst.fill(0);
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < conv.outHeight; i++) {
+      for (let j = 0; j < conv.outWidth; j++) {
+        const from = ((b * conv.outHeight + i) * conv.outWidth + j) * channels;
+        const to = ((b * height + i * conv.strideHeight) * width + j * conv.strideWidth) * channels;
+        dst.set(src.subarray(from, from + channels), to);
+      }
+    }
+  }
+  return out;
+}
+
+let tfjsConv2DBackpropInput: tf.KernelConfig | undefined;
+
+/** dX = ∂L/∂x, on XNNPACK where the shape allows (every input gradient ResNet50 needs). */
+function conv2DBackpropInput(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  checkNhwc('Conv2DBackpropInput', dataFormat);
+  const conv = convInfo(inputShape, filter.shape, { strides, pad, dimRoundingMode });
+  checkDy('Conv2DBackpropInput', dy, conv);
+  const { filterHeight: kh, filterWidth: kw, strideHeight, strideWidth, padInfo } = conv;
+  const unpadded = padInfo.top + padInfo.bottom + padInfo.left + padInfo.right === 0;
+  const flipped = [kh - 1 - padInfo.top, kh - 1 - padInfo.bottom, kw - 1 - padInfo.left, kw - 1 - padInfo.right] as const;
+  const pointwise = kh === 1 && kw === 1 && unpadded;
+  const strideOne = strideHeight === 1 && strideWidth === 1 && flipped.every((p) => p >= 0);
+  if (!pointwise && !strideOne) return tfjsConv2DBackpropInput!.kernelFunc(args) as tf.TensorInfo;
+
+  const scratch = new Scratch(backend);
+  try {
+    const rotated = rotatedTransposedFilter(backend, filter, scratch);
+    const padding: tf.backend_util.ExplicitPadding = [[0, 0], [flipped[0], flipped[1]], [flipped[2], flipped[3]], [0, 0]];
+    const dx = scratch.keep(conv2d(backend, dy, rotated, pointwise ? 'valid' : padding)); // [batch, oh, ow, inC] for 1×1
+    scratch.release(rotated);
+    if (strideHeight === 1 && strideWidth === 1) return scratch.give(dx);
+    return spread(backend, dx, inputShape, conv);
+  } finally {
+    scratch.releaseAll();
+  }
+}
+
+/**
+ * Registers both kernels for the wasm backend (tfjs's input gradient stays the fallback for
+ * shapes XNNPACK cannot take); calling it again does nothing.
+ */
+export function registerWasmConv2DGradients(): void {
+  if (tf.getKernel(tf.Conv2DBackpropFilter, BACKEND)?.kernelFunc !== conv2DBackpropFilter) {
+    tf.registerKernel({ kernelName: tf.Conv2DBackpropFilter, backendName: BACKEND, kernelFunc: conv2DBackpropFilter });
+  }
+  const current = tf.getKernel(tf.Conv2DBackpropInput, BACKEND);
+  if (current && current.kernelFunc !== conv2DBackpropInput) {
+    tfjsConv2DBackpropInput = current;
+    tf.unregisterKernel(tf.Conv2DBackpropInput, BACKEND);
+    // tfjs's setup (binding its wasm function) still runs when the backend starts after this.
+    tf.registerKernel({ kernelName: tf.Conv2DBackpropInput, backendName: BACKEND, kernelFunc: conv2DBackpropInput, setupFunc: current.setupFunc });
+  }
+}

@@ -1,0 +1,197 @@
+// The gradients the lab trains with (trainable-conv2d.ts, batchnorm-gradient.ts) equal tfjs's own,
+// skip what nothing needs, and leak nothing; on the real blocks, the first trainable block of a
+// cached run computes no input gradient.
+
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createPrng } from '../../src/core/prng';
+import { registerBatchNormGradient } from '../../src/ml/batchnorm-gradient';
+import { runSegment, runTrainableSegment, segmentResNet50, type SegmentedResNet50 } from '../../src/ml/segments';
+import { trainableConv2d } from '../../src/ml/trainable-conv2d';
+import { registerWasmConv2DGradients } from '../../src/ml/wasm-conv2d-gradients';
+import { loadRealModel } from '../helpers/node-model';
+
+// Reordered float32 sums (XNNPACK against the cpu's loops, broadcasting against tiling) differ by
+// ~1e-7 of the largest value (measured); 1e-5 still catches a wrong axis, sign or factor.
+const RELATIVE_TOLERANCE = 1e-5;
+
+// Read before anything of ours replaces it: the reference for the BatchNorm gradient.
+const tfjsBatchNormGradient = tf.getGradient(tf.FusedBatchNorm);
+
+function random(shape: number[], seed: number): tf.Tensor {
+  const next = createPrng(seed);
+  return tf.tensor(Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => next() * 2 - 1), shape);
+}
+
+function relativeMaxError(actual: tf.Tensor, expected: tf.Tensor): number {
+  const a = actual.dataSync();
+  const e = expected.dataSync();
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < e.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - e[i]!));
+    scale = Math.max(scale, Math.abs(e[i]!));
+  }
+  return diff / scale;
+}
+
+/** Kernel names run by `f`, with their counts. */
+async function kernelsRun(f: () => tf.TensorContainer): Promise<Map<string, number>> {
+  const info = await tf.profile(() => {
+    const out = f();
+    tf.dispose(out);
+    return [];
+  });
+  const counts = new Map<string, number>();
+  for (const kernel of info.kernels) counts.set(kernel.name, (counts.get(kernel.name) ?? 0) + 1);
+  return counts;
+}
+
+describe('trainableConv2d', () => {
+  beforeAll(async () => {
+    registerWasmConv2DGradients();
+    await tf.setBackend('wasm');
+  });
+
+  const cases = [
+    { name: '3×3/1 same, with bias', x: [2, 6, 6, 5], w: [3, 3, 5, 7], strides: [1, 1] as [number, number], padding: 'same' as const, bias: true },
+    { name: '1×1/2 valid, no bias', x: [2, 7, 7, 6], w: [1, 1, 6, 4], strides: [2, 2] as [number, number], padding: 'valid' as const, bias: false },
+  ];
+
+  it.each(cases)('$name: the fused conv2d forward, bit for bit, and tfjs’s gradients', (c) => {
+    tf.tidy(() => {
+      const x = random(c.x, 1) as tf.Tensor4D;
+      const w = random(c.w, 2) as tf.Tensor4D;
+      const b = c.bias ? (random([c.w[3]!], 3) as tf.Tensor1D) : null;
+      const r = random(tf.fused.conv2d({ x, filter: w, strides: c.strides, pad: c.padding }).shape, 4);
+      const reference = (xx: tf.Tensor, ww: tf.Tensor, bb?: tf.Tensor) =>
+        tf.sum(tf.mul(tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ww as tf.Tensor4D, bias: bb, strides: c.strides, pad: c.padding }), r));
+      const ours = (xx: tf.Tensor, ww: tf.Tensor, bb?: tf.Tensor) =>
+        tf.sum(tf.mul(trainableConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, (bb as tf.Tensor1D | undefined) ?? null, c, true), r));
+
+      const forward = trainableConv2d(x, w, b, c, true);
+      expect(forward.dataSync()).toEqual(tf.fused.conv2d({ x, filter: w, bias: b ?? undefined, strides: c.strides, pad: c.padding }).dataSync());
+      const inputs = b ? [x, w, b] : [x, w];
+      const expected = tf.grads(reference)(inputs);
+      const actual = tf.grads(ours)(inputs);
+      actual.forEach((grad, i) => {
+        expect(grad.shape).toEqual(expected[i]!.shape);
+        expect(relativeMaxError(grad, expected[i]!)).toBeLessThan(RELATIVE_TOLERANCE);
+      });
+    });
+  });
+
+  it('computes no input gradient when the input needs none, and the same filter gradient', async () => {
+    const x = random([2, 6, 6, 5], 5) as tf.Tensor4D;
+    const w = tf.variable(random([3, 3, 5, 7], 6));
+    const spec = cases[0]!;
+    const filterGradient = (inputNeedsGradient: boolean) =>
+      tf.variableGrads(() => tf.sum(tf.square(trainableConv2d(x, w as tf.Tensor as tf.Tensor4D, null, spec, inputNeedsGradient))) as tf.Scalar, [w]);
+    const withInput = await kernelsRun(() => filterGradient(true).grads);
+    const without = await kernelsRun(() => filterGradient(false).grads);
+    // A custom gradient makes every input's gradient, needed or not (as tfjs's fused conv2d does):
+    // only the flag keeps the input gradient from being computed.
+    expect(withInput.get(tf.Conv2DBackpropInput)).toBe(1);
+    expect(without.get(tf.Conv2DBackpropInput)).toBeUndefined();
+    const a = filterGradient(true);
+    const b = filterGradient(false);
+    expect(b.grads[w.name]!.dataSync()).toEqual(a.grads[w.name]!.dataSync());
+    tf.dispose([x, w, a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
+  });
+
+  it('leaks no tensor', () => {
+    const x = random([2, 6, 6, 5], 7) as tf.Tensor4D;
+    const w = tf.variable(random([3, 3, 5, 7], 8));
+    const step = () => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(trainableConv2d(tf.relu(x), w as tf.Tensor as tf.Tensor4D, null, cases[0]!, true)) as tf.Scalar, [w]);
+      tf.dispose([value, ...Object.values(grads)]);
+    };
+    step();
+    const before = tf.memory().numTensors;
+    step();
+    step();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, w]);
+  });
+});
+
+describe('BatchNorm gradient', () => {
+  beforeAll(async () => {
+    registerBatchNormGradient();
+    await tf.setBackend('cpu');
+  });
+
+  /** ∂/∂(x, scale, offset[, through mean and variance]) of sum(batchNorm(x) · r) under `config`. */
+  function gradients(config: tf.GradConfig, batchStatistics: boolean): tf.Tensor[] {
+    const previous = tf.getGradient(tf.FusedBatchNorm);
+    tf.registerGradient(config);
+    try {
+      return tf.tidy(() => {
+        const x = random([2, 4, 3, 6], 11);
+        const scale = random([6], 12);
+        const offset = random([6], 13);
+        const movingMean = random([6], 14);
+        const movingVariance = tf.add(tf.abs(random([6], 15)), 0.5);
+        const r = random(x.shape, 16);
+        const loss = (xx: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
+          const { mean, variance } = batchStatistics ? tf.moments(xx, [0, 1, 2]) : { mean: movingMean, variance: movingVariance };
+          return tf.sum(tf.mul(tf.batchNorm(xx, mean, variance, o, s, 1e-3), r));
+        };
+        return tf.grads(loss)([x, scale, offset]);
+      });
+    } finally {
+      tf.registerGradient(previous);
+    }
+  }
+
+  it.each([
+    ['inference mode (moving statistics)', false],
+    ['batch statistics (gradients through the mean and variance)', true],
+  ])('gives tfjs-core’s gradients in %s', (_name, batchStatistics) => {
+    const ours = gradients(tf.getGradient(tf.FusedBatchNorm), batchStatistics);
+    const expected = gradients(tfjsBatchNormGradient, batchStatistics);
+    ours.forEach((grad, i) => expect(relativeMaxError(grad, expected[i]!)).toBeLessThan(RELATIVE_TOLERANCE));
+    tf.dispose([...ours, ...expected]);
+  });
+
+  it('tiles nothing: in inference mode the input gradient is one multiply by a per-channel scale', async () => {
+    const x = random([2, 4, 3, 6], 21);
+    const kernels = await kernelsRun(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.batchNorm(xx, tf.zeros([6]), tf.ones([6]), tf.zeros([6]), tf.ones([6]))))(x));
+    expect(kernels.get('Tile')).toBeUndefined();
+    x.dispose();
+  });
+});
+
+describe('on the real blocks', () => {
+  let net: SegmentedResNet50;
+
+  beforeAll(async () => {
+    net = segmentResNet50((await loadRealModel()).model);
+    registerBatchNormGradient();
+  });
+
+  it('every conv layer of ResNet50 takes the trainable path', () => {
+    const convs = [net.stem, ...net.blocks].flatMap((s) => s.layers.filter(({ layer }) => layer.getClassName() === 'Conv2D'));
+    expect(convs.length).toBe(53);
+    expect(convs.every((c) => c.conv !== undefined)).toBe(true);
+  });
+
+  it('runs a block to runSegment’s output, and skips the input gradient of the layers that read a cached input', async () => {
+    const block = net.blocks[13]!; // res5a: its branch2a and shortcut convs read the block's input
+    const x = tf.relu(random([1, 4, 4, 1024], 31));
+    const variables = block.layers.flatMap(({ layer }) => layer.trainableWeights.map((w) => w.read() as tf.Variable));
+    const loss = (inputNeedsGradient: boolean) => () =>
+      tf.sum(tf.square(runTrainableSegment(block, x, { batchStatistics: false, inputNeedsGradient }))) as tf.Scalar;
+    expect(tf.tidy(() => runTrainableSegment(block, x, { batchStatistics: false, inputNeedsGradient: true }).dataSync())).toEqual(
+      tf.tidy(() => runSegment(block, x, false).dataSync()),
+    );
+    const convs = block.layers.filter((l) => l.conv).length;
+    const cached = await kernelsRun(() => tf.variableGrads(loss(false), variables).grads);
+    // All convs but the two reading the input (branch2a, branch1) need an input gradient.
+    expect(cached.get(tf.Conv2DBackpropInput)).toBe(convs - 2);
+    expect(cached.get(tf.Conv2DBackpropFilter)).toBe(convs);
+    expect(cached.get('Tile')).toBeUndefined();
+    x.dispose();
+  });
+});
