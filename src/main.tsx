@@ -14,12 +14,14 @@ import './ui/styles.css';
 const query = new URLSearchParams(location.search);
 const requested = query.get('backend');
 const decodeWorkers = Number(query.get('decodeWorkers')) || undefined;
+const wasmThreads = Number(query.get('threads')) || undefined;
 const worker = createTrainingWorker();
 const store = createLabStore({
   worker,
   ingest: { fromDataTransfer: filesFromDataTransfer, fromInput: filesFromInput, pickDirectory, demo: () => createDemoDataset() },
   requestedBackend: isBackendName(requested) ? requested : null,
   decodeWorkers,
+  wasmThreads,
 });
 store.getState().actions.loadModel({ kind: 'url', url: new URL(`${import.meta.env.BASE_URL}models/resnet50/model.json`, location.href).href });
 

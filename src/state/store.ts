@@ -79,9 +79,11 @@ export interface LabStoreOptions {
   requestedBackend: BackendName | null;
   /** Decoding workers, when the page asks for a number (`?decodeWorkers=`). */
   decodeWorkers?: number;
+  /** WASM threads, when the page asks for a number (`?threads=`). Default: every logical core. */
+  wasmThreads?: number;
 }
 
-export function createLabStore({ worker, ingest, requestedBackend: requestedAtStart, decodeWorkers }: LabStoreOptions): LabStore {
+export function createLabStore({ worker, ingest, requestedBackend: requestedAtStart, decodeWorkers, wasmThreads }: LabStoreOptions): LabStore {
   let requestedBackend = requestedAtStart;
   let nextRequestId = 1;
   let lastSource: ModelSourceRef | null = null;
@@ -196,7 +198,7 @@ export function createLabStore({ worker, ingest, requestedBackend: requestedAtSt
       loadModel(source) {
         lastSource = source;
         set({ model: { status: 'loading', fraction: 0, from: source.kind === 'url' ? 'default' : 'files' } });
-        worker.send({ type: 'model/load', source, backend: requestedBackend });
+        worker.send({ type: 'model/load', source, backend: requestedBackend, ...(wasmThreads ? { wasmThreads } : {}) });
       },
       checkPhoto(file, normalization = DEFAULT_PREPROCESS_SPEC.normalization) {
         const requestId = nextRequestId++;

@@ -48,7 +48,11 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
   let lost: LabError | null = null;
 
   function startBackend(force: WorkerCommand & { type: 'model/load' }): Promise<boolean> {
-    backendReady ??= initBackend({ ...deps.backendOptions, ...(force.backend ? { force: force.backend } : {}) }).then(
+    backendReady ??= initBackend({
+      ...deps.backendOptions,
+      ...(force.backend ? { force: force.backend } : {}),
+      ...(force.wasmThreads ? { wasmThreads: force.wasmThreads } : {}),
+    }).then(
       (report) => {
         onDeviceLost((reason) => {
           lost = new LabError(

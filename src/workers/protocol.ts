@@ -22,6 +22,8 @@ export type WorkerCommand =
       source: ModelSourceRef;
       /** Force a backend (the page's `?backend=`), or null to take the best that works. */
       backend: BackendName | null;
+      /** WASM threads (the page's `?threads=`). Default: every logical core. */
+      wasmThreads?: number;
     }
   | {
       type: 'photo/classify';

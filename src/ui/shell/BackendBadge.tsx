@@ -30,7 +30,7 @@ export function BackendBadge() {
     ...(name === 'wasm' ? [`${wasmThreads ?? 1} thread(s)${crossOriginIsolated ? '' : ' (page not cross-origin isolated)'}`] : []),
   ];
   return (
-    <span className="badge" data-testid="backend-badge" data-backend={name} title={details.join('\n')}>
+    <span className="badge" data-testid="backend-badge" data-backend={name} data-threads={name === 'wasm' ? (wasmThreads ?? 1) : undefined} title={details.join('\n')}>
       {LABELS[name]}
       {name === 'wasm' && wasmThreads !== null ? ` · ${wasmThreads} thr` : ''}
     </span>
