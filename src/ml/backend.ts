@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_PREFERENCE, type BackendName } from '../core/backends';
 import { LabError } from '../core/errors';
+import { registerWasmChannelSums } from './channel-sums';
 import { registerWasmConv2DGradients } from './wasm-conv2d-gradients';
 
 
@@ -75,6 +76,7 @@ async function register(name: BackendName, options: BackendOptions): Promise<voi
     if (threads) wasm.setThreadsCount(Math.min(threads, WASM_MAX_THREADS));
     // tfjs-backend-wasm has no filter gradient and a scalar-loop input gradient (wasm-conv2d-gradients.ts).
     registerWasmConv2DGradients();
+    registerWasmChannelSums();
   }
 }
 

@@ -5,6 +5,7 @@
 // channel; the other terms are made only when their input needs them, by broadcasting.
 
 import * as tf from '@tensorflow/tfjs';
+import { channelSums } from './channel-sums';
 
 type Saved = [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
 
@@ -15,9 +16,8 @@ const gradient: tf.GradConfig = {
     const dy = dyOrList as tf.Tensor; // FusedBatchNorm has one output
     const [x, mean, variance, scale] = saved as Saved;
     const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;
-    // Mean and variance are per channel ([C]) in every call tfjs-layers makes; axes are the rest.
-    const axes = mean.rank === 1 ? x.shape.slice(0, -1).map((_, axis) => axis) : [];
-    const reduce = (t: tf.Tensor) => (axes.length > 0 ? tf.sum(t, axes) : t);
+    // Mean and variance are per channel ([C]) in every call tfjs-layers makes: sums over the rest.
+    const reduce = (t: tf.Tensor) => (mean.rank === 1 ? channelSums(t) : t);
     const inverseStd = () => tf.rsqrt(tf.add(variance, varianceEpsilon)); // [C]
     const channelScale = () => (scale ? tf.mul(scale, inverseStd()) : inverseStd()); // [C]
     const centred = () => tf.sub(x, mean); // x's shape

@@ -5,6 +5,7 @@
 // The forward pass is the same fused conv2d call tfjs-layers makes, so outputs are bit-identical.
 
 import * as tf from '@tensorflow/tfjs';
+import { channelSums } from './channel-sums';
 
 export interface Conv2DSpec {
   strides: [number, number];
@@ -34,7 +35,7 @@ export function trainableConv2d(
         grads.push(tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter: savedKernel }, { strides, pad, dataFormat: 'NHWC', inputShape: savedX.shape }) as tf.Tensor);
       }
       grads.push(tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: savedX, dy }, { strides, pad, dataFormat: 'NHWC', filterShape: savedKernel.shape }) as tf.Tensor);
-      if (bias) grads.push(tf.sum(dy, [0, 1, 2]));
+      if (bias) grads.push(channelSums(dy));
       return grads;
     };
     return { value, gradFunc };

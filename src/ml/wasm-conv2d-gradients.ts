@@ -7,8 +7,8 @@
 //   for stride 2, the result spread over the input's even positions;
 // - input gradient, stride 1: a convolution of dy with the filter rotated 180° and its channels
 //   swapped, padded by (kernel − 1 − padding) on each side;
-// - filter gradient: im2col of x ([rows, taps·inC], rows = batch·outH·outW) and one matrix product
-//   with dy^T, computed as a 1×1 convolution of dy^T ([1, 1, outC, rows]) with it.
+// - filter gradient: one matrix product im2col(x)^T · dy, as a 1×1 convolution of im2col(x)^T
+//   ([1, 1, taps·inC, rows], rows = batch·outH·outW) with dy as its filter.
 // Any other shape (the 7×7/2 stem's input gradient, which the lab never needs) keeps tfjs's kernel.
 
 import * as tf from '@tensorflow/tfjs';
@@ -97,36 +97,42 @@ function checkDy(kernel: string, dy: tf.TensorInfo, conv: ConvInfo): void {
   }
 }
 
+/** Output rows im2colTransposed fills together: their source pixels stay in L1 across channels. */
+const ROW_BLOCK = 64;
+
 /**
- * [rows, taps·inC]: for each output position, the input pixels its window covers, tap by tap
- * (zeros outside x, as conv2d pads). One contiguous copy per window row.
+ * im2col(x)^T, [taps·inC, rows] (rows = batch·outH·outW): row (tap, c) holds channel c of the input
+ * pixel each output position's window has under that tap, zero where it falls in the padding.
+ * Filled a block of output positions at a time, so that the strided reads hit cache.
  */
-function im2col(backend: BackendWasm, x: tf.TensorInfo, conv: ConvInfo): tf.TensorInfo {
+function im2colTransposed(backend: BackendWasm, x: tf.TensorInfo, conv: ConvInfo): tf.TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = conv;
-  const rowLength = filterHeight * filterWidth * inChannels;
-  const out = backend.makeOutput([batchSize * outHeight * outWidth, rowLength], 'float32');
+  const rows = batchSize * outHeight * outWidth;
+  const out = backend.makeOutput([filterHeight * filterWidth * inChannels, rows], 'float32');
   // Views are taken after every allocation: growing the wasm memory detaches older ones.
   const dst = heap(backend, out);
   const src = heap(backend, x);
-  let at = 0;
-  for (let b = 0; b < batchSize; b++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      for (let ow = 0; ow < outWidth; ow++) {
-        const left = ow * strideWidth - padInfo.left;
-        const firstTap = Math.max(0, -left);
-        const lastTap = Math.min(filterWidth, inWidth - left); // exclusive
-        for (let i = 0; i < filterHeight; i++) {
+  const offsets = new Int32Array(ROW_BLOCK);
+  for (let i = 0; i < filterHeight; i++) {
+    for (let j = 0; j < filterWidth; j++) {
+      const tapRow = (i * filterWidth + j) * inChannels;
+      for (let first = 0; first < rows; first += ROW_BLOCK) {
+        const count = Math.min(ROW_BLOCK, rows - first);
+        for (let n = 0; n < count; n++) {
+          const r = first + n;
+          const ow = r % outWidth;
+          const oh = Math.floor(r / outWidth) % outHeight;
+          const b = Math.floor(r / (outWidth * outHeight));
           const ih = oh * strideHeight + i - padInfo.top;
-          const end = at + filterWidth * inChannels;
-          if (ih < 0 || ih >= inHeight || lastTap <= firstTap) {
-            dst.fill(0, at, end);
-          } else {
-            if (firstTap > 0) dst.fill(0, at, at + firstTap * inChannels);
-            const from = ((b * inHeight + ih) * inWidth + left + firstTap) * inChannels;
-            dst.set(src.subarray(from, from + (lastTap - firstTap) * inChannels), at + firstTap * inChannels);
-            if (lastTap < filterWidth) dst.fill(0, at + lastTap * inChannels, end);
+          const iw = ow * strideWidth + j - padInfo.left;
+          offsets[n] = ih < 0 || ih >= inHeight || iw < 0 || iw >= inWidth ? -1 : ((b * inHeight + ih) * inWidth + iw) * inChannels;
+        }
+        for (let c = 0; c < inChannels; c++) {
+          const at = (tapRow + c) * rows + first;
+          for (let n = 0; n < count; n++) {
+            const offset = offsets[n]!;
+            dst[at + n] = offset < 0 ? 0 : src[offset + c]!;
           }
-          at = end;
         }
       }
     }
@@ -134,10 +140,19 @@ function im2col(backend: BackendWasm, x: tf.TensorInfo, conv: ConvInfo): tf.Tens
   return out;
 }
 
+/** A copy of `x` with its own data, reshaped. */
+function reshapedCopy(backend: BackendWasm, x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(shape, x.dtype);
+  heap(backend, out).set(heap(backend, x));
+  return out;
+}
+
 /**
- * dW = ∂L/∂filter: im2col(x)^T · DY with DY = dy as [rows, outC]. XNNPACK computes it as a 1×1
- * convolution whose "image" is dy^T (outC pixels of `rows` channels) and whose filter is the
- * im2col matrix; that filter is fresh, so the operator XNNPACK caches for it goes with it.
+ * dW = ∂L/∂filter = im2col(x)^T · DY, DY being dy as [rows, outC]. XNNPACK computes it as a 1×1
+ * convolution whose "image" is im2col(x)^T (taps·inC pixels of `rows` channels) and whose filter
+ * is DY: the filter is the operand XNNPACK repacks on every call (the im2col matrix as filter cost
+ * 9× more at 3×3), and its output is the filter gradient in filter layout. The filter is a copy of
+ * dy, so the operator XNNPACK caches for it goes when the copy does, not when dy does.
  */
 function conv2DBackpropFilter({ inputs, backend: anyBackend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const backend = anyBackend as BackendWasm;
@@ -152,21 +167,12 @@ function conv2DBackpropFilter({ inputs, backend: anyBackend, attrs }: Parameters
 
   const scratch = new Scratch(backend);
   try {
-    const dyRows = scratch.keep(reshape(backend, dy, [rows, conv.outChannels]));
-    const dyT = scratch.keep(transpose(backend, dyRows, [1, 0])); // [outC, rows]
-    scratch.release(dyRows);
-    const image = scratch.keep(reshape(backend, dyT, [1, 1, conv.outChannels, rows]));
-    scratch.release(dyT);
-    const cols = scratch.keep(im2col(backend, x, conv)); // [rows, taps·inC]
-    const filter = scratch.keep(reshape(backend, cols, [1, 1, rows, columns]));
-    scratch.release(cols);
-    const product = scratch.keep(conv2d(backend, image, filter, 'valid')); // [1, 1, outC, taps·inC]
-    scratch.release(image);
-    scratch.release(filter);
-    const blocks = scratch.keep(reshape(backend, product, [conv.outChannels, columns]));
-    scratch.release(product);
-    const dw = scratch.keep(transpose(backend, blocks, [1, 0])); // [taps·inC, outC]
-    return reshape(backend, dw, filterShape); // [kh, kw, inC, outC]
+    const filter = scratch.keep(reshapedCopy(backend, dy, [1, 1, rows, conv.outChannels]));
+    const colsT = scratch.keep(im2colTransposed(backend, x, conv)); // [taps·inC, rows]
+    const image = scratch.keep(reshape(backend, colsT, [1, 1, columns, rows]));
+    scratch.release(colsT);
+    const product = scratch.keep(conv2d(backend, image, filter, 'valid')); // [1, 1, taps·inC, outC]
+    return reshape(backend, product, filterShape); // [kh, kw, inC, outC]
   } finally {
     scratch.releaseAll();
   }

@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createPrng } from '../../src/core/prng';
 import { registerBatchNormGradient } from '../../src/ml/batchnorm-gradient';
+import { channelSums, registerWasmChannelSums } from '../../src/ml/channel-sums';
 import { runSegment, runTrainableSegment, segmentResNet50, type SegmentedResNet50 } from '../../src/ml/segments';
 import { trainableConv2d } from '../../src/ml/trainable-conv2d';
 import { registerWasmConv2DGradients } from '../../src/ml/wasm-conv2d-gradients';
@@ -113,6 +114,23 @@ describe('trainableConv2d', () => {
     step();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, w]);
+  });
+});
+
+describe('channelSums', () => {
+  it('sums every position per channel on wasm as tf.sum does, and leaks nothing', async () => {
+    registerWasmChannelSums();
+    await tf.setBackend('wasm');
+    const x = random([3, 5, 7, 11], 41);
+    const expected = tf.sum(x, [0, 1, 2]);
+    expect(relativeMaxError(channelSums(x), expected)).toBeLessThan(RELATIVE_TOLERANCE);
+    tf.dispose(channelSums(x));
+    const before = tf.memory().numTensors;
+    tf.dispose(channelSums(x));
+    expect(tf.memory().numTensors).toBe(before);
+    await tf.setBackend('cpu');
+    expect(relativeMaxError(channelSums(x), expected)).toBeLessThan(RELATIVE_TOLERANCE); // tf.sum where no kernel of ours is registered
+    tf.dispose([x, expected]);
   });
 });
 
