@@ -42,8 +42,9 @@ export interface TrainingConfig {
   /**
    * Images per forward/backward pass when blocks train; gradients of a batch's micro-batches are
    * summed, so the step is the batch's (BatchNorm in 'train' mode sees micro-batch statistics).
-   * 0 = automatic: 4 from 160 px up, else 8 (WASM's memory is capped at 4 GB; batch 8 at 224 px
-   * with every block training ran out of it here). Default: 0.
+   * 0 = automatic: as many images as the trainable blocks' layer outputs fit in ~600 MB (WASM's
+   * memory is capped at 4 GB; batch 8 at 224 px with every block training ran out of it here): 4 at
+   * 224 px with every block, the whole batch when only res5 trains. Default: 0.
    */
   microBatchSize: number;
   /** Default: 5. */

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BACKEND_PREFERENCE, type BackendName } from '../core/backends';
 import { LabError } from '../core/errors';
 import { registerWasmChannelSums } from './channel-sums';
+import { registerWasmAdam } from './wasm-adam';
 import { registerWasmConv2DGradients } from './wasm-conv2d-gradients';
 
 
@@ -77,6 +78,7 @@ async function register(name: BackendName, options: BackendOptions): Promise<voi
     // tfjs-backend-wasm has no filter gradient and a scalar-loop input gradient (wasm-conv2d-gradients.ts).
     registerWasmConv2DGradients();
     registerWasmChannelSums();
+    registerWasmAdam();
   }
 }
 

@@ -6,6 +6,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerKind } from '../core/training-config';
+import { fusedAdamStep } from './wasm-adam';
 
 export interface OptimizerOptions {
   kind: OptimizerKind;
@@ -64,11 +65,19 @@ export class KeyedOptimizer {
           variable.assign(tf.sub(variable, tf.mul(velocity, rate)));
           return;
         }
+        const correctedRate = (rate * Math.sqrt(1 - this.beta2 ** slot.steps)) / (1 - this.beta1 ** slot.steps);
+        const fused = fusedAdamStep(variable, grad, slot.m, slot.v!, { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, correctedRate });
+        if (fused) {
+          const [w, m, v] = fused;
+          slot.m.assign(m);
+          slot.v!.assign(v);
+          variable.assign(w);
+          return;
+        }
         const m = tf.add(tf.mul(slot.m, this.beta1), tf.mul(grad, 1 - this.beta1));
         const v = tf.add(tf.mul(slot.v!, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2));
         slot.m.assign(m);
         slot.v!.assign(v);
-        const correctedRate = (rate * Math.sqrt(1 - this.beta2 ** slot.steps)) / (1 - this.beta1 ** slot.steps);
         variable.assign(tf.sub(variable, tf.mul(tf.div(m, tf.add(tf.sqrt(v), this.epsilon)), correctedRate)));
       });
     }

@@ -29,6 +29,10 @@ export interface Segment {
   inputName: string;
   /** The layer whose output leaves it. */
   outputName: string;
+  /** Σ of its layers' output sizes for one image of the model's input size (what training keeps per image). */
+  outputElements: number;
+  /** The input size (px) outputElements is counted at. */
+  referenceSizePx: number;
 }
 
 export interface SegmentedResNet50 {
@@ -52,7 +56,7 @@ function blockName(layers: SegmentLayer[]): string {
   return match?.[1] ?? `block${layers[0]?.layer.name ?? ''}`;
 }
 
-function closeSegment(name: string, stage: Stage, layers: SegmentLayer[], inputName: string): Segment {
+function closeSegment(name: string, stage: Stage, layers: SegmentLayer[], inputName: string, referenceSizePx: number): Segment {
   const last = layers[layers.length - 1];
   if (!last) throw new LabError('model/incompatible', `Segment ${name} of the model is empty.`);
   const inside = new Set([inputName, ...layers.map(({ layer }) => layer.name)]);
@@ -62,7 +66,8 @@ function closeSegment(name: string, stage: Stage, layers: SegmentLayer[], inputN
       throw new LabError('model/incompatible', `Layer ${layer.name} of segment ${name} reads ${outside} from outside its segment: the model is not cut at block boundaries.`);
     }
   }
-  return { name, stage, layers, inputName, outputName: last.layer.name };
+  const outputElements = layers.reduce((sum, { layer }) => sum + (layer.outputShape as (number | null)[]).slice(1).reduce<number>((n, d) => n * (d ?? 1), 1), 0);
+  return { name, stage, layers, inputName, outputName: last.layer.name, outputElements, referenceSizePx };
 }
 
 function convSpec(layer: Layer): Conv2DSpec | undefined {
@@ -92,6 +97,7 @@ export function segmentResNet50(model: tf.LayersModel): SegmentedResNet50 {
   const blocks: Segment[] = [];
   let current: SegmentLayer[] = [];
   let inputName = inputLayer.name;
+  const referenceSizePx = (inputLayer as unknown as { batchInputShape: (number | null)[] }).batchInputShape[1] ?? 224;
 
   for (const layer of rest) {
     const inputs = inboundNames(layer);
@@ -105,10 +111,10 @@ export function segmentResNet50(model: tf.LayersModel): SegmentedResNet50 {
       inputs.length === 1 &&
       model.getLayer(inputs[0]!).getClassName() === 'Add';
     if (closesStem) {
-      stem = closeSegment('stem', 'stem', current, inputName);
+      stem = closeSegment('stem', 'stem', current, inputName, referenceSizePx);
     } else if (closesBlock) {
       const name = blockName(current);
-      blocks.push(closeSegment(name, `res${name.charAt(3)}` as Stage, current, inputName));
+      blocks.push(closeSegment(name, `res${name.charAt(3)}` as Stage, current, inputName, referenceSizePx));
     } else {
       continue;
     }
@@ -118,7 +124,12 @@ export function segmentResNet50(model: tf.LayersModel): SegmentedResNet50 {
   if (!stem || blocks.length !== RESNET50_BLOCK_COUNT || current.length === 0) {
     throw new LabError('model/incompatible', `Expected a stem, ${RESNET50_BLOCK_COUNT} blocks and a head; found ${stem ? 1 : 0}, ${blocks.length} and ${current.length} head layers.`);
   }
-  return { stem, blocks, head: closeSegment('imagenet-head', 'head', current, inputName) };
+  return { stem, blocks, head: closeSegment('imagenet-head', 'head', current, inputName, referenceSizePx) };
+}
+
+/** Bytes of layer outputs one image of `sizePx` leaves in these segments (float32). */
+export function activationBytesPerImage(segments: readonly Segment[], sizePx: number): number {
+  return segments.reduce((sum, s) => sum + s.outputElements * (sizePx / s.referenceSizePx) ** 2 * 4, 0);
 }
 
 /** All segments in order: stem, blocks, head. */

@@ -21,7 +21,7 @@ import { FeatureCache, type FeatureCacheStats } from './feature-cache';
 import { crossEntropies, weightedMean } from './losses';
 import { KeyedOptimizer } from './optimizer';
 import { registerBatchNormGradient } from './batchnorm-gradient';
-import { runSegment, runSegments, runTrainableSegment, type SegmentedResNet50 } from './segments';
+import { activationBytesPerImage, runSegment, runSegments, runTrainableSegment, type SegmentedResNet50 } from './segments';
 import {
   createTaskModel,
   disposeTaskModel,
@@ -130,6 +130,11 @@ export interface EngineOptions {
 }
 
 const EVAL_BATCH = 32;
+/**
+ * Layer outputs one forward/backward pass may keep. Measured on WASM (4 GB): every block training
+ * at 224 px, batch 8 (1.07 GB of layer outputs) ran out of memory; batch 4 (0.53 GB) trains.
+ */
+const ACTIVATION_BUDGET_BYTES = 600e6;
 const defaultYield = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export class TrainingEngine {
@@ -519,9 +524,16 @@ export class TrainingEngine {
     }
   }
 
-  /** Images per forward/backward pass: the whole batch when only the head trains (it is a dense layer on cached features). */
+  /**
+   * Images per forward/backward pass: the whole batch when only the head trains (a dense layer on
+   * cached features), else as many as the trainable segments' layer outputs fit in the budget
+   * (4 at 224 px with every block, the whole batch when only res5 trains), unless set.
+   */
   private microBatchSize(k: number, sizePx: number, batch: number): number {
-    return k === 0 ? batch : Math.min(batch, this.forwardChunk(sizePx));
+    if (k === 0) return batch;
+    if (this.config.microBatchSize > 0) return Math.min(batch, this.config.microBatchSize);
+    const perImage = activationBytesPerImage(trainableSegments(this.model, k), sizePx);
+    return Math.max(1, Math.min(batch, Math.floor(ACTIVATION_BUDGET_BYTES / perImage)));
   }
 
   /** Images per pass through the network's convolutions: 4 from 160 px up, else 8, unless set. */

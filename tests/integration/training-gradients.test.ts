@@ -1,6 +1,6 @@
-// The gradients the lab trains with (trainable-conv2d.ts, batchnorm-gradient.ts) equal tfjs's own,
-// skip what nothing needs, and leak nothing; on the real blocks, the first trainable block of a
-// cached run computes no input gradient.
+// The gradients and updates the lab trains with (trainable-conv2d.ts, batchnorm-gradient.ts,
+// channel-sums.ts, wasm-adam.ts) equal tfjs's own, skip what nothing needs, and leak nothing; on
+// the real blocks, the first trainable block of a cached run computes no input gradient.
 
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -8,6 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createPrng } from '../../src/core/prng';
 import { registerBatchNormGradient } from '../../src/ml/batchnorm-gradient';
 import { channelSums, registerWasmChannelSums } from '../../src/ml/channel-sums';
+import { KeyedOptimizer } from '../../src/ml/optimizer';
+import { registerWasmAdam } from '../../src/ml/wasm-adam';
 import { runSegment, runTrainableSegment, segmentResNet50, type SegmentedResNet50 } from '../../src/ml/segments';
 import { trainableConv2d } from '../../src/ml/trainable-conv2d';
 import { registerWasmConv2DGradients } from '../../src/ml/wasm-conv2d-gradients';
@@ -131,6 +133,34 @@ describe('channelSums', () => {
     await tf.setBackend('cpu');
     expect(relativeMaxError(channelSums(x), expected)).toBeLessThan(RELATIVE_TOLERANCE); // tf.sum where no kernel of ours is registered
     tf.dispose([x, expected]);
+  });
+});
+
+describe('Adam on wasm (one fused kernel)', () => {
+  it('takes the same three steps as tfjs ops on the cpu, and leaks nothing', async () => {
+    registerWasmAdam();
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await tf.setBackend(backend);
+      const w = tf.variable(random([64, 33], 51), true, `adam-${backend}`);
+      const optimizer = new KeyedOptimizer({ kind: 'adam' });
+      const step = (i: number) => tf.tidy(() => optimizer.apply([w], { [w.name]: random(w.shape, 60 + i) }, () => 0.01));
+      step(0);
+      const before = tf.memory().numTensors;
+      const kernels = await kernelsRun(() => {
+        step(1);
+        return [];
+      });
+      step(2);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(kernels.get('FinetuneLabAdam')).toBe(backend === 'wasm' ? 1 : undefined);
+      const values = w.dataSync().slice();
+      optimizer.dispose();
+      w.dispose();
+      return tf.tensor(values);
+    };
+    const reference = await run('cpu');
+    const fused = await run('wasm');
+    expect(relativeMaxError(fused, reference)).toBeLessThan(1e-6);
   });
 });
 
