@@ -5,6 +5,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { LabError } from '../core/errors';
+import { runFoldedSegment } from './folded-segment';
 import { trainableConv2d, type Conv2DSpec } from './trainable-conv2d';
 
 type Layer = tf.LayersModel['layers'][number];
@@ -139,9 +140,15 @@ export function allSegments(net: SegmentedResNet50): Segment[] {
 
 /**
  * Runs one segment on `input`. `training` selects BatchNorm's batch statistics (true) or moving
- * statistics (false, inference mode); the caller owns the returned tensor.
+ * statistics (false, inference mode, with each BatchNorm folded into its convolution:
+ * folded-segment.ts); the caller owns the returned tensor.
  */
 export function runSegment(segment: Segment, input: tf.Tensor, training = false): tf.Tensor {
+  return training ? runSegmentLayers(segment, input, true) : runFoldedSegment(segment, input);
+}
+
+/** Runs one segment layer by layer, as Keras defines it: the reference the faster paths are tested against. */
+export function runSegmentLayers(segment: Segment, input: tf.Tensor, training: boolean): tf.Tensor {
   return tf.tidy(() => {
     const outputs = new Map<string, tf.Tensor>([[segment.inputName, input]]);
     for (const { layer, inputs } of segment.layers) {

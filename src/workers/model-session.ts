@@ -11,6 +11,7 @@ import { initBackend, onDeviceLost, type BackendOptions } from '../ml/backend';
 import { classifyImageNet } from '../ml/classify';
 import { loadPretrainedResNet50 } from '../ml/model-loader';
 import type { ModelSource } from '../ml/model-source';
+import { releaseFoldedWeights } from '../ml/folded-segment';
 import { allSegments, runSegments, segmentResNet50, type Segment, type SegmentedResNet50 } from '../ml/segments';
 import type { ModelSourceRef, WorkerCommand, WorkerEvent } from './protocol';
 
@@ -100,7 +101,10 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
       const probe = tf.tidy(() => runSegments(allSegments(net), tf.zeros([1, size, size, 3]))); // [1, 1000]
       await probe.data();
       probe.dispose();
-      pretrained?.model.dispose();
+      if (pretrained) {
+        releaseFoldedWeights(allSegments(pretrained.net));
+        pretrained.model.dispose();
+      }
       pretrained = { net, labels: loaded.labels, model: loaded.model };
       deps.emit({
         type: 'model/loaded',

@@ -10,7 +10,7 @@ import { registerBatchNormGradient } from '../../src/ml/batchnorm-gradient';
 import { channelSums, registerWasmChannelSums } from '../../src/ml/channel-sums';
 import { KeyedOptimizer } from '../../src/ml/optimizer';
 import { registerWasmAdam } from '../../src/ml/wasm-adam';
-import { runSegment, runTrainableSegment, segmentResNet50, type SegmentedResNet50 } from '../../src/ml/segments';
+import { runSegmentLayers, runTrainableSegment, segmentResNet50, type SegmentedResNet50 } from '../../src/ml/segments';
 import { trainableConv2d } from '../../src/ml/trainable-conv2d';
 import { registerWasmConv2DGradients } from '../../src/ml/wasm-conv2d-gradients';
 import { loadRealModel } from '../helpers/node-model';
@@ -225,14 +225,14 @@ describe('on the real blocks', () => {
     expect(convs.every((c) => c.conv !== undefined)).toBe(true);
   });
 
-  it('runs a block to runSegment’s output, and skips the input gradient of the layers that read a cached input', async () => {
+  it('runs a block to the layers’ own output, and skips the input gradient of the layers that read a cached input', async () => {
     const block = net.blocks[13]!; // res5a: its branch2a and shortcut convs read the block's input
     const x = tf.relu(random([1, 4, 4, 1024], 31));
     const variables = block.layers.flatMap(({ layer }) => layer.trainableWeights.map((w) => w.read() as tf.Variable));
     const loss = (inputNeedsGradient: boolean) => () =>
       tf.sum(tf.square(runTrainableSegment(block, x, { batchStatistics: false, inputNeedsGradient }))) as tf.Scalar;
     expect(tf.tidy(() => runTrainableSegment(block, x, { batchStatistics: false, inputNeedsGradient: true }).dataSync())).toEqual(
-      tf.tidy(() => runSegment(block, x, false).dataSync()),
+      tf.tidy(() => runSegmentLayers(block, x, false).dataSync()),
     );
     const convs = block.layers.filter((l) => l.conv).length;
     const cached = await kernelsRun(() => tf.variableGrads(loss(false), variables).grads);
