@@ -8,6 +8,7 @@ import { LabError } from '../core/errors';
 import { registerWasmChannelSums } from './channel-sums';
 import { registerWasmAdam } from './wasm-adam';
 import { registerWasmConv2DGradients } from './wasm-conv2d-gradients';
+import { registerWasmSharedIdentity } from './wasm-identity';
 
 
 export interface BackendOptions {
@@ -79,6 +80,7 @@ async function register(name: BackendName, options: BackendOptions): Promise<voi
     registerWasmConv2DGradients();
     registerWasmChannelSums();
     registerWasmAdam();
+    registerWasmSharedIdentity();
   }
 }
 
