@@ -39,6 +39,15 @@ export function scenarios(sizes: { small: number; large: number }): Scenario[] {
   return out;
 }
 
+/** The side-by-side comparison with PyTorch (`npm run bench -- peer`): the scenarios of issue #10. */
+export const PEER_SCENARIOS: Scenario[] = [
+  { label: 'k=0 uncached 224²', freezeDepth: 0, sizePx: 224, batchSize: 4, cached: false },
+  { label: 'k=3 cached 224²', freezeDepth: 3, sizePx: 224, batchSize: 4, cached: true },
+  { label: 'k=3 cached 224²', freezeDepth: 3, sizePx: 224, batchSize: 8, cached: true },
+  { label: 'k=16 112²', freezeDepth: 16, sizePx: 112, batchSize: 8, cached: true },
+  { label: 'k=16 224²', freezeDepth: 16, sizePx: 224, batchSize: 4, cached: true },
+];
+
 function randomImages(count: number, sizePx: number): LabeledImages {
   const perImage = sizePx * sizePx * 3;
   const pixels = Float32Array.from({ length: perImage * count }, (_, i) => ((i * 2654435761) % 255) - 120);
@@ -89,4 +98,33 @@ export async function runScenario(net: SegmentedResNet50, scenario: Scenario, st
   if (summary.status !== 'completed') throw new Error(`${scenario.label}: ${summary.error?.message ?? summary.status}`);
   const timed = stepMs.length > 1 ? stepMs.slice(1) : stepMs;
   return { ...scenario, msPerStep: median(timed), steps: timed.length, peakTensorBytes };
+}
+
+export interface KernelShare {
+  kernel: string;
+  /** ms per step, averaged over every step of the run (the first epoch's warm-up included). */
+  msPerStep: number;
+  share: number;
+}
+
+/**
+ * Where a scenario's time goes: every registered kernel's time over a two-epoch run (tf.profile),
+ * per step, largest first. Ops that only wrap kernels (custom gradients, op scopes) are left out.
+ */
+export async function kernelShares(net: SegmentedResNet50, scenario: Scenario, stepsPerEpoch = 2): Promise<KernelShare[]> {
+  const backend = tf.getBackend();
+  const byKernel = new Map<string, number>();
+  const info = await tf.profile(async () => {
+    await runScenario(net, scenario, stepsPerEpoch);
+    return [];
+  });
+  for (const kernel of info.kernels) {
+    if (!tf.getKernel(kernel.name, backend)) continue;
+    byKernel.set(kernel.name, (byKernel.get(kernel.name) ?? 0) + (kernel.kernelTimeMs as number));
+  }
+  const steps = 2 * stepsPerEpoch;
+  const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
+  return [...byKernel.entries()]
+    .map(([kernel, ms]) => ({ kernel, msPerStep: ms / steps, share: ms / total }))
+    .sort((a, b) => b.msPerStep - a.msPerStep);
 }

@@ -1,20 +1,22 @@
 // `npm run bench`: prints this machine's figures. Benchmarks measure; tests never assert on time.
-// `npm run bench -- engine` (or pretrained, kernel, browser, engine-browser, dataset, page) runs one group.
+// `npm run bench -- engine` (or pretrained, kernel, browser, engine-browser, peer, dataset, page) runs one group.
 
-import { benchConvFilterGrad } from './conv-filter-grad';
+import { benchConvGradients } from './conv-gradients';
 import { benchDatasetBrowser } from './dataset-browser';
 import { benchEngineBrowser } from './engine-browser';
 import { benchEngineNode } from './engine-node';
 import { benchPageBrowser } from './page-browser';
+import { benchPeer } from './peer';
 import { benchPretrainedBrowser } from './pretrained-browser';
 import { benchPretrainedNode } from './pretrained-node';
 
 const groups: Record<string, () => Promise<unknown>> = {
   pretrained: benchPretrainedNode,
-  kernel: benchConvFilterGrad,
+  kernel: benchConvGradients,
   engine: benchEngineNode,
   browser: benchPretrainedBrowser,
   'engine-browser': benchEngineBrowser,
+  peer: benchPeer,
   dataset: benchDatasetBrowser,
   page: benchPageBrowser,
 };

@@ -1,10 +1,12 @@
 // Starts the engine benchmark worker with the page's query (?backend=…&scenarios=…) and shows
-// its results, for bench/engine-browser.ts to read.
+// its results, for bench/engine-browser.ts to read (as text, and as JSON in data-results and data-kernels).
 
 const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' });
 const out = document.getElementById('out')!;
-worker.onmessage = (message: MessageEvent<{ done: boolean; text: string }>) => {
+worker.onmessage = (message: MessageEvent<{ done: boolean; text: string; results: unknown[]; kernels: unknown[] }>) => {
   out.textContent = message.data.text;
+  out.dataset.results = JSON.stringify(message.data.results);
+  out.dataset.kernels = JSON.stringify(message.data.kernels);
   if (message.data.done) out.dataset.done = 'true';
 };
 worker.onerror = (event) => {

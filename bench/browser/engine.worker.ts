@@ -8,18 +8,23 @@ import { initBackend } from '../../src/ml/backend';
 import { loadPretrainedResNet50 } from '../../src/ml/model-loader';
 import { httpModelSource } from '../../src/ml/model-source';
 import { segmentResNet50 } from '../../src/ml/segments';
-import { runScenario, type Scenario } from '../engine-scenarios';
+import { kernelShares, runScenario, type KernelShare, type Scenario, type ScenarioResult } from '../engine-scenarios';
 
 self.onmessage = async (message: MessageEvent<string>) => {
   const query = new URLSearchParams(message.data);
   const requested = query.get('backend');
   const scenarios = JSON.parse(query.get('scenarios') ?? '[]') as Scenario[];
   const stepsPerEpoch = Number(query.get('steps') ?? 3);
+  const threads = query.get('threads');
   const lines: string[] = [];
-  const report = (done: boolean) => self.postMessage({ done, text: lines.join('\n') });
+  const results: ScenarioResult[] = [];
+  const profiled = JSON.parse(query.get('profile') ?? 'null') as Scenario | null;
+  let kernels: KernelShare[] = [];
+  const report = (done: boolean) => self.postMessage({ done, text: lines.join('\n'), results, kernels });
   try {
     const backend = await initBackend({
       ...(isBackendName(requested) ? { force: requested } : {}),
+      ...(threads ? { wasmThreads: Number(threads) } : {}),
       wasmPaths: { 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd },
     });
     lines.push(`backend\t${backend.name}${backend.wasmThreads ? ` (threads: ${backend.wasmThreads})` : ''}`);
@@ -27,9 +32,11 @@ self.onmessage = async (message: MessageEvent<string>) => {
     const net = segmentResNet50(model);
     for (const scenario of scenarios) {
       const result = await runScenario(net, scenario, stepsPerEpoch);
+      results.push(result);
       lines.push(`${result.label}, batch ${result.batchSize}\t${result.msPerStep.toFixed(0)} ms`);
       report(false);
     }
+    if (profiled) kernels = await kernelShares(net, profiled);
   } catch (error) {
     lines.push(`error\t${(error as Error).message}`);
   }

@@ -168,8 +168,8 @@ export interface TrainingPassOptions {
 }
 
 /**
- * Runs a segment whose weights train: the same outputs as runSegment, but its convolutions carry
- * their own gradient (trainable-conv2d.ts). The caller owns the returned tensor.
+ * Runs a segment whose weights train: the same outputs as runSegmentLayers, bit for bit, but its
+ * convolutions carry their own gradient (trainable-conv2d.ts). The caller owns the returned tensor.
  */
 export function runTrainableSegment(segment: Segment, input: tf.Tensor, options: TrainingPassOptions): tf.Tensor {
   return tf.tidy(() => {
