@@ -174,16 +174,19 @@ export interface TrainingPassOptions {
 export function runTrainableSegment(segment: Segment, input: tf.Tensor, options: TrainingPassOptions): tf.Tensor {
   return tf.tidy(() => {
     const outputs = new Map<string, tf.Tensor>([[segment.inputName, input]]);
+    // Outputs the loss's gradient must flow back through: those downstream of a trainable weight
+    // (or of the input, when it needs a gradient). The stem's convolution reads padded pixels.
+    const needGradient = new Set<string>(options.inputNeedsGradient ? [segment.inputName] : []);
     for (const { layer, inputs, conv } of segment.layers) {
       const args = inputs.map((name) => outputs.get(name)!);
       let output: tf.Tensor;
       if (conv) {
         const [kernel, bias] = layer.weights.map((weight) => weight.read());
-        const needsGradient = options.inputNeedsGradient || inputs[0] !== segment.inputName;
-        output = trainableConv2d(args[0] as tf.Tensor4D, kernel as tf.Tensor4D, (bias as tf.Tensor1D | undefined) ?? null, conv, needsGradient);
+        output = trainableConv2d(args[0] as tf.Tensor4D, kernel as tf.Tensor4D, (bias as tf.Tensor1D | undefined) ?? null, conv, needGradient.has(inputs[0]!));
       } else {
         output = layer.apply(args.length === 1 ? args[0]! : args, { training: options.batchStatistics }) as tf.Tensor;
       }
+      if (layer.trainableWeights.length > 0 || inputs.some((name) => needGradient.has(name))) needGradient.add(layer.name);
       outputs.set(layer.name, output);
     }
     return outputs.get(segment.outputName)!;

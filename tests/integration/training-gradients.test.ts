@@ -242,4 +242,14 @@ describe('on the real blocks', () => {
     expect(cached.get('Tile')).toBeUndefined();
     x.dispose();
   });
+
+  it('computes no input gradient for the stem’s convolution, which reads padded pixels', async () => {
+    const pixels = tf.randomNormal([1, 32, 32, 3]);
+    const variables = net.stem.layers.flatMap(({ layer }) => layer.trainableWeights.map((w) => w.read() as tf.Variable));
+    const loss = () => tf.sum(runTrainableSegment(net.stem, pixels, { batchStatistics: false, inputNeedsGradient: false })) as tf.Scalar;
+    const kernels = await kernelsRun(() => tf.variableGrads(loss, variables).grads);
+    expect(kernels.get(tf.Conv2DBackpropInput)).toBeUndefined();
+    expect(kernels.get(tf.Conv2DBackpropFilter)).toBe(1);
+    pixels.dispose();
+  });
 });
