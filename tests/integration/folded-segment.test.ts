@@ -6,22 +6,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { releaseFoldedWeights, runFoldedSegment } from '../../src/ml/folded-segment';
 import { allSegments, runSegmentLayers, segmentResNet50, type SegmentedResNet50 } from '../../src/ml/segments';
 import { loadRealModel } from '../helpers/node-model';
+import { relativeMaxError } from '../helpers/relative-error';
 
 // Folding reorders float32 arithmetic ((x·W)·s against x·(W·s)): measured up to ~2e-6 of the
 // largest output here; 1e-4 still catches a wrong scale, mean or a ReLU where none belongs.
 const RELATIVE_TOLERANCE = 1e-4;
 
-function relativeMaxError(actual: tf.Tensor, expected: tf.Tensor): number {
-  const a = actual.dataSync();
-  const e = expected.dataSync();
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < e.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - e[i]!));
-    scale = Math.max(scale, Math.abs(e[i]!));
-  }
-  return diff / scale;
-}
 
 describe('folded BatchNorm inference', () => {
   let net: SegmentedResNet50;

@@ -14,6 +14,7 @@ import { runSegmentLayers, runTrainableSegment, segmentResNet50, type SegmentedR
 import { trainableConv2d } from '../../src/ml/trainable-conv2d';
 import { registerWasmConv2DGradients } from '../../src/ml/wasm-conv2d-gradients';
 import { loadRealModel } from '../helpers/node-model';
+import { relativeMaxError } from '../helpers/relative-error';
 
 // Reordered float32 sums (XNNPACK against the cpu's loops, broadcasting against tiling) differ by
 // ~1e-7 of the largest value (measured); 1e-5 still catches a wrong axis, sign or factor.
@@ -27,17 +28,6 @@ function random(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => next() * 2 - 1), shape);
 }
 
-function relativeMaxError(actual: tf.Tensor, expected: tf.Tensor): number {
-  const a = actual.dataSync();
-  const e = expected.dataSync();
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < e.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - e[i]!));
-    scale = Math.max(scale, Math.abs(e[i]!));
-  }
-  return diff / scale;
-}
 
 /** Kernel names run by `f`, with their counts. */
 async function kernelsRun(f: () => tf.TensorContainer): Promise<Map<string, number>> {

@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPrng } from '../../src/core/prng';
 import { registerWasmConv2DGradients } from '../../src/ml/wasm-conv2d-gradients';
+import { relativeMaxError } from '../helpers/relative-error';
 
 // float32 sums of a few hundred products, accumulated in a different order by the cpu's loop and
 // XNNPACK, differ by ~1e-7 of the largest gradient (measured: up to 4e-7 here); 1e-5 leaves room
@@ -72,31 +73,33 @@ function caseData(c: ConvCase, seed: number): CaseData {
   };
 }
 
-/** ∂/∂w of sum(conv2d(x, w) · r), computed on `backend` from the same plain arrays. */
-async function filterGradient(backend: 'cpu' | 'wasm', c: ConvCase, data: CaseData): Promise<{ shape: number[]; values: Float32Array }> {
+/** ∂/∂x or ∂/∂w of sum(conv2d(x, w) · r), computed on `backend` from the same plain arrays. */
+async function gradient(of: 'input' | 'filter', backend: 'cpu' | 'wasm', c: ConvCase, data: CaseData): Promise<{ shape: number[]; values: Float32Array }> {
   await tf.setBackend(backend);
   expect(tf.getBackend()).toBe(backend);
   return tf.tidy(() => {
     const x = tf.tensor4d(data.x, c.input);
     const w = tf.tensor4d(data.w, c.filter);
     const r = tf.tensor4d(data.r, outputShape(c));
-    const loss = (filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, c.strides, c.pad, 'NHWC', 1, c.dimRoundingMode), r));
-    const dw = tf.grad(loss)(w);
-    return { shape: dw.shape, values: dw.dataSync() as Float32Array };
+    const loss = (input: tf.Tensor, filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, filter as tf.Tensor4D, c.strides, c.pad, 'NHWC', 1, c.dimRoundingMode), r));
+    const grad = of === 'input' ? tf.grad((input: tf.Tensor) => loss(input, w))(x) : tf.grad((filter: tf.Tensor) => loss(x, filter))(w);
+    return { shape: grad.shape, values: grad.dataSync() as Float32Array };
   });
 }
 
-/** ∂/∂x of sum(conv2d(x, w) · r), computed on `backend` from the same plain arrays. */
-async function inputGradient(backend: 'cpu' | 'wasm', c: ConvCase, data: CaseData): Promise<{ shape: number[]; values: Float32Array }> {
-  await tf.setBackend(backend);
-  expect(tf.getBackend()).toBe(backend);
-  return tf.tidy(() => {
-    const x = tf.tensor4d(data.x, c.input);
-    const w = tf.tensor4d(data.w, c.filter);
-    const r = tf.tensor4d(data.r, outputShape(c));
-    const loss = (input: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, w, c.strides, c.pad, 'NHWC', 1, c.dimRoundingMode), r));
-    const dx = tf.grad(loss)(x);
-    return { shape: dx.shape, values: dx.dataSync() as Float32Array };
+/** Each case's gradient on wasm against the cpu's, within RELATIVE_TOLERANCE. */
+function matchesCpuReference(of: 'input' | 'filter', seed: number, otherCasesLabel: string): void {
+  describe.each([
+    ['ResNet50', RESNET50_CASES],
+    [otherCasesLabel, OTHER_CASES],
+  ])('matches the cpu reference gradient (%s)', (_, cases) => {
+    it.each(cases.map((c, i) => [c.name, c, i] as const))('%s', async (_name, c, i) => {
+      const data = caseData(c, seed + i);
+      const reference = await gradient(of, 'cpu', c, data);
+      const wasm = await gradient(of, 'wasm', c, data);
+      expect(wasm.shape).toEqual(of === 'input' ? c.input : c.filter);
+      expect(relativeMaxError(wasm.values, reference.values)).toBeLessThan(RELATIVE_TOLERANCE);
+    });
   });
 }
 
@@ -112,16 +115,6 @@ async function kernelOn(backend: 'cpu' | 'wasm', c: ConvCase, data: CaseData): P
   });
 }
 
-/** max |actual − expected| / max |expected| */
-function relativeMaxError(actual: Float32Array, expected: Float32Array): number {
-  let maxDiff = 0;
-  let maxExpected = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i]! - expected[i]!));
-    maxExpected = Math.max(maxExpected, Math.abs(expected[i]!));
-  }
-  return maxDiff / maxExpected;
-}
 
 /** Tensors the engine tracks and buffers the wasm backend holds: the kernel's scratch is only the latter. */
 function wasmMemory() {
@@ -142,18 +135,7 @@ describe('wasm Conv2DBackpropInput', () => {
     expect(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')?.kernelFunc).not.toBe(tfjsKernel);
   });
 
-  describe.each([
-    ['ResNet50', RESNET50_CASES],
-    ['other paddings (tfjs kernel where strided and not 1×1)', OTHER_CASES],
-  ])('matches the cpu reference gradient (%s)', (_, cases) => {
-    it.each(cases.map((c, i) => [c.name, c, i] as const))('%s', async (_name, c, i) => {
-      const data = caseData(c, 2000 + i);
-      const reference = await inputGradient('cpu', c, data);
-      const wasm = await inputGradient('wasm', c, data);
-      expect(wasm.shape).toEqual(c.input);
-      expect(relativeMaxError(wasm.values, reference.values)).toBeLessThan(RELATIVE_TOLERANCE);
-    });
-  });
+  matchesCpuReference('input', 2000, 'other paddings (tfjs kernel where strided and not 1×1)');
 
   it.each([
     ['3×3 same (rotated filter, padded)', RESNET50_CASES[8]!],
@@ -162,10 +144,10 @@ describe('wasm Conv2DBackpropInput', () => {
     ['7×7/2 stem (tfjs kernel)', RESNET50_CASES[0]!],
   ])('leaks no tensor or wasm buffer: %s', async (_name, c) => {
     const data = caseData(c, 8);
-    await inputGradient('wasm', c, data); // warm-up
+    await gradient('input', 'wasm', c, data); // warm-up
     const before = wasmMemory();
-    await inputGradient('wasm', c, data);
-    await inputGradient('wasm', c, data);
+    await gradient('input', 'wasm', c, data);
+    await gradient('input', 'wasm', c, data);
     expect(wasmMemory()).toEqual(before);
   });
 });
@@ -199,18 +181,7 @@ describe('wasm Conv2DBackpropFilter', () => {
     }
   });
 
-  describe.each([
-    ['ResNet50', RESNET50_CASES],
-    ['other paddings', OTHER_CASES],
-  ])('matches the cpu reference gradient (%s)', (_, cases) => {
-    it.each(cases.map((c, i) => [c.name, c, i] as const))('%s', async (_name, c, i) => {
-      const data = caseData(c, 1000 + i);
-      const reference = await filterGradient('cpu', c, data);
-      const wasm = await filterGradient('wasm', c, data);
-      expect(wasm.shape).toEqual(c.filter);
-      expect(relativeMaxError(wasm.values, reference.values)).toBeLessThan(RELATIVE_TOLERANCE);
-    });
-  });
+  matchesCpuReference('filter', 1000, 'other paddings');
 
   // tf.conv2d's gradient drops dimRoundingMode (tfjs-core 4.22, Conv2D_grad), so this is checked on
   // the kernel: a dy one row and column larger than the rounding-free output, whose last window
@@ -229,10 +200,10 @@ describe('wasm Conv2DBackpropFilter', () => {
     ['1×1/2 (strided im2col)', RESNET50_CASES[6]!],
   ])('leaks no tensor or wasm buffer: %s', async (_name, c) => {
     const data = caseData(c, 7);
-    await filterGradient('wasm', c, data); // warm-up
+    await gradient('filter', 'wasm', c, data); // warm-up
     const before = wasmMemory();
-    await filterGradient('wasm', c, data);
-    await filterGradient('wasm', c, data);
+    await gradient('filter', 'wasm', c, data);
+    await gradient('filter', 'wasm', c, data);
     expect(wasmMemory()).toEqual(before);
   });
 
