@@ -48,7 +48,7 @@ function fasterOf(a: Map<string, number> | string, b: Map<string, number> | stri
 }
 
 export async function benchPeer(): Promise<void> {
-  // Every logical core, as the lab's page asks for (an older lab that got fewer is measured as it was).
+  // Every logical core, as the lab's page uses.
   const threads = os.availableParallelism();
   const pytorchBefore = runPytorch(PEER_SCENARIOS, threads);
   await initBackend({ force: 'wasm' });
@@ -79,6 +79,6 @@ export async function benchPeer(): Promise<void> {
     `Where the lab's time goes, ${key(last)}, Chromium (kernels, ms per step over a profiled run)`,
     browser!.kernels.slice(0, 10).map((k): [string, string] => [k.kernel, `${k.msPerStep.toFixed(0)} ms (${(100 * k.share).toFixed(0)}%)`]),
   );
-  const r = typeof pytorch === 'string' ? 'n/a ' : ratio(chromium.get(key(last)), pytorch.get(key(last)));
+  const r = typeof pytorch === 'string' ? 'n/a (PyTorch skipped)' : ratio(chromium.get(key(last)), pytorch.get(key(last)));
   process.stdout.write(`peer ratio k=16 batch 4 @224 (Chromium wasm / PyTorch): ${r}\n`);
 }
