@@ -1,5 +1,5 @@
 // `npm run bench`: prints this machine's figures. Benchmarks measure; tests never assert on time.
-// `npm run bench -- engine` (or pretrained, kernel, browser, engine-browser, peer, dataset, page) runs one group.
+// `npm run bench -- engine` (or pretrained, kernel, trained, browser, engine-browser, peer, dataset, page) runs one group.
 
 import { benchConvGradients } from './conv-gradients';
 import { benchDatasetBrowser } from './dataset-browser';
@@ -9,11 +9,13 @@ import { benchPageBrowser } from './page-browser';
 import { benchPeer } from './peer';
 import { benchPretrainedBrowser } from './pretrained-browser';
 import { benchPretrainedNode } from './pretrained-node';
+import { benchTrainedNode } from './trained-node';
 
 const groups: Record<string, () => Promise<unknown>> = {
   pretrained: benchPretrainedNode,
   kernel: benchConvGradients,
   engine: benchEngineNode,
+  trained: benchTrainedNode,
   browser: benchPretrainedBrowser,
   'engine-browser': benchEngineBrowser,
   peer: benchPeer,

@@ -8,3 +8,12 @@ export const BACKEND_PREFERENCE: readonly BackendName[] = ['webgpu', 'webgl', 'w
 export function isBackendName(value: unknown): value is BackendName {
   return typeof value === 'string' && (BACKEND_PREFERENCE as readonly string[]).includes(value);
 }
+
+/** The backend the training worker got, as the page shows it and run.json records it. */
+export interface BackendInfo {
+  name: BackendName;
+  skipped: { name: BackendName; reason: string }[];
+  /** wasm only: the threads the backend reports (1 when the page is not cross-origin isolated). */
+  wasmThreads: number | null;
+  crossOriginIsolated: boolean;
+}

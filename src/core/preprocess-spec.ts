@@ -80,3 +80,75 @@ export function validatePreprocessSpec(spec: PreprocessSpec): PreprocessSpec {
 export function preprocessSpecHash(spec: PreprocessSpec): string {
   return fnv1a64(canonicalJson({ v: 1, ...spec, background: [...spec.background] }));
 }
+
+export const PREPROCESSING_FORMAT = 'finetune-lab/preprocessing';
+export const PREPROCESSING_FORMAT_VERSION = 1;
+
+/**
+ * preprocessing.json: the spec, and what it means for a runtime that is not this lab. Every mode
+ * is `input[c] = (pixel[channelOrder[c]] × scale − mean[c]) / std[c]` on 0..255 pixels.
+ */
+export interface PreprocessingJson {
+  format: typeof PREPROCESSING_FORMAT;
+  version: typeof PREPROCESSING_FORMAT_VERSION;
+  spec: { sizePx: number; resize: ResizeRule; normalization: NormalizationMode; background: [number, number, number] };
+  specHash: string;
+  layout: 'NHWC float32, one image [1, sizePx, sizePx, 3]';
+  /** The source channels in input order. */
+  channelOrder: 'RGB' | 'BGR';
+  scale: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  steps: string[];
+}
+
+function normalizationConstants(mode: NormalizationMode): Pick<PreprocessingJson, 'channelOrder' | 'scale' | 'mean' | 'std'> {
+  const one: [number, number, number] = [1, 1, 1];
+  switch (mode) {
+    case 'caffe':
+      return { channelOrder: 'BGR', scale: 1, mean: [...CAFFE_MEAN_BGR], std: one };
+    case 'unit':
+      return { channelOrder: 'RGB', scale: 1 / 255, mean: [0, 0, 0], std: one };
+    case 'symmetric':
+      return { channelOrder: 'RGB', scale: 1 / 127.5, mean: [1, 1, 1], std: one };
+    case 'torch':
+      return { channelOrder: 'RGB', scale: 1 / 255, mean: [...TORCH_MEAN_RGB], std: [...TORCH_STD_RGB] };
+    case 'div255-then-caffe':
+      return { channelOrder: 'BGR', scale: 1 / 255, mean: [...CAFFE_MEAN_BGR], std: one };
+  }
+}
+
+export function preprocessingJson(spec: PreprocessSpec): PreprocessingJson {
+  const { sizePx, resize, normalization } = validatePreprocessSpec(spec);
+  const background = [...spec.background] as [number, number, number];
+  return {
+    format: PREPROCESSING_FORMAT,
+    version: PREPROCESSING_FORMAT_VERSION,
+    spec: { sizePx, resize, normalization, background },
+    specHash: preprocessSpecHash(spec),
+    layout: 'NHWC float32, one image [1, sizePx, sizePx, 3]',
+    ...normalizationConstants(normalization),
+    steps: [
+      'Decode the image with its EXIF orientation applied; grayscale becomes three equal channels.',
+      `Composite transparent pixels onto the opaque background RGB ${background.join(', ')}.`,
+      resize === 'stretch'
+        ? `Resize the whole image to ${sizePx} × ${sizePx}, ignoring its aspect ratio, with an antialiased bilinear filter.`
+        : `Take the centred square of the shorter side and resize it to ${sizePx} × ${sizePx} with an antialiased bilinear filter.`,
+      'Per channel, in channelOrder: (value × scale − mean) / std, values 0..255.',
+    ],
+  };
+}
+
+/** The spec back from a preprocessing.json; names what is wrong with one from another version or tool. */
+export function specFromPreprocessingJson(json: unknown, fileName = 'preprocessing.json'): PreprocessSpec {
+  const candidate = json as Partial<PreprocessingJson> | null;
+  if (!candidate || typeof candidate !== 'object' || candidate.format !== PREPROCESSING_FORMAT) {
+    throw new LabError('input/invalid', `${fileName} is not a Finetune Lab preprocessing file (its format is not '${PREPROCESSING_FORMAT}').`, fileName);
+  }
+  if (candidate.version !== PREPROCESSING_FORMAT_VERSION) {
+    throw new LabError('input/invalid', `${fileName} is version ${String(candidate.version)}; this lab reads version ${PREPROCESSING_FORMAT_VERSION}.`, fileName);
+  }
+  const spec = candidate.spec;
+  if (!spec) throw new LabError('input/invalid', `${fileName} has no spec.`, fileName);
+  return validatePreprocessSpec({ sizePx: spec.sizePx, resize: spec.resize, normalization: spec.normalization, background: spec.background });
+}

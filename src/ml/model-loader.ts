@@ -12,6 +12,21 @@ export interface PretrainedModel {
   labels: string[] | null;
   /** Total bytes of weights read. */
   weightBytes: number;
+  /** model.json's Keras topology as read: what an export of a model trained from this one starts from. */
+  topology: KerasTopology;
+}
+
+/** The part of a Keras model config the lab reads and rewrites. */
+export interface KerasTopology {
+  model_config: { class_name: string; config: { layers: KerasLayerJson[]; input_layers: unknown; output_layers: unknown; name?: string } };
+  [key: string]: unknown;
+}
+
+export interface KerasLayerJson {
+  class_name: string;
+  name: string;
+  config: Record<string, unknown>;
+  inbound_nodes: unknown[];
 }
 
 export interface LoadOptions {
@@ -26,7 +41,7 @@ interface WeightsGroup {
 
 interface LayersModelJson {
   format?: string;
-  modelTopology: { model_config?: { config?: { layers?: { class_name: string; name: string }[] } } };
+  modelTopology: KerasTopology;
   weightsManifest: WeightsGroup[];
 }
 
@@ -142,5 +157,5 @@ export async function loadPretrainedResNet50(source: ModelSource, options: LoadO
   } catch (error) {
     throw new LabError('model/invalid', `tfjs could not build the model from ${source.description}: ${(error as Error).message}`, 'model.json', { cause: error });
   }
-  return { model, labels, weightBytes: expected };
+  return { model, labels, weightBytes: expected, topology: json.modelTopology };
 }

@@ -1,11 +1,11 @@
-// The network being fine-tuned: the pretrained stem and 16 blocks, and a new head for the user's
-// classes (global average pooling → dropout → dense). The freeze depth k says which segments
+// What training reads of the network being fine-tuned (run-model.ts): its stem and 16 blocks, and
+// a head for the user's classes (global average pooling → dropout → dense). The freeze depth k says which segments
 // train: the top k blocks (k = 17 adds the stem); everything below is the frozen prefix, which
 // always runs in inference mode.
 
 import * as tf from '@tensorflow/tfjs';
 import { BLOCK_COUNT, MAX_FREEZE_DEPTH, validateFreezeDepth } from '../core/training-config';
-import type { Segment, SegmentedResNet50 } from './segments';
+import type { Segment } from './segments';
 
 export const FEATURE_CHANNELS = 2048;
 
@@ -16,12 +16,13 @@ export interface Head {
   bias: tf.Variable;
 }
 
+/** What training reads of a model: its segments as it runs them now, and its head. */
 export interface TaskModel {
-  numClasses: number;
-  stem: Segment;
-  blocks: Segment[];
-  head: Head;
-  dropout: number;
+  readonly numClasses: number;
+  readonly stem: Segment;
+  readonly blocks: Segment[];
+  readonly head: Head;
+  readonly dropout: number;
 }
 
 let headSerial = 0;
@@ -33,17 +34,12 @@ let headSerial = 0;
  * initial loss of 2-3 × ln C on ResNet50's pooled features (measured on stamps6 with Glorot:
  * ~4.2 for 6 classes, ln 6 = 1.79).
  */
-export function createHead(numClasses: number): Head {
+export function createHead(numClasses: number, initial?: { kernel: tf.Tensor; bias: tf.Tensor }): Head {
   const id = headSerial++;
   return tf.tidy(() => ({
-    kernel: tf.variable(tf.zeros([FEATURE_CHANNELS, numClasses]), true, `head${id}/kernel`),
-    bias: tf.variable(tf.zeros([numClasses]), true, `head${id}/bias`),
+    kernel: tf.variable(initial ? initial.kernel.clone() : tf.zeros([FEATURE_CHANNELS, numClasses]), true, `head${id}/kernel`),
+    bias: tf.variable(initial ? initial.bias.clone() : tf.zeros([numClasses]), true, `head${id}/bias`),
   }));
-}
-
-export function createTaskModel(pretrained: SegmentedResNet50, numClasses: number, options: { dropout: number }): TaskModel {
-  if (pretrained.blocks.length !== BLOCK_COUNT) throw new Error(`Expected ${BLOCK_COUNT} blocks, got ${pretrained.blocks.length}.`);
-  return { numClasses, stem: pretrained.stem, blocks: pretrained.blocks, head: createHead(numClasses), dropout: options.dropout };
 }
 
 /** Segments that train at depth k, input side first. */
@@ -87,9 +83,4 @@ export function headLogits(model: TaskModel, features: tf.Tensor, training: bool
     if (training && model.dropout > 0) pooled = tf.dropout(pooled, model.dropout) as tf.Tensor2D;
     return tf.add(tf.matMul(pooled, model.head.kernel), model.head.bias); // [n, C]
   });
-}
-
-export function disposeTaskModel(model: TaskModel): void {
-  model.head.kernel.dispose();
-  model.head.bias.dispose();
 }

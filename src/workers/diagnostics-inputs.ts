@@ -2,7 +2,8 @@
 // of preprocessed samples, the pretrained ImageNet head's answers on a few images, image
 // profiles and fingerprints from the scan, and the run's history.
 
-import type { ChannelOrder, DiagnosticsInput, ImageNetProbe, InputStatistics, StepRecord, EpochRecord } from '../core/diagnostics';
+import type { ChannelOrder, DiagnosticsInput, ImageNetProbe, InputStatistics, StepPoint } from '../core/diagnostics';
+import type { EpochRecord } from '../core/run-records';
 import { channelMoments, toChannelStatistics } from '../core/diagnostics';
 import type { NormalizationMode } from '../core/preprocess-spec';
 import type { PooledImages } from '../data/pool-images';
@@ -64,6 +65,6 @@ export function datasetInputs(dataset: OpenDataset): Pick<DiagnosticsInput, 'spl
 
 /** The run's history in the shape the training-dynamics rules read. */
 export interface HistoryRecorder {
-  steps: StepRecord[];
+  steps: StepPoint[];
   epochs: EpochRecord[];
 }

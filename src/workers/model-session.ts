@@ -2,17 +2,15 @@
 // model, classify photos. Kept apart from the worker entry so that it also runs in Node, with the
 // decoder and model sources injected.
 
-import * as tf from '@tensorflow/tfjs';
+import type { BackendInfo } from '../core/backends';
 import { LabError, serializeError } from '../core/errors';
 import type { RgbaImage } from '../core/image';
-import { DEFAULT_PREPROCESS_SPEC, preprocessSpecHash } from '../core/preprocess-spec';
+import { preprocessSpecHash } from '../core/preprocess-spec';
 import { preprocessImage } from '../data/preprocess';
 import { initBackend, onDeviceLost, type BackendOptions } from '../ml/backend';
 import { classifyImageNet } from '../ml/classify';
-import { loadPretrainedResNet50 } from '../ml/model-loader';
 import type { ModelSource } from '../ml/model-source';
-import { releaseFoldedWeights } from '../ml/folded-segment';
-import { allSegments, runSegments, segmentResNet50, type Segment, type SegmentedResNet50 } from '../ml/segments';
+import { disposePretrainedNetwork, loadPretrainedNetwork, type PretrainedNetwork } from '../ml/pretrained-network';
 import type { ModelSourceRef, WorkerCommand, WorkerEvent } from './protocol';
 
 export interface ModelSessionDeps {
@@ -20,6 +18,8 @@ export interface ModelSessionDeps {
   openSource: (ref: ModelSourceRef) => ModelSource;
   decode: (image: Blob, fileName: string) => Promise<RgbaImage>;
   backendOptions?: Omit<BackendOptions, 'force'>;
+  /** Called before a newly loaded network replaces the one in use (whatever was trained from it goes). */
+  beforeReplace?: () => void;
   now?: () => number;
 }
 
@@ -27,24 +27,21 @@ export type ModelCommand = Extract<WorkerCommand, { type: 'model/load' | 'photo/
 
 export interface ModelSession {
   handle(command: ModelCommand): Promise<void>;
-  /** The loaded network, once loaded. */
-  network(): SegmentedResNet50 | null;
-  /** Its ImageNet class names, when labels.json came with it. */
-  labels(): string[] | null;
+  /** The loaded network, once loaded (read-only: runs train copies of its segments). */
+  pretrained(): PretrainedNetwork | null;
+  /** The backend the worker got, once it started. */
+  backend(): BackendInfo | null;
   /** Set once the GPU device under the model is lost: nothing on this backend works from then on. */
   deviceLost(): LabError | null;
 }
 
 const TOP_CLASSES = 5;
 
-function segmentParamCount(segment: Segment): number {
-  return segment.layers.reduce((sum, { layer }) => sum + layer.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a! * b!, 1)!, 0), 0);
-}
-
 export function createModelSession(deps: ModelSessionDeps): ModelSession {
   const now = deps.now ?? (() => performance.now());
   let backendReady: Promise<boolean> | null = null;
-  let pretrained: { net: SegmentedResNet50; labels: string[] | null; model: tf.LayersModel } | null = null;
+  let pretrained: PretrainedNetwork | null = null;
+  let backend: BackendInfo | null = null;
   let loading: Promise<void> | null = null;
   let lost: LabError | null = null;
 
@@ -62,15 +59,13 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
           );
           deps.emit({ type: 'backend/lost', error: serializeError(lost) });
         });
-        deps.emit({
-          type: 'backend/ready',
-          backend: {
-            name: report.name,
-            skipped: report.skipped,
-            wasmThreads: report.wasmThreads ?? null,
-            crossOriginIsolated: globalThis.crossOriginIsolated === true,
-          },
-        });
+        backend = {
+          name: report.name,
+          skipped: report.skipped,
+          wasmThreads: report.wasmThreads ?? null,
+          crossOriginIsolated: globalThis.crossOriginIsolated === true,
+        };
+        deps.emit({ type: 'backend/ready', backend });
         return true;
       },
       (error: unknown) => {
@@ -89,35 +84,18 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
       return;
     }
     if (!(await startBackend(command))) return;
-    const started = now();
     try {
-      const loaded = await loadPretrainedResNet50(deps.openSource(command.source), {
+      const network = await loadPretrainedNetwork(deps.openSource(command.source), {
         onProgress: (fraction) => deps.emit({ type: 'model/loading', fraction }),
+        now,
       });
-      const loadMs = now() - started;
-      const net = segmentResNet50(loaded.model);
-      const warmStart = now();
-      const size = DEFAULT_PREPROCESS_SPEC.sizePx;
-      const probe = tf.tidy(() => runSegments(allSegments(net), tf.zeros([1, size, size, 3]))); // [1, 1000]
-      await probe.data();
-      probe.dispose();
       if (pretrained) {
-        releaseFoldedWeights(allSegments(pretrained.net));
-        pretrained.model.dispose();
+        deps.beforeReplace?.();
+        disposePretrainedNetwork(pretrained);
       }
-      pretrained = { net, labels: loaded.labels, model: loaded.model };
-      deps.emit({
-        type: 'model/loaded',
-        model: {
-          layers: loaded.model.layers.length,
-          parameters: loaded.model.countParams(),
-          weightBytes: loaded.weightBytes,
-          hasLabels: loaded.labels !== null,
-          loadMs,
-          warmupMs: now() - warmStart,
-          segmentParams: { stem: segmentParamCount(net.stem), blocks: net.blocks.map(segmentParamCount) },
-        },
-      });
+      pretrained = network;
+      const { layers, parameters, weightBytes, loadMs, warmupMs, segmentParams } = network;
+      deps.emit({ type: 'model/loaded', model: { layers, parameters, weightBytes, hasLabels: network.labels !== null, loadMs, warmupMs, segmentParams } });
     } catch (error) {
       deps.emit({ type: 'model/failed', error: serializeError(lost ?? error) });
     }
@@ -154,8 +132,8 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
   }
 
   return {
-    network: () => pretrained?.net ?? null,
-    labels: () => pretrained?.labels ?? null,
+    pretrained: () => pretrained,
+    backend: () => backend,
     deviceLost: () => lost,
     handle(command) {
       switch (command.type) {

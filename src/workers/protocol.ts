@@ -1,16 +1,18 @@
 // The messages between the page and the training worker: commands in, past-tense events out.
 // Plain data only (structured-clone safe); tensors never cross, typed arrays and Blobs do.
 
-import type { BackendName } from '../core/backends';
+import type { BackendInfo, BackendName } from '../core/backends';
 import type { DatasetIndex, IngestIssue, SplitName } from '../core/dataset';
 import type { SplitOptions } from '../core/splits';
 import type { SerializedError } from '../core/errors';
 import type { NormalizationMode, PreprocessSpec } from '../core/preprocess-spec';
-import type { ClassificationMetrics } from '../core/metrics';
 import type { LabelledClass } from '../core/top-k';
-import type { BatchNormPolicy, TrainingConfig } from '../core/training-config';
+import type { BatchNormPolicy } from '../core/training-config';
+import type { ChangeRecord, EpochRecord, RunSettings, StepRecord } from '../core/run-records';
 import type { ClassWeighting } from '../core/class-weights';
 import type { Finding } from '../core/diagnostics';
+
+export type { BackendInfo, ChangeRecord, EpochRecord, RunSettings, StepRecord };
 
 /** Where the worker gets the model: the URL beside the page, or files the user picked. */
 export type ModelSourceRef = { kind: 'url'; url: string } | { kind: 'files'; files: File[] };
@@ -92,28 +94,74 @@ export interface DatasetSample {
   channelStds: [number, number, number];
 }
 
-/** Settings a run starts with: the engine's, plus how images are prepared. */
-export interface RunSettings {
-  config: TrainingConfig;
-  /** Side of the network input, px. */
-  sizePx: number;
-  /** Random resized crop + flip on the training split (turns the feature cache off). */
-  augment: boolean;
-  /** How pixels are scaled for these weights. Default: 'caffe' (what they expect). */
-  normalization: NormalizationMode;
-  /** A different scaling for validation, set only on purpose (to reproduce a bug); null: the same. */
-  validationNormalization: NormalizationMode | null;
-}
-
 export type TrainingCommand =
-  | { type: 'train/start'; settings: RunSettings }
+  /** `continue`: "train more" from the kept model (its weights, optimizer state and step); false: a new model from the pretrained weights. */
+  | { type: 'train/start'; settings: RunSettings; continue: boolean }
   | { type: 'train/pause' }
   | { type: 'train/resume' }
   | { type: 'train/stop' }
   | { type: 'train/setFreezeDepth'; value: number }
   | { type: 'train/setClassWeighting'; value: ClassWeighting }
   | { type: 'train/setLearningRate'; value: number }
-  | { type: 'train/setBatchNormPolicy'; value: BatchNormPolicy };
+  | { type: 'train/setBatchNormPolicy'; value: BatchNormPolicy }
+  /** Frees the kept model (a run's or an imported one); the pretrained network stays. */
+  | { type: 'trained/discard' }
+  /** A zip that `trained/export` with format 'tfjs' wrote: it becomes the kept model. */
+  | { type: 'trained/import'; file: File }
+  /** Top classes (and, when asked, a Grad-CAM heat map) of each image with the kept model. */
+  | { type: 'trained/predict'; requestId: number; images: { path: string; image: Blob }[]; heatMaps: boolean }
+  /** 'tfjs': the classifier as a TensorFlow.js layers model zip; 'run': run.json and metrics.csv. */
+  | { type: 'trained/export'; format: ExportFormat };
+
+export type ExportFormat = 'tfjs' | 'run';
+
+/** The model a run leaves (or an import brings): it stays, and trains more, until discarded. */
+export interface TrainedModelInfo {
+  origin: 'run' | 'imported';
+  /** The zip's name, for an imported model. */
+  fileName: string | null;
+  classNames: string[];
+  /** How images are prepared for it: the run's validation spec. */
+  spec: PreprocessSpec;
+  /** Steps and epochs trained so far, over every run of this model. */
+  steps: number;
+  epochs: number;
+  /** Segments with weights of its own ('res5c', …, 'stem'), input side first; the others are the pretrained network's, shared. */
+  trainedSegments: string[];
+  /** Parameters of the whole classifier. */
+  parameters: number;
+}
+
+export interface HeatMap {
+  /** The class the map explains (the top-1). */
+  classIndex: number;
+  /** The last conv block's grid, e.g. 7 × 7 at 224 px. */
+  width: number;
+  height: number;
+  /** Row-major, 0..1 (divided by the largest value). */
+  values: Float32Array;
+}
+
+export interface ImagePrediction {
+  requestId: number;
+  /** The file's path within what was picked or dropped. */
+  path: string;
+  width: number;
+  height: number;
+  /** Up to three classes, most probable first. */
+  top: LabelledClass[];
+  heatMap: HeatMap | null;
+  /** Decode + preprocess + forward. */
+  ms: number;
+  heatMapMs: number | null;
+}
+
+export interface ExportedFile {
+  format: ExportFormat;
+  fileName: string;
+  bytes: Uint8Array;
+  ms: number;
+}
 
 export interface RunInfo {
   classNames: string[];
@@ -124,42 +172,8 @@ export interface RunInfo {
   /** Dataset path of each validation image, in the order of predictions. */
   validationPaths: string[];
   validationLabels: number[];
-}
-
-export interface StepInfo {
-  step: number;
-  epoch: number;
-  loss: number;
-  learningRate: number;
-  freezeDepth: number;
-  trainableParams: number;
-  classWeights: number[];
-  batchSize: number;
-  ms: number;
-}
-
-export interface EpochInfo {
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  validation: { loss: number; metrics: ClassificationMetrics; predictions: number[] } | null;
-  cache: { entries: number; bytes: number; full: boolean };
-  ms: number;
-}
-
-export interface ChangeInfo {
-  step: number;
-  kind: 'freezeDepth' | 'classWeighting' | 'learningRate' | 'batchNormPolicy';
-  value: number | string;
-  trainableParams: number;
-}
-
-export interface BackendInfo {
-  name: BackendName;
-  skipped: { name: BackendName; reason: string }[];
-  /** wasm only: the threads the backend reports (1 when the page is not cross-origin isolated). */
-  wasmThreads: number | null;
-  crossOriginIsolated: boolean;
+  /** "Train more": the steps, epochs and changes of the model's earlier runs stay on the charts. */
+  continued: boolean;
 }
 
 export interface ModelInfo {
@@ -206,14 +220,21 @@ export type WorkerEvent =
   | { type: 'dataset/thumbnails'; thumbnails: { path: string; image: Blob }[] }
   | { type: 'dataset/failed'; error: SerializedError }
   | { type: 'train/started'; run: RunInfo }
-  | { type: 'train/stepEnded'; step: StepInfo }
-  | { type: 'train/epochEnded'; epoch: EpochInfo }
-  | { type: 'train/changeApplied'; change: ChangeInfo }
+  | { type: 'train/stepEnded'; step: StepRecord }
+  | { type: 'train/epochEnded'; epoch: EpochRecord }
+  | { type: 'train/changeApplied'; change: ChangeRecord }
   | { type: 'train/paused'; reason: 'user' | 'non-finite-loss'; message?: string }
   | { type: 'train/resumed' }
   | { type: 'train/finished'; status: 'completed' | 'stopped'; steps: number }
   | { type: 'train/failed'; error: SerializedError }
   | { type: 'train/warning'; message: string }
+  | { type: 'trained/ready'; model: TrainedModelInfo }
+  | { type: 'trained/discarded' }
+  | { type: 'trained/importFailed'; fileName: string; error: SerializedError }
+  | { type: 'trained/predicted'; prediction: ImagePrediction }
+  | { type: 'trained/predictFailed'; requestId: number; path: string; error: SerializedError }
+  | { type: 'trained/exported'; file: ExportedFile }
+  | { type: 'trained/exportFailed'; format: ExportFormat; error: SerializedError }
   /** The diagnostics of the current run: before training starts, and after every epoch. */
   | { type: 'diagnostics/updated'; stage: 'before-training' | 'during-training' | 'after-training'; findings: Finding[] }
   /** Sent by the page's side of the channel when the worker itself crashed. */

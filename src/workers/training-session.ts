@@ -1,34 +1,79 @@
-// What the training worker does for a run: builds the engine on the loaded network and the open
-// dataset, forwards live changes to it, and turns its hooks into past-tense events.
+// What the training worker does with runs and the model they leave: builds a run on the loaded
+// network and the open dataset (or continues the kept model), forwards live changes, turns the
+// engine's hooks into past-tense events, and keeps the trained model for predictions, exports
+// and "train more" until it is discarded. Kept apart from the worker entry so it runs in Node.
 
+import type { BackendInfo } from '../core/backends';
 import { LabError, serializeError } from '../core/errors';
 import { runDiagnostics, type DiagnosticsInput, type InputStatistics } from '../core/diagnostics';
+import type { RgbaImage } from '../core/image';
 import { DEFAULT_PREPROCESS_SPEC, preprocessSpecHash, type PreprocessSpec } from '../core/preprocess-spec';
+import type { LiveChange, RunSettings } from '../core/run-records';
+import { emptyRunLog, exportRunZip, runJson, type RunLog, type RunSegment } from '../core/run-report';
+import { topK } from '../core/top-k';
 import type { DecodeReply, DecodeRequest } from '../data/decode-job';
 import { pooledImages, type PooledImages } from '../data/pool-images';
+import { preprocessImage } from '../data/preprocess';
 import type { WorkerPool } from '../data/worker-pool';
+import { exportClassifierZip, importClassifierZip } from '../ml/classifier-zip';
+import { gradCam } from '../ml/grad-cam';
+import type { KerasTopology } from '../ml/model-loader';
+import type { PretrainedNetwork } from '../ml/pretrained-network';
+import { RunModel } from '../ml/run-model';
 import type { SegmentedResNet50 } from '../ml/segments';
-import { TrainingEngine, type LiveChange } from '../ml/training-engine';
+import { TrainingEngine, type TrainingHooks } from '../ml/training-engine';
 import type { OpenDataset } from './dataset-session';
 import { datasetInputs, imagenetProbe, inputStatistics, PROBE_SAMPLE, sampleOf, STATISTICS_SAMPLE, type HistoryRecorder } from './diagnostics-inputs';
-import type { RunSettings, TrainingCommand, WorkerEvent } from './protocol';
+import type { ExportFormat, TrainedModelInfo, TrainingCommand, WorkerEvent } from './protocol';
 
 export interface TrainingSessionDeps {
-  emit: (event: WorkerEvent) => void;
-  network: () => SegmentedResNet50 | null;
-  imagenetLabels: () => string[] | null;
+  emit: (event: WorkerEvent, transfer?: Transferable[]) => void;
+  pretrained: () => PretrainedNetwork | null;
   dataset: () => OpenDataset | null;
   pool: () => WorkerPool<DecodeRequest, DecodeReply>;
+  /** Decodes an image to predict on. */
+  decode: (image: Blob, fileName: string) => Promise<RgbaImage>;
+  /** The backend the worker got, for run.json. */
+  backend?: () => BackendInfo | null;
   /** Set once the GPU device is lost: then every failure of the run is that one. */
   deviceLost?: () => LabError | null;
+  now?: () => number;
+  /** Wall clock for run.json. Default: new Date(). */
+  date?: () => Date;
 }
 
 export interface TrainingSession {
   handle(command: TrainingCommand): Promise<void>;
+  /** Frees the kept model (the pretrained network it was trained from is about to be replaced). */
+  discard(): void;
+}
+
+/** Classes shown per predicted image. */
+const TOP_CLASSES = 3;
+
+/** The model a run left, or an import brought, with what it takes to train it more and export it. */
+interface KeptModel {
+  model: RunModel;
+  origin: 'run' | 'imported';
+  fileName: string | null;
+  /** The Keras topology its network came from: the export starts from it. */
+  topology: KerasTopology;
+  /** Made by the first run that trains it; keeps the optimizer's moments and the step count. */
+  engine: TrainingEngine | null;
+  /** Its training in this lab, for run.json; null until a run trains it. */
+  log: RunLog | null;
+  /** What the diagnostics read: the log's steps, with the failed ones too. */
+  history: HistoryRecorder;
+  /** An imported zip's run.json. */
+  importedRun: unknown;
 }
 
 export function createTrainingSession(deps: TrainingSessionDeps): TrainingSession {
-  let engine: TrainingEngine | null = null;
+  const now = deps.now ?? (() => performance.now());
+  const date = deps.date ?? (() => new Date());
+  let kept: KeptModel | null = null;
+  // The engine's hooks go to the run in progress.
+  let runHooks: TrainingHooks = {};
   // From train/start until the run ends, including the seconds of sampling before the first step.
   let busy = false;
   let stopBeforeFirstStep = false;
@@ -39,7 +84,33 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
 
   function change(live: LiveChange): void {
     // A change sent as the run ended has nothing left to change: the page keeps it for the next run.
-    engine?.change(live);
+    if (busy) kept?.engine?.change(live);
+  }
+
+  function discard(): void {
+    if (!kept) return;
+    kept.engine?.dispose();
+    kept.model.dispose();
+    kept = null;
+    deps.emit({ type: 'trained/discarded' });
+  }
+
+  function info(k: KeptModel): TrainedModelInfo {
+    return {
+      origin: k.origin,
+      fileName: k.fileName,
+      classNames: k.model.classNames,
+      spec: k.model.spec,
+      steps: k.engine?.stepsDone ?? 0,
+      epochs: k.engine?.currentEpoch ?? 0,
+      trainedSegments: k.model.trainedSegments(),
+      parameters: k.model.parameterCount(),
+    };
+  }
+
+  function requireKept(): KeptModel {
+    if (!kept) throw new LabError('model/not-found', 'There is no trained model: train one, or import a model zip.');
+    return kept;
   }
 
   async function start(command: Extract<TrainingCommand, { type: 'train/start' }>): Promise<void> {
@@ -49,32 +120,62 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     try {
       await startRun(command);
     } finally {
-      // The run is over: the pretrained weights go back as they were (photo checks and the next
-      // run's checks see the ImageNet network again), and the head, optimizer and cache are freed.
-      engine?.dispose();
-      engine = null;
       busy = false;
+      runHooks = {};
+      // A new model that never took a step has nothing worth keeping.
+      if (kept?.origin === 'run' && (kept.engine?.stepsDone ?? 0) === 0) discard();
     }
   }
 
   async function startRun(command: Extract<TrainingCommand, { type: 'train/start' }>): Promise<void> {
     const lost = deps.deviceLost?.();
     if (lost) throw lost;
-    const net = deps.network();
+    const pretrained = deps.pretrained();
     const dataset = deps.dataset();
-    if (!net) throw new LabError('model/not-found', 'The pretrained model is not loaded yet.');
+    if (!pretrained) throw new LabError('model/not-found', 'The pretrained model is not loaded yet.');
     if (!dataset) throw new LabError('input/invalid', 'Drop a folder of images first.');
     const { settings } = command;
     const train = dataset.usable.train;
     const validation = dataset.usable.validation;
     if (train.length === 0) throw new LabError('input/invalid', 'The training split has no readable images.');
-    const numClasses = dataset.index.classNames.length;
+    const classNames = dataset.index.classNames;
+    const numClasses = classNames.length;
     if (numClasses < 2) throw new LabError('input/invalid', 'A classifier needs at least two classes.');
-
     const spec = { ...DEFAULT_PREPROCESS_SPEC, sizePx: settings.sizePx, normalization: settings.normalization };
     const validationSpec = { ...spec, normalization: settings.validationNormalization ?? settings.normalization };
-    const history: HistoryRecorder = { steps: [], epochs: [] };
-    let latestConfusion: number[][] | undefined;
+
+    if (command.continue) {
+      const previous = requireKept();
+      if (previous.model.classNames.join('\n') !== classNames.join('\n')) {
+        throw new LabError(
+          'input/invalid',
+          `The kept model knows the classes ${previous.model.classNames.join(', ')}; this dataset has ${classNames.join(', ')}. Train more needs the same classes, in the same order.`,
+        );
+      }
+    } else {
+      discard();
+      kept = {
+        model: new RunModel({ base: pretrained.net, classNames, spec: validationSpec, dropout: settings.config.dropout }),
+        origin: 'run',
+        fileName: null,
+        topology: pretrained.topology,
+        engine: null,
+        log: null,
+        history: { steps: [], epochs: [] },
+        importedRun: null,
+      };
+    }
+    const current = kept!;
+    current.model.spec = validationSpec;
+    const engine = prepareEngine(current, settings);
+    const log = (current.log ??= emptyRunLog(classNames, datasetLog(dataset), deps.backend?.() ?? null));
+    log.backend = deps.backend?.() ?? log.backend;
+    log.dataset = datasetLog(dataset);
+    const segment: RunSegment = { settings, firstStep: engine.stepsDone, firstEpoch: engine.currentEpoch, startedAt: date().toISOString(), ended: null };
+    log.runs.push(segment);
+    const history = current.history;
+
+    let latestConfusion: number[][] | undefined = log.epochs.at(-1)?.validation?.metrics.confusion;
     let labelQuality: DiagnosticsInput['labelQuality'];
     // Filled in before the first step; the rules over the run's history are added as it goes.
     let before: DiagnosticsInput = {};
@@ -82,123 +183,135 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     const diagnose = (stage: 'before-training' | 'during-training' | 'after-training') =>
       diagnoseNow(stage).catch((error: unknown) => deps.emit({ type: 'train/warning', message: `The diagnostics could not run: ${explain(error).message}` }));
     const diagnoseNow = async (stage: 'before-training' | 'during-training' | 'after-training') => {
-      const drift = history.epochs.length > 0 ? await current.batchNormDrift() : null;
-      const trainCounts = dataset.index.classNames.map((_, c) => train.filter((e) => e.classIndex === c).length);
+      const drift = history.epochs.length > 0 ? await engine.batchNormDrift() : null;
+      const trainCounts = classNames.map((_, c) => train.filter((e) => e.classIndex === c).length);
       const findings = runDiagnostics({
         ...before,
-        classBalance: { classNames: dataset.index.classNames, trainCounts, classWeighting: current.settings.classWeighting, ...(latestConfusion ? { validationConfusion: latestConfusion } : {}) },
+        classBalance: { classNames, trainCounts, classWeighting: engine.settings.classWeighting, ...(latestConfusion ? { validationConfusion: latestConfusion } : {}) },
         ...(history.steps.length > 0
-          ? { training: { numClasses, steps: history.steps, epochs: history.epochs, backboneLrMultiplier: current.settings.backboneLrMultiplier } }
+          ? { training: { numClasses, steps: history.steps, epochs: history.epochs, backboneLrMultiplier: engine.settings.backboneLrMultiplier } }
           : {}),
         ...(labelQuality ? { labelQuality } : {}),
-        ...(drift ? { batchNormDrift: { blocks: drift, batchNormPolicy: current.settings.batchNormPolicy } } : {}),
+        ...(drift ? { batchNormDrift: { blocks: drift, batchNormPolicy: engine.settings.batchNormPolicy } } : {}),
       });
+      log.findings = findings;
       deps.emit({ type: 'diagnostics/updated', stage, findings });
     };
-    const current = new TrainingEngine({
-      pretrained: net,
-      numClasses,
-      config: settings.config,
-      hooks: {
-        onStep: (step) => {
-          history.steps.push({ step: step.step, loss: step.loss, learningRate: step.learningRate, freezeDepth: step.freezeDepth });
-          deps.emit({ type: 'train/stepEnded', step });
-        },
-        onEpochEnd: (report) => {
-          history.epochs.push({
-            epoch: report.epoch,
-            trainLoss: report.train.loss,
-            trainAccuracy: report.train.metrics.accuracy,
-            validationLoss: report.validation?.loss ?? null,
-            validationAccuracy: report.validation?.metrics.accuracy ?? null,
-          });
-          latestConfusion = report.validation?.metrics.confusion;
-          const probabilities = report.validation?.probabilities;
-          if (probabilities) {
-            labelQuality = {
-              classNames: dataset.index.classNames,
-              predictions: validation.map((entry, i) => ({
-                id: entry.path,
-                label: entry.classIndex,
-                probabilities: Array.from(probabilities.subarray(i * numClasses, (i + 1) * numClasses)),
-              })),
-            };
-          }
-          deps.emit({
-            type: 'train/epochEnded',
-            epoch: {
-              epoch: report.epoch,
-              trainLoss: report.train.loss,
-              trainAccuracy: report.train.metrics.accuracy,
-              validation: report.validation
-                ? { loss: report.validation.loss, metrics: report.validation.metrics, predictions: Array.from(report.validation.predictions ?? []) }
-                : null,
-              cache: { entries: report.cache.entries, bytes: report.cache.bytes, full: report.cache.full },
-              ms: report.ms,
-            },
-          });
-          void diagnose('during-training');
-        },
-        onChange: ({ step, change: applied, trainableParams }) =>
-          deps.emit({ type: 'train/changeApplied', change: { step, kind: applied.kind, value: applied.value, trainableParams } }),
-        onStepFailed: (failure) => {
-          if (failure.kind !== 'non-finite-loss') return;
-          const lr = history.steps.at(-1)?.learningRate ?? current.settings.learningRate;
-          history.steps.push({ step: failure.step, loss: NaN, learningRate: lr, freezeDepth: current.settings.freezeDepth });
-          deps.emit({ type: 'train/paused', reason: 'non-finite-loss', message: failure.error.message });
-          void diagnose('during-training');
-        },
-        onCacheFull: (stats) =>
-          deps.emit({
-            type: 'train/warning',
-            message: `The feature cache is full (${Math.round(stats.bytes / 1e6)} MB): images past it go through the frozen layers every epoch.`,
-          }),
+    runHooks = {
+      onStep: (step) => {
+        log.steps.push(step);
+        history.steps.push(step);
+        deps.emit({ type: 'train/stepEnded', step });
       },
-    });
-    engine = current;
+      onEpochEnd: (epoch, evaluation) => {
+        log.epochs.push(epoch);
+        history.epochs.push(epoch);
+        latestConfusion = epoch.validation?.metrics.confusion;
+        if (evaluation) {
+          labelQuality = {
+            classNames,
+            predictions: validation.map((entry, i) => ({
+              id: entry.path,
+              label: entry.classIndex,
+              probabilities: Array.from(evaluation.probabilities.subarray(i * numClasses, (i + 1) * numClasses)),
+            })),
+          };
+        }
+        deps.emit({ type: 'train/epochEnded', epoch });
+        void diagnose('during-training');
+      },
+      onChange: (record) => {
+        log.changes.push(record);
+        deps.emit({ type: 'train/changeApplied', change: record });
+      },
+      onStepFailed: (failure) => {
+        if (failure.kind !== 'non-finite-loss') return;
+        const lr = history.steps.at(-1)?.learningRate ?? engine.settings.learningRate;
+        history.steps.push({ step: failure.step, loss: NaN, learningRate: lr, freezeDepth: engine.settings.freezeDepth });
+        deps.emit({ type: 'train/paused', reason: 'non-finite-loss', message: failure.error.message });
+        void diagnose('during-training');
+      },
+      onCacheFull: (stats) =>
+        deps.emit({
+          type: 'train/warning',
+          message: `The feature cache is full (${Math.round(stats.bytes / 1e6)} MB): images past it go through the frozen layers every epoch.`,
+        }),
+    };
     const files = dataset.files;
     const trainImages = pooledImages({
       pool: deps.pool(),
       entries: train,
       files,
       spec,
-      augment: settings.augment ? { seed: settings.config.seed, epochOf: () => current.currentEpoch } : null,
+      augment: settings.augment ? { seed: settings.config.seed, epochOf: () => engine.currentEpoch } : null,
     });
     const validationImages = validation.length > 0 ? pooledImages({ pool: deps.pool(), entries: validation, files, spec: validationSpec, augment: null }) : null;
     deps.emit({
       type: 'train/started',
       run: {
-        classNames: dataset.index.classNames,
+        classNames,
         trainCount: train.length,
         validationCount: validation.length,
         stepsPerEpoch: Math.ceil(train.length / settings.config.batchSize),
         settings,
         validationPaths: validation.map((e) => e.path),
         validationLabels: validation.map((e) => e.classIndex),
+        continued: command.continue,
       },
     });
     try {
-      before = await beforeTraining({ net, dataset, spec, validationSpec, validationImages, trainUnaugmented: pooledImages({ pool: deps.pool(), entries: train, files, spec, augment: null }), settings });
+      before = await beforeTraining({ net: pretrained.net, labels: pretrained.labels, dataset, spec, validationSpec, validationImages, trainUnaugmented: pooledImages({ pool: deps.pool(), entries: train, files, spec, augment: null }), settings });
     } catch (error) {
       deps.emit({ type: 'train/warning', message: `The checks before training could not run: ${explain(error).message}` });
     }
     await diagnose('before-training');
     if (stopBeforeFirstStep) {
-      deps.emit({ type: 'train/finished', status: 'stopped', steps: 0 });
+      segment.ended = { at: date().toISOString(), status: 'stopped' };
+      deps.emit({ type: 'train/finished', status: 'stopped', steps: engine.stepsDone });
+      if (engine.stepsDone > 0) deps.emit({ type: 'trained/ready', model: info(current) });
       return;
     }
-    const summary = await current.run(trainImages, validationImages);
+    const summary = await engine.run(trainImages, validationImages);
+    segment.ended = { at: date().toISOString(), status: summary.status };
     await diagnose('after-training');
+    const lostNow = deps.deviceLost?.();
     if (summary.status === 'failed') {
-      const lost = deps.deviceLost?.();
-      deps.emit({ type: 'train/failed', error: lost ? serializeError(lost) : (summary.error ?? { code: 'internal', message: 'The run failed.' }) });
+      deps.emit({ type: 'train/failed', error: lostNow ? serializeError(lostNow) : (summary.error ?? { code: 'internal', message: 'The run failed.' }) });
+    } else {
+      deps.emit({ type: 'train/finished', status: summary.status, steps: summary.steps });
     }
-    else deps.emit({ type: 'train/finished', status: summary.status, steps: summary.steps });
+    // A failed step changed nothing, so the model stays as its last good step left it; on a lost
+    // GPU device it is gone with the device.
+    if (lostNow) discard();
+    else if (engine.stepsDone > 0) deps.emit({ type: 'trained/ready', model: info(current) });
+  }
+
+  /** The kept model's engine, made on its first run and given this run's settings on the next. */
+  function prepareEngine(k: KeptModel, settings: RunSettings): TrainingEngine {
+    if (k.engine) {
+      k.engine.configure(settings.config);
+      return k.engine;
+    }
+    // The hooks are looked up at each call: the engine outlives the run that made it.
+    k.engine = new TrainingEngine({
+      model: k.model,
+      config: settings.config,
+      hooks: {
+        onStep: (record) => runHooks.onStep?.(record),
+        onEpochEnd: (record, evaluation) => runHooks.onEpochEnd?.(record, evaluation),
+        onChange: (record) => runHooks.onChange?.(record),
+        onStepFailed: (failure) => runHooks.onStepFailed?.(failure),
+        onCacheFull: (stats) => runHooks.onCacheFull?.(stats),
+      },
+      now,
+    });
+    return k.engine;
   }
 
   /** The statistics that exist before the first step: input scaling, split consistency, data, leakage. */
   async function beforeTraining(args: {
     net: SegmentedResNet50;
+    labels: string[] | null;
     dataset: OpenDataset;
     spec: PreprocessSpec;
     validationSpec: PreprocessSpec;
@@ -206,8 +319,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     validationImages: PooledImages | null;
     settings: RunSettings;
   }): Promise<DiagnosticsInput> {
-    const { net, dataset, spec, validationSpec, trainUnaugmented, validationImages, settings } = args;
-    const labels = deps.imagenetLabels();
+    const { net, labels, dataset, spec, validationSpec, trainUnaugmented, validationImages, settings } = args;
     const trainSample = await sampleOf(trainUnaugmented, STATISTICS_SAMPLE);
     const trainStatistics = inputStatistics(trainSample.pixels, spec.normalization, trainSample.ids.length);
     const currentProbe = await imagenetProbe(net, labels, trainSample.pixels, trainSample.ids, spec.sizePx);
@@ -233,7 +345,76 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     };
   }
 
+  async function predict(command: Extract<TrainingCommand, { type: 'trained/predict' }>): Promise<void> {
+    for (const { path, image } of command.images) {
+      try {
+        const { model } = requireKept();
+        const started = now();
+        const decoded = await deps.decode(image, path);
+        const { sizePx } = model.spec;
+        const pixels = preprocessImage(decoded, model.spec);
+        const probabilities = await model.predict(pixels, sizePx);
+        const top = topK(probabilities, Math.min(TOP_CLASSES, model.numClasses)).map(({ index, probability }) => ({ index, label: model.classNames[index]!, probability }));
+        const ms = now() - started;
+        let heatMap = null;
+        let heatMapMs = null;
+        if (command.heatMaps) {
+          const heatStart = now();
+          heatMap = { classIndex: top[0]!.index, ...(await gradCam(model, pixels, sizePx, top[0]!.index)) };
+          heatMapMs = now() - heatStart;
+        }
+        deps.emit(
+          { type: 'trained/predicted', prediction: { requestId: command.requestId, path, width: decoded.width, height: decoded.height, top, heatMap, ms, heatMapMs } },
+          heatMap ? [heatMap.values.buffer] : [],
+        );
+      } catch (error) {
+        deps.emit({ type: 'trained/predictFailed', requestId: command.requestId, path, error: explain(error) });
+      }
+    }
+  }
+
+  async function exportModel(format: ExportFormat): Promise<void> {
+    try {
+      const k = requireKept();
+      const started = now();
+      const base = fileStem(k);
+      let bytes: Uint8Array;
+      if (format === 'tfjs') {
+        bytes = await exportClassifierZip({ model: k.model, baseTopology: k.topology, runJson: k.log ? runJson(k.log, date()) : k.importedRun });
+      } else {
+        if (!k.log) throw new LabError('input/invalid', `${k.fileName ?? 'This model'} was imported and has not trained here: its own run.json is inside the model zip.`);
+        bytes = exportRunZip(k.log, date());
+      }
+      const fileName = `${base}-${format === 'tfjs' ? 'tfjs-model' : 'run'}.zip`;
+      deps.emit({ type: 'trained/exported', file: { format, fileName, bytes, ms: now() - started } }, [bytes.buffer]);
+    } catch (error) {
+      deps.emit({ type: 'trained/exportFailed', format, error: explain(error) });
+    }
+  }
+
+  async function importModel(file: File): Promise<void> {
+    try {
+      if (busy) throw new LabError('input/invalid', 'A run is in progress: stop it before importing a model.');
+      const imported = await importClassifierZip(new Uint8Array(await file.arrayBuffer()), file.name);
+      discard();
+      kept = {
+        model: imported.model,
+        origin: 'imported',
+        fileName: file.name,
+        topology: imported.topology,
+        engine: null,
+        log: null,
+        history: { steps: [], epochs: [] },
+        importedRun: imported.runJson,
+      };
+      deps.emit({ type: 'trained/ready', model: info(kept) });
+    } catch (error) {
+      deps.emit({ type: 'trained/importFailed', fileName: file.name, error: explain(error) });
+    }
+  }
+
   return {
+    discard,
     async handle(command) {
       try {
         switch (command.type) {
@@ -241,18 +422,18 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
             await start(command);
             break;
           case 'train/pause':
-            if (!busy || !engine) break;
-            engine.pause();
+            if (!busy || !kept?.engine) break;
+            kept.engine.pause();
             deps.emit({ type: 'train/paused', reason: 'user' });
             break;
           case 'train/resume':
-            if (!busy || !engine) break;
-            engine.resume();
+            if (!busy || !kept?.engine) break;
+            kept.engine.resume();
             deps.emit({ type: 'train/resumed' });
             break;
           case 'train/stop':
             if (!busy) break;
-            if (engine?.isRunning) engine.stop();
+            if (kept?.engine?.isRunning) kept.engine.stop();
             else stopBeforeFirstStep = true;
             break;
           case 'train/setFreezeDepth':
@@ -267,10 +448,41 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
           case 'train/setBatchNormPolicy':
             change({ kind: 'batchNormPolicy', value: command.value });
             break;
+          case 'trained/discard':
+            if (busy) throw new LabError('input/invalid', 'A run is training this model: stop it first.');
+            discard();
+            break;
+          case 'trained/import':
+            await importModel(command.file);
+            break;
+          case 'trained/predict':
+            await predict(command);
+            break;
+          case 'trained/export':
+            await exportModel(command.format);
+            break;
         }
       } catch (error) {
         deps.emit({ type: 'train/failed', error: explain(error) });
       }
     },
   };
+}
+
+/** What run.json records of the dataset: where the splits came from and their exact files. */
+function datasetLog(dataset: OpenDataset): RunLog['dataset'] {
+  const { classNames } = dataset.index;
+  const files = (split: 'train' | 'validation' | 'test') => dataset.usable[split].map((e) => ({ path: e.path, className: classNames[e.classIndex]! }));
+  return {
+    rootName: dataset.index.rootName,
+    splitSource: dataset.index.splitSource,
+    splitOptions: dataset.index.splitOptions,
+    files: { train: files('train'), validation: files('validation'), test: files('test') },
+  };
+}
+
+/** A file name from the dataset's folder or the imported zip's name. */
+function fileStem(k: KeptModel): string {
+  const name = k.log?.dataset.rootName ?? k.fileName?.replace(/\.zip$/i, '') ?? 'finetune-lab';
+  return name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'finetune-lab';
 }

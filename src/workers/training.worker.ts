@@ -13,7 +13,7 @@ import { createModelSession } from './model-session';
 import { createTrainingSession } from './training-session';
 import type { WorkerCommand, WorkerEvent } from './protocol';
 
-const emit = (event: WorkerEvent) => self.postMessage(event);
+const emit = (event: WorkerEvent, transfer: Transferable[] = []) => self.postMessage(event, { transfer });
 
 // Decoding runs in a pool of its own workers, so the training worker stays free for tfjs.
 let decodePool: WorkerPool<DecodeRequest, DecodeReply> | null = null;
@@ -32,6 +32,8 @@ const datasetSession = createDatasetSession({ emit, pool: poolOf });
 
 const modelSession = createModelSession({
   emit,
+  // A model trained from the old pretrained network cannot outlive it.
+  beforeReplace: () => trainingSession.discard(),
   openSource: (ref) => (ref.kind === 'url' ? httpModelSource(ref.url) : filesModelSource(ref.files)),
   decode: decodeImageBlob,
   backendOptions: {
@@ -45,10 +47,11 @@ const modelSession = createModelSession({
 
 const trainingSession = createTrainingSession({
   emit,
-  network: () => modelSession.network(),
-  imagenetLabels: () => modelSession.labels(),
+  pretrained: () => modelSession.pretrained(),
   dataset: () => datasetSession.current(),
   pool: () => poolOf(),
+  decode: decodeImageBlob,
+  backend: () => modelSession.backend(),
   deviceLost: () => modelSession.deviceLost(),
 });
 

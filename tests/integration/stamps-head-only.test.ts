@@ -6,7 +6,10 @@ import { classCounts } from '../../src/core/class-weights';
 import { majorityBaseline } from '../../src/core/metrics';
 import { DEFAULT_TRAINING_CONFIG } from '../../src/core/training-config';
 import { segmentResNet50 } from '../../src/ml/segments';
-import { TrainingEngine, type EpochReport } from '../../src/ml/training-engine';
+import type { EpochRecord } from '../../src/core/run-records';
+import { DEFAULT_PREPROCESS_SPEC } from '../../src/core/preprocess-spec';
+import { RunModel } from '../../src/ml/run-model';
+import { TrainingEngine } from '../../src/ml/training-engine';
 import { loadRealModel } from '../helpers/node-model';
 import { hasShared } from '../helpers/paths';
 import { stampsSplits } from '../helpers/stamps';
@@ -18,10 +21,10 @@ describe.skipIf(!hasShared())('head-only fine-tuning on stamps6 (needs ../shared
   it('beats the majority-class baseline on validation by a wide margin', async () => {
     const net = segmentResNet50((await loadRealModel()).model);
     const { train, validation, dataset } = stampsSplits(SIZE_PX);
-    const epochs: EpochReport[] = [];
+    const epochs: EpochRecord[] = [];
+    const model = new RunModel({ base: net, classNames: dataset.classNames, spec: { ...DEFAULT_PREPROCESS_SPEC, sizePx: SIZE_PX } });
     const engine = new TrainingEngine({
-      pretrained: net,
-      numClasses: dataset.classNames.length,
+      model,
       config: { ...DEFAULT_TRAINING_CONFIG, freezeDepth: 0, epochs: 12, batchSize: 16, learningRate: 3e-3, warmupSteps: 5 },
       hooks: { onEpochEnd: (report) => epochs.push(report), onYield: () => Promise.resolve() },
     });
@@ -40,7 +43,8 @@ describe.skipIf(!hasShared())('head-only fine-tuning on stamps6 (needs ../shared
     expect(last.train.loss).toBeLessThan(epochs[0]!.train.loss);
     // Every image went through the frozen backbone once, and only once.
     expect(last.cache.entries).toBe(train.size + validation.size);
-    expect(last.cache.misses).toBe(train.size + validation.size);
+    expect(engine.cacheStats().misses).toBe(train.size + validation.size);
     engine.dispose();
+    model.dispose();
   });
 });

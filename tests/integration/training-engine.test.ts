@@ -1,13 +1,16 @@
 // The fine-tuning engine on the real pretrained ResNet50 (wasm backend, small inputs): what
-// trains and what stays bit-identical at each freeze depth, live changes, cached vs uncached,
-// failures, and tensor leaks.
+// trains at each freeze depth (in the run's own copies: the pretrained network stays
+// bit-identical), live changes, train more, cached vs uncached, failures, and tensor leaks.
 
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { classWeights } from '../../src/core/class-weights';
 import { DEFAULT_TRAINING_CONFIG, type TrainingConfig } from '../../src/core/training-config';
-import { segmentResNet50, type SegmentedResNet50 } from '../../src/ml/segments';
-import { TrainingEngine, type ChangeReport, type StepFailure, type StepReport, type TrainingHooks } from '../../src/ml/training-engine';
+import { DEFAULT_PREPROCESS_SPEC } from '../../src/core/preprocess-spec';
+import type { ChangeRecord, StepRecord } from '../../src/core/run-records';
+import { RunModel } from '../../src/ml/run-model';
+import { segmentResNet50, type Segment, type SegmentedResNet50 } from '../../src/ml/segments';
+import { TrainingEngine, type StepFailure, type TrainingHooks } from '../../src/ml/training-engine';
 import { changedWeights, restoreWeights, snapshotWeights, syntheticImages } from '../helpers/engine-fixtures';
 import { loadRealModel } from '../helpers/node-model';
 
@@ -24,15 +27,40 @@ beforeAll(async () => {
   pristine = snapshotWeights(model);
 });
 
-afterEach(() => restoreWeights(model, pristine));
+// Nothing should write the pretrained network; if a test does, the next ones still start clean.
+afterEach(() => {
+  const changed = changedWeights(model, pristine);
+  restoreWeights(model, pristine);
+  expect(changed).toEqual([]);
+});
 
+const made: { engine: TrainingEngine; model: RunModel }[] = [];
+afterEach(() => {
+  for (const { engine: e, model: m } of made.splice(0)) {
+    e.dispose();
+    m.dispose();
+  }
+});
+
+/** An engine on a new RunModel over the pretrained network; both are freed after the test. */
 function engine(config: Partial<TrainingConfig>, hooks: TrainingHooks = {}, numClasses = 3) {
-  return new TrainingEngine({
-    pretrained: net,
-    numClasses,
+  const runModel = new RunModel({ base: net, classNames: Array.from({ length: numClasses }, (_, c) => `class${c}`), spec: { ...DEFAULT_PREPROCESS_SPEC, sizePx: SIZE_PX } });
+  const e = new TrainingEngine({
+    model: runModel,
     config: { ...DEFAULT_TRAINING_CONFIG, batchSize: 4, epochs: 1, warmupSteps: 0, schedule: 'constant', dropout: 0, ...config },
     hooks: { onYield: noYield, ...hooks },
   });
+  made.push({ engine: e, model: runModel });
+  return e;
+}
+
+/** Weight names (Keras') whose values in the run's segments differ from the pretrained ones in any bit. */
+function trainedWeights(runModel: RunModel): string[] {
+  return runModel.allSegments().flatMap((segment: Segment) =>
+    segment.layers.flatMap(({ layer }) =>
+      layer.weights.filter((w) => !Buffer.from((w.read().dataSync() as Float32Array).buffer).equals(Buffer.from(pristine.get(w.originalName)!.buffer))).map((w) => w.originalName),
+    ),
+  );
 }
 
 /** Keras names of one block's weights, e.g. res5c → res5c_branch2a/kernel, bn5c_branch2a/moving_mean. */
@@ -42,33 +70,34 @@ function blockWeightNames(block: string): string[] {
 }
 
 describe('freeze depth', () => {
-  it('k = 0: every backbone weight and BatchNorm statistic is bit-identical after training', async () => {
+  it('k = 0: only the head trains; the model has no segment of its own', async () => {
     const e = engine({ freezeDepth: 0 });
     const headBefore = e.model.head.kernel.dataSync().slice();
     const summary = await e.run(syntheticImages([4, 4, 4], SIZE_PX), null);
     expect(summary).toMatchObject({ status: 'completed', steps: 3 });
-    expect(changedWeights(model, pristine)).toEqual([]);
+    expect(e.model.trainedSegments()).toEqual([]);
+    expect(trainedWeights(e.model)).toEqual([]);
     expect(e.model.head.kernel.dataSync()).not.toEqual(headBefore);
-    e.dispose();
   });
 
-  it('k = 2: exactly blocks 15–16 (res5b, res5c) and the head train; BatchNorm statistics stay put', async () => {
+  it('k = 2: exactly blocks 15–16 (res5b, res5c) and the head train, in copies; BatchNorm statistics stay put', async () => {
     const e = engine({ freezeDepth: 2 });
     await e.run(syntheticImages([4, 4, 4], SIZE_PX), null);
-    const changed = changedWeights(model, pristine).sort();
+    expect(e.model.trainedSegments()).toEqual(['res5b', 'res5c']);
     const trainable = [...blockWeightNames('res5b'), ...blockWeightNames('res5c')].filter((n) => !/moving_(mean|variance)/.test(n)).sort();
-    expect(changed).toEqual(trainable);
-    e.dispose();
+    expect(trainedWeights(e.model).sort()).toEqual(trainable);
+    // The copies are what the model runs; the pretrained blocks are other objects.
+    expect(e.model.blocks[15]).not.toBe(net.blocks[15]);
+    expect(e.model.blocks[13]).toBe(net.blocks[13]);
   });
 
   it('k = 2 with BatchNorm policy "train": the unfrozen blocks’ statistics move, the frozen ones’ do not', async () => {
     const e = engine({ freezeDepth: 2, batchNormPolicy: 'train' });
     await e.run(syntheticImages([4, 4, 4], SIZE_PX), null);
-    const changed = new Set(changedWeights(model, pristine));
+    const changed = new Set(trainedWeights(e.model));
     const unfrozen = [...blockWeightNames('res5b'), ...blockWeightNames('res5c')];
     expect(unfrozen.filter((n) => n.includes('moving_mean')).every((n) => changed.has(n))).toBe(true);
     expect([...changed].every((n) => unfrozen.includes(n))).toBe(true);
-    e.dispose();
   });
 
   it('reports BatchNorm drift: none in frozen segments, some in unfrozen ones trained with batch statistics', async () => {
@@ -99,16 +128,15 @@ describe('freeze depth', () => {
 
 describe('live changes', () => {
   it('freeze depth and class weighting change at the next step, with events carrying the step', async () => {
-    const steps: StepReport[] = [];
-    const changes: ChangeReport[] = [];
-    const res5cKernel = net.blocks[15]!.layers[0]!.layer.weights[0]!;
+    const steps: StepRecord[] = [];
+    const changes: ChangeRecord[] = [];
     const res5cValues: Float32Array[] = [];
     const e = engine(
       { freezeDepth: 0, classWeighting: 'balanced' },
       {
         onStep: (report) => {
           steps.push(report);
-          res5cValues.push(res5cKernel.read().dataSync() as Float32Array);
+          res5cValues.push(e.model.blocks[15]!.layers[0]!.layer.weights[0]!.read().dataSync() as Float32Array);
           if (report.step === 1) {
             e.change({ kind: 'freezeDepth', value: 1 });
             e.change({ kind: 'classWeighting', value: 'off' });
@@ -149,8 +177,6 @@ describe('feature cache', () => {
     );
     await e.run(syntheticImages([4, 4], SIZE_PX, 3), null);
     const cacheEntries = e.cacheStats().entries;
-    e.dispose();
-    restoreWeights(model, pristine);
     return { losses: out, cacheEntries, cacheFullReports };
   }
 
@@ -185,9 +211,8 @@ describe('micro-batches', () => {
       // Two steps: the new head starts at zero, so the backbone's first gradient is zero.
       const e = engine({ freezeDepth: 1, batchSize: 4, epochs: 2, microBatchSize, optimizer: 'sgd', momentum: 0, learningRate: 0.5 }, { onStep: (r) => (loss = r.loss) }, 2);
       await e.run(data, null);
-      const kernel = net.blocks[15]!.layers[0]!.layer.weights[0]!.read().dataSync().slice() as Float32Array;
+      const kernel = e.model.blocks[15]!.layers[0]!.layer.weights[0]!.read().dataSync().slice() as Float32Array;
       const head = e.model.head.kernel.dataSync().slice() as Float32Array;
-      e.dispose();
       return { loss, kernel, head };
     };
     const whole = await oneStep(4);
@@ -241,12 +266,20 @@ describe('failures and leaks', () => {
     e.dispose();
   });
 
-  it('gives the pretrained weights back when disposed, so the next run starts from them', async () => {
-    const e = engine({ freezeDepth: 2, batchNormPolicy: 'train' });
-    await e.run(syntheticImages([4, 4, 4], SIZE_PX), null);
-    expect(changedWeights(model, pristine).length).toBeGreaterThan(0);
-    e.dispose();
-    expect(changedWeights(model, pristine)).toEqual([]);
+  it('a rollback forgets the copies made after the checkpoint: those blocks run the pretrained weights again', async () => {
+    const failures: StepFailure[] = [];
+    const e = engine({ optimizer: 'sgd', momentum: 0, learningRate: 1e38, freezeDepth: 0, epochs: 1 }, {
+      onStep: (r) => {
+        if (r.step === 0) e.change({ kind: 'freezeDepth', value: 1 });
+      },
+      onStepFailed: (f) => failures.push(f),
+    });
+    const run = e.run(syntheticImages([8, 8, 8], SIZE_PX), null);
+    await waitFor(() => failures.length > 0);
+    expect(e.model.trainedSegments()).toEqual([]);
+    expect(e.model.blocks[15]).toBe(net.blocks[15]);
+    e.stop();
+    await run;
   });
 
   it('leaks no tensors across steps, epochs, k changes, stop/restart and a failed step', async () => {
@@ -273,7 +306,7 @@ describe('failures and leaks', () => {
     expect(tf.memory().numTensors).toBe(baseline);
 
     // ...and a layer that throws halfway through the trainable blocks fails inside it.
-    const layer = net.blocks[15]!.layers[4]!.layer;
+    const layer = e.model.blocks[15]!.layers[4]!.layer;
     const apply = layer.apply.bind(layer);
     layer.apply = () => {
       throw new Error('simulated failure inside the gradient tape');
@@ -285,7 +318,35 @@ describe('failures and leaks', () => {
       layer.apply = apply;
     }
     expect(tf.memory().numTensors).toBe(baseline);
+  });
+
+  it('frees every tensor it made: engine and model disposed, numTensors is back where it was', async () => {
+    const before = tf.memory().numTensors;
+    const runModel = new RunModel({ base: net, classNames: ['a', 'b', 'c'], spec: { ...DEFAULT_PREPROCESS_SPEC, sizePx: SIZE_PX } });
+    const e = new TrainingEngine({ model: runModel, config: { ...DEFAULT_TRAINING_CONFIG, batchSize: 4, epochs: 1, freezeDepth: 2 }, hooks: { onYield: noYield } });
+    await e.run(syntheticImages([4, 4, 4], SIZE_PX, 6), null);
     e.dispose();
+    runModel.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('train more', () => {
+  it('continues the step, epoch and optimizer state with new settings, and leaves the model when disposed', async () => {
+    const steps: StepRecord[] = [];
+    const e = engine({ freezeDepth: 1, epochs: 1 }, { onStep: (r) => steps.push(r) });
+    const data = syntheticImages([4, 4, 4], SIZE_PX, 7);
+    await e.run(data, null);
+    const headAfterFirst = e.model.head.kernel.dataSync().slice();
+    e.configure({ ...e.settings, epochs: 2, freezeDepth: 2, learningRate: 5e-4 });
+    const summary = await e.run(data, null);
+    expect(summary).toMatchObject({ status: 'completed', steps: 9, epochs: 3 });
+    expect(steps.map((s) => s.step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(steps.map((s) => s.epoch)).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2]);
+    expect(steps.slice(3).every((s) => s.freezeDepth === 2 && s.learningRate === 5e-4)).toBe(true);
+    // res5c kept its copy from the first run; res5b got one in the second.
+    expect(e.model.trainedSegments()).toEqual(['res5b', 'res5c']);
+    expect(e.model.head.kernel.dataSync()).not.toEqual(headAfterFirst);
   });
 });
 

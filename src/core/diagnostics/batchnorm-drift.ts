@@ -3,24 +3,14 @@
 // (as `model.fit` does) renormalises with every batch: its features shift under the head, which
 // chases a moving target, and the pretrained statistics are lost.
 
+import type { BatchNormDrift } from '../run-records';
 import type { BatchNormPolicy } from '../training-config';
 import { formatPercent, plural } from './format';
 import type { Finding } from './types';
 
-export interface BatchNormBlockDrift {
-  /** Segment name: 'stem' or 'res2a' … 'res5c'. */
-  name: string;
-  /** Not trainable for the whole measured span. */
-  frozen: boolean;
-  /** ‖moving mean now − at the start‖₂ / ‖at the start‖₂ over all BatchNorm layers of the block. */
-  meanRelativeChange: number;
-  /** The same for the moving variance. */
-  varianceRelativeChange: number;
-}
-
 export interface BatchNormDriftInput {
   /** Stem first, then res2a … res5c (the order of the chart). */
-  blocks: readonly BatchNormBlockDrift[];
+  blocks: readonly BatchNormDrift[];
   /** The run's BatchNorm policy for unfrozen blocks (TrainingConfig.batchNormPolicy). */
   batchNormPolicy: BatchNormPolicy;
 }
@@ -34,7 +24,7 @@ const MAX_BLOCKS_LISTED = 5;
 
 export function detectBatchNormDrift(input: BatchNormDriftInput): Finding | null {
   // Frozen blocks always run in inference mode; with the 'frozen' policy unfrozen blocks do too.
-  const shouldBeStill = (b: BatchNormBlockDrift) => b.frozen || input.batchNormPolicy === 'frozen';
+  const shouldBeStill = (b: BatchNormDrift) => b.frozen || input.batchNormPolicy === 'frozen';
   const drifting = input.blocks.filter((b) => shouldBeStill(b) && drift(b) > MAX_STILL_RELATIVE_CHANGE);
   if (drifting.length === 0) return null;
 
@@ -70,6 +60,6 @@ export function detectBatchNormDrift(input: BatchNormDriftInput): Finding | null
   };
 }
 
-function drift(block: BatchNormBlockDrift): number {
+function drift(block: BatchNormDrift): number {
   return Math.max(block.meanRelativeChange, block.varianceRelativeChange);
 }

@@ -6,7 +6,7 @@ import { DEFAULT_TRAINING_CONFIG } from '../training-config';
 import { describeFreezeDepth, FINE_TUNE_HEAD_LEARNING_RATE, RES5_FREEZE_DEPTH } from './fine-tuning';
 import { formatNumber, formatPercent } from './format';
 import { median } from './statistics';
-import { chanceLoss, LOSS_WINDOW_STEPS, lossSeries, medianLoss, peakLearningRate, type StepRecord, type TrainingHistory } from './training-history';
+import { chanceLoss, LOSS_WINDOW_STEPS, lossSeries, medianLoss, peakLearningRate, type StepPoint, type TrainingHistory } from './training-history';
 import type { Finding, Fix, Severity } from './types';
 
 /** The loss is judged over the last 50 steps: long enough for a fresh head to make visible progress. Hand rule. */
@@ -67,7 +67,7 @@ export function detectFlatLoss(history: TrainingHistory): Finding | null {
   };
 }
 
-function causeOf(span: readonly StepRecord[], nearChance: boolean, learningRate: number): Cause {
+function causeOf(span: readonly StepPoint[], nearChance: boolean, learningRate: number): Cause {
   if (learningRate < LOW_LEARNING_RATE) return 'low-learning-rate';
   const headOnly = span.every((s) => s.freezeDepth === 0);
   if (headOnly && nearChance) return 'head-not-learning';

@@ -61,7 +61,7 @@ export function runDiagnostics(input: DiagnosticsInput): Finding[] {
 
 export type { Evidence, Finding, Fix, Severity } from './types';
 export { rankFindings, RULE_PRIORITY } from './rank';
-export type { BatchNormBlockDrift, BatchNormDriftInput } from './batchnorm-drift';
+export type { BatchNormDriftInput } from './batchnorm-drift';
 export type { ClassBalanceInput } from './class-imbalance';
 export type { DomainGapInput, ImageProfile } from './domain-gap';
 export type { ImageNetProbe, ImageNetTop1 } from './imagenet-probe';
@@ -75,4 +75,4 @@ export { findCrossSplitDuplicates } from './split-leakage';
 export type { DuplicatePair, ImageFingerprint, SplitLeakageInput } from './split-leakage';
 export { channelMoments, mergeChannelMoments, normalizedEntropy, toChannelStatistics } from './statistics';
 export type { ChannelMoments, ChannelStatistics } from './statistics';
-export type { EpochRecord, StepRecord, TrainingHistory } from './training-history';
+export type { StepPoint, TrainingHistory } from './training-history';

@@ -3,7 +3,8 @@
 
 import { describeFreezeDepth, previousStageBoundary } from './fine-tuning';
 import { formatNumber } from './format';
-import type { EpochRecord, TrainingHistory } from './training-history';
+import type { EpochRecord } from '../run-records';
+import type { TrainingHistory } from './training-history';
 import type { Evidence, Finding, Fix } from './types';
 
 /** Validation loss must have risen at each of the last this many epochs. Hand rule (one rise can be noise). */
@@ -11,20 +12,20 @@ export const OVERFIT_RISING_EPOCHS = 2;
 /** ...by at least 2% in total, so that a flat validation loss wobbling upwards does not count. Hand rule. */
 export const OVERFIT_MIN_RISE_FRACTION = 0.02;
 
-type ValidatedEpoch = EpochRecord & { validationLoss: number };
+type ValidatedEpoch = EpochRecord & { validation: NonNullable<EpochRecord['validation']> };
 
 export function detectOverfitting(history: TrainingHistory): Finding | null {
-  const epochs = history.epochs.filter((e): e is ValidatedEpoch => e.validationLoss !== null && Number.isFinite(e.validationLoss));
+  const epochs = history.epochs.filter((e): e is ValidatedEpoch => e.validation !== null && Number.isFinite(e.validation.loss));
   const recent = epochs.slice(-(OVERFIT_RISING_EPOCHS + 1));
   if (recent.length < OVERFIT_RISING_EPOCHS + 1) return null;
   const first = recent[0]!;
   const last = recent[recent.length - 1]!;
-  const rising = recent.every((e, i) => i === 0 || e.validationLoss > recent[i - 1]!.validationLoss);
-  const risen = last.validationLoss - first.validationLoss >= OVERFIT_MIN_RISE_FRACTION * first.validationLoss;
-  const trainFalling = last.trainLoss < first.trainLoss;
+  const rising = recent.every((e, i) => i === 0 || e.validation.loss > recent[i - 1]!.validation.loss);
+  const risen = last.validation.loss - first.validation.loss >= OVERFIT_MIN_RISE_FRACTION * first.validation.loss;
+  const trainFalling = last.train.loss < first.train.loss;
   if (!rising || !risen || !trainFalling) return null;
 
-  const best = epochs.reduce((a, b) => (b.validationLoss < a.validationLoss ? b : a));
+  const best = epochs.reduce((a, b) => (b.validation.loss < a.validation.loss ? b : a));
   const freezeDepth = history.steps[history.steps.length - 1]?.freezeDepth ?? 0;
   const fix = fewerBlocks(freezeDepth);
   const remedy = fix
@@ -35,8 +36,8 @@ export function detectOverfitting(history: TrainingHistory): Finding | null {
     severity: 'warning',
     title: 'The model is memorising the training images',
     explanation:
-      `Validation loss has risen for ${OVERFIT_RISING_EPOCHS} epochs (${formatNumber(first.validationLoss)} → ${formatNumber(last.validationLoss)}) while training loss kept falling ` +
-      `(${formatNumber(first.trainLoss)} → ${formatNumber(last.trainLoss)}). The best validation loss was at epoch ${best.epoch}. ${remedy}`,
+      `Validation loss has risen for ${OVERFIT_RISING_EPOCHS} epochs (${formatNumber(first.validation.loss)} → ${formatNumber(last.validation.loss)}) while training loss kept falling ` +
+      `(${formatNumber(first.train.loss)} → ${formatNumber(last.train.loss)}). The best validation loss was at epoch ${best.epoch}. ${remedy}`,
     evidence: evidenceOf(epochs, best),
     fix,
   };
@@ -51,13 +52,13 @@ function fewerBlocks(freezeDepth: number): Extract<Fix, { kind: 'setFreezeDepth'
 
 function evidenceOf(epochs: readonly ValidatedEpoch[], best: ValidatedEpoch): Evidence[] {
   return [
-    { kind: 'series', label: 'Training loss per epoch', points: epochs.map((e) => ({ x: e.epoch, y: e.trainLoss })), unit: 'nats' },
-    { kind: 'series', label: 'Validation loss per epoch', points: epochs.map((e) => ({ x: e.epoch, y: e.validationLoss })), unit: 'nats' },
+    { kind: 'series', label: 'Training loss per epoch', points: epochs.map((e) => ({ x: e.epoch, y: e.train.loss })), unit: 'nats' },
+    { kind: 'series', label: 'Validation loss per epoch', points: epochs.map((e) => ({ x: e.epoch, y: e.validation.loss })), unit: 'nats' },
     {
       kind: 'numbers',
       rows: [
-        { label: 'Best validation loss', value: `${formatNumber(best.validationLoss)} at epoch ${best.epoch}` },
-        { label: 'Validation accuracy there', value: best.validationAccuracy === null ? '–' : formatNumber(best.validationAccuracy) },
+        { label: 'Best validation loss', value: `${formatNumber(best.validation.loss)} at epoch ${best.epoch}` },
+        { label: 'Validation accuracy there', value: formatNumber(best.validation.metrics.accuracy) },
       ],
     },
   ];

@@ -1,35 +1,21 @@
 // The metric history of a run, as the training rules read it, and the smoothing they share:
 // single batches are noisy, so rules compare medians of windows of steps.
 
+import type { EpochRecord, StepRecord } from '../run-records';
 import { median, thinSeries } from './statistics';
 import type { Evidence } from './types';
 
-export interface StepRecord {
-  /** 0-based over the whole run. */
-  step: number;
-  /** Sample-weighted mean cross-entropy of the batch; NaN or ±Infinity when the step failed. */
-  loss: number;
-  /** The head's learning rate at this step (the backbone's is × backboneLrMultiplier). */
-  learningRate: number;
-  /** Trainable blocks from the top at this step (TrainingConfig.freezeDepth). */
-  freezeDepth: number;
-}
-
-export interface EpochRecord {
-  epoch: number;
-  /** Mean training loss of the epoch's steps. */
-  trainLoss: number;
-  trainAccuracy: number;
-  /** Null without a validation split. */
-  validationLoss: number | null;
-  validationAccuracy: number | null;
-}
+/**
+ * What the rules read of a step. A subset of the run's StepRecord, so the worker can also record a
+ * failed step (NaN loss) without inventing the rest.
+ */
+export type StepPoint = Pick<StepRecord, 'step' | 'loss' | 'learningRate' | 'freezeDepth'>;
 
 export interface TrainingHistory {
   /** Classes of the user's task (C): a fresh head's loss starts near ln C. */
   numClasses: number;
   /** In step order. */
-  steps: readonly StepRecord[];
+  steps: readonly StepPoint[];
   /** In epoch order. */
   epochs: readonly EpochRecord[];
   /** The backbone's learning rate is the head's × this (TrainingConfig.backboneLrMultiplier). */
@@ -48,7 +34,7 @@ export interface WindowMedian {
 }
 
 /** Medians of consecutive windows of `size` finite losses, oldest first; a partial last window counts. */
-export function windowMedians(steps: readonly StepRecord[], size = LOSS_WINDOW_STEPS): WindowMedian[] {
+export function windowMedians(steps: readonly StepPoint[], size = LOSS_WINDOW_STEPS): WindowMedian[] {
   const finite = steps.filter((s) => Number.isFinite(s.loss));
   const windows: WindowMedian[] = [];
   for (let start = 0; start < finite.length; start += size) {
@@ -59,18 +45,18 @@ export function windowMedians(steps: readonly StepRecord[], size = LOSS_WINDOW_S
 }
 
 /** Median of the finite losses among `steps` (NaN when there are none). */
-export function medianLoss(steps: readonly StepRecord[]): number {
+export function medianLoss(steps: readonly StepPoint[]): number {
   return median(steps.filter((s) => Number.isFinite(s.loss)).map((s) => s.loss));
 }
 
 /** The per-step loss as chart evidence (finite steps only, thinned). */
-export function lossSeries(steps: readonly StepRecord[], label = 'Training loss per step'): Evidence {
+export function lossSeries(steps: readonly StepPoint[], label = 'Training loss per step'): Evidence {
   const points = steps.filter((s) => Number.isFinite(s.loss)).map((s) => ({ x: s.step, y: s.loss }));
   return { kind: 'series', label, points: thinSeries(points, MAX_SERIES_POINTS), unit: 'nats' };
 }
 
 /** The highest head learning rate of the steps: the schedule's peak, which is what setLearningRate sets. */
-export function peakLearningRate(steps: readonly StepRecord[]): number {
+export function peakLearningRate(steps: readonly StepPoint[]): number {
   return steps.reduce((max, s) => Math.max(max, s.learningRate), 0);
 }
 

@@ -4,7 +4,7 @@
 
 import { FINE_TUNE_BACKBONE_LEARNING_RATE } from './fine-tuning';
 import { formatNumber } from './format';
-import { lossSeries, medianLoss, type StepRecord, type TrainingHistory } from './training-history';
+import { lossSeries, medianLoss, type StepPoint, type TrainingHistory } from './training-history';
 import type { Finding } from './types';
 
 /**
@@ -86,7 +86,7 @@ function unfreezes(history: TrainingHistory): Unfreeze[] {
 }
 
 /** The highest head learning rate from steps[start] for as long as the freeze depth stays `depth` (covers a warm-up). */
-function peakRateWhile(steps: readonly StepRecord[], start: number, depth: number): number {
+function peakRateWhile(steps: readonly StepPoint[], start: number, depth: number): number {
   let peak = 0;
   for (let i = start; i < steps.length && steps[i]!.freezeDepth === depth; i++) peak = Math.max(peak, steps[i]!.learningRate);
   return peak;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { detectBatchNormDrift, type BatchNormBlockDrift } from '../../../../src/core/diagnostics/batchnorm-drift';
+import { detectBatchNormDrift } from '../../../../src/core/diagnostics/batchnorm-drift';
+import type { BatchNormDrift } from '../../../../src/core/run-records';
 
-const block = (name: string, frozen: boolean, change: number): BatchNormBlockDrift => ({ name, frozen, meanRelativeChange: change, varianceRelativeChange: change / 2 });
+const block = (name: string, frozen: boolean, change: number): BatchNormDrift => ({ name, frozen, meanRelativeChange: change, varianceRelativeChange: change / 2 });
 
 describe('detectBatchNormDrift', () => {
   it('stays silent when frozen blocks are bit-identical, and unfrozen ones drift under the "train" policy', () => {

@@ -6,7 +6,9 @@ import { createPrng } from '../../../../src/core/prng';
 import type { DiagnosticsInput } from '../../../../src/core/diagnostics';
 import type { InputScaling, InputStatistics } from '../../../../src/core/diagnostics/input-normalization';
 import { channelMoments, toChannelStatistics } from '../../../../src/core/diagnostics/statistics';
-import type { EpochRecord, StepRecord, TrainingHistory } from '../../../../src/core/diagnostics/training-history';
+import type { StepPoint, TrainingHistory } from '../../../../src/core/diagnostics/training-history';
+import { metricsFromConfusion, type ClassificationMetrics } from '../../../../src/core/metrics';
+import type { EpochRecord } from '../../../../src/core/run-records';
 
 /**
  * RGB pixels 0..255, [n, side, side, 3], photo-like: mean ~120 and std ~55 per channel (ImageNet's
@@ -59,7 +61,7 @@ export const HEALTHY_CLASSES = 5;
  * 200 steps of a healthy head-only run: the loss falls from ln 5 towards 0.2 along an
  * exponential with ±5% deterministic batch noise; 10 warm-up steps to 1e-3, then cosine decay.
  */
-export function healthySteps(count = 200): StepRecord[] {
+export function healthySteps(count = 200): StepPoint[] {
   const peak = 1e-3;
   return Array.from({ length: count }, (_, step) => {
     const noise = 1 + 0.05 * Math.sin(step * 1.7);
@@ -69,13 +71,41 @@ export function healthySteps(count = 200): StepRecord[] {
   });
 }
 
+/** Images per split behind the fixture's metrics: 100, so every accuracy of two decimals is exact. */
+const SPLIT_IMAGES = 100;
+
+/**
+ * Metrics of a 2-class split of 100 images (50 each) that scores `accuracy`, and the predicted
+ * class of each image in split order. The rules read only the accuracy; the rest is consistent
+ * with it so the record is a real one.
+ */
+function splitAt(accuracy: number): { metrics: ClassificationMetrics; predictions: number[] } {
+  const perClass = SPLIT_IMAGES / 2;
+  const correct = Math.round(accuracy * SPLIT_IMAGES);
+  const right = [Math.ceil(correct / 2), Math.floor(correct / 2)];
+  const confusion = right.map((r, actual) => (actual === 0 ? [r, perClass - r] : [perClass - r, r]));
+  const predictions = confusion.flatMap((row) => row.flatMap((count, predicted) => new Array<number>(count).fill(predicted)));
+  return { metrics: metricsFromConfusion(confusion), predictions };
+}
+
+/** An epoch's record from its losses and accuracies; `validation` null for a run without one. */
+export function epochRecord(epoch: number, train: { loss: number; accuracy: number }, validation: { loss: number; accuracy: number } | null): EpochRecord {
+  return {
+    epoch,
+    train: { loss: train.loss, metrics: splitAt(train.accuracy).metrics },
+    validation: validation && { loss: validation.loss, ...splitAt(validation.accuracy) },
+    cache: { entries: 0, bytes: 0, full: false },
+    ms: 1000,
+  };
+}
+
 /** Five epochs in which training and validation loss both fall, validation a little above. */
 export const HEALTHY_EPOCHS: EpochRecord[] = [
-  { epoch: 1, trainLoss: 1.1, trainAccuracy: 0.62, validationLoss: 0.9, validationAccuracy: 0.7 },
-  { epoch: 2, trainLoss: 0.6, trainAccuracy: 0.8, validationLoss: 0.62, validationAccuracy: 0.79 },
-  { epoch: 3, trainLoss: 0.42, trainAccuracy: 0.87, validationLoss: 0.5, validationAccuracy: 0.84 },
-  { epoch: 4, trainLoss: 0.33, trainAccuracy: 0.9, validationLoss: 0.46, validationAccuracy: 0.85 },
-  { epoch: 5, trainLoss: 0.29, trainAccuracy: 0.91, validationLoss: 0.45, validationAccuracy: 0.86 },
+  epochRecord(1, { loss: 1.1, accuracy: 0.62 }, { loss: 0.9, accuracy: 0.7 }),
+  epochRecord(2, { loss: 0.6, accuracy: 0.8 }, { loss: 0.62, accuracy: 0.79 }),
+  epochRecord(3, { loss: 0.42, accuracy: 0.87 }, { loss: 0.5, accuracy: 0.84 }),
+  epochRecord(4, { loss: 0.33, accuracy: 0.9 }, { loss: 0.46, accuracy: 0.85 }),
+  epochRecord(5, { loss: 0.29, accuracy: 0.91 }, { loss: 0.45, accuracy: 0.86 }),
 ];
 
 export function healthyHistory(): TrainingHistory {

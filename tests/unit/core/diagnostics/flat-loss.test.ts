@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { detectFlatLoss } from '../../../../src/core/diagnostics/flat-loss';
-import type { StepRecord } from '../../../../src/core/diagnostics/training-history';
+import type { StepPoint } from '../../../../src/core/diagnostics/training-history';
 import { healthyHistory } from './fixtures';
 
 /** `count` steps whose loss wobbles ±2% around `level` (5 classes: ln 5 = 1.609). */
-const flatSteps = (level: number, learningRate: number, freezeDepth = 0, count = 80): StepRecord[] =>
+const flatSteps = (level: number, learningRate: number, freezeDepth = 0, count = 80): StepPoint[] =>
   Array.from({ length: count }, (_, step) => ({ step, loss: level * (1 + 0.02 * Math.sin(step)), learningRate, freezeDepth }));
-const history = (steps: StepRecord[]) => ({ ...healthyHistory(), steps });
+const history = (steps: StepPoint[]) => ({ ...healthyHistory(), steps });
 
 describe('detectFlatLoss', () => {
   it('stays silent while the loss falls, and once it has converged low', () => {

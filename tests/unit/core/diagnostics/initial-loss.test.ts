@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { detectInitialLoss } from '../../../../src/core/diagnostics/initial-loss';
-import type { StepRecord } from '../../../../src/core/diagnostics/training-history';
+import type { StepPoint } from '../../../../src/core/diagnostics/training-history';
 import { healthyHistory } from './fixtures';
 
-const startingAt = (losses: number[]): StepRecord[] => losses.map((loss, step) => ({ step, loss, learningRate: 1e-4, freezeDepth: 0 }));
+const startingAt = (losses: number[]): StepPoint[] => losses.map((loss, step) => ({ step, loss, learningRate: 1e-4, freezeDepth: 0 }));
 const history = (losses: number[]) => ({ ...healthyHistory(), steps: startingAt(losses) });
 
 describe('detectInitialLoss', () => {

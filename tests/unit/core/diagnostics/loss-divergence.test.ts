@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { detectLossDivergence } from '../../../../src/core/diagnostics/loss-divergence';
-import type { StepRecord } from '../../../../src/core/diagnostics/training-history';
+import type { StepPoint } from '../../../../src/core/diagnostics/training-history';
 import { HEALTHY_CLASSES, healthyHistory, healthySteps } from './fixtures';
 
-const history = (steps: StepRecord[]) => ({ ...healthyHistory(), steps });
+const history = (steps: StepPoint[]) => ({ ...healthyHistory(), steps });
 
 describe('detectLossDivergence', () => {
   it('stays silent while the loss falls', () => {

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { detectOverfitting } from '../../../../src/core/diagnostics/overfitting';
-import type { EpochRecord } from '../../../../src/core/diagnostics/training-history';
-import { HEALTHY_EPOCHS, healthyHistory, healthySteps } from './fixtures';
+import type { EpochRecord } from '../../../../src/core/run-records';
+import { epochRecord, HEALTHY_EPOCHS, healthyHistory, healthySteps } from './fixtures';
 
 /** Validation loss bottoms out at epoch 3 (0.5) and rises for two epochs while training loss keeps falling. */
 const OVERFITTING: EpochRecord[] = [
-  { epoch: 1, trainLoss: 1.0, trainAccuracy: 0.65, validationLoss: 0.8, validationAccuracy: 0.72 },
-  { epoch: 2, trainLoss: 0.6, trainAccuracy: 0.8, validationLoss: 0.6, validationAccuracy: 0.8 },
-  { epoch: 3, trainLoss: 0.4, trainAccuracy: 0.88, validationLoss: 0.5, validationAccuracy: 0.83 },
-  { epoch: 4, trainLoss: 0.25, trainAccuracy: 0.93, validationLoss: 0.55, validationAccuracy: 0.82 },
-  { epoch: 5, trainLoss: 0.15, trainAccuracy: 0.97, validationLoss: 0.62, validationAccuracy: 0.81 },
+  epochRecord(1, { loss: 1.0, accuracy: 0.65 }, { loss: 0.8, accuracy: 0.72 }),
+  epochRecord(2, { loss: 0.6, accuracy: 0.8 }, { loss: 0.6, accuracy: 0.8 }),
+  epochRecord(3, { loss: 0.4, accuracy: 0.88 }, { loss: 0.5, accuracy: 0.83 }),
+  epochRecord(4, { loss: 0.25, accuracy: 0.93 }, { loss: 0.55, accuracy: 0.82 }),
+  epochRecord(5, { loss: 0.15, accuracy: 0.97 }, { loss: 0.62, accuracy: 0.81 }),
 ];
 const atDepth = (freezeDepth: number) => healthySteps(20).map((s) => ({ ...s, freezeDepth }));
 
@@ -17,7 +17,7 @@ describe('detectOverfitting', () => {
   it('stays silent while validation loss falls, or has risen for one epoch only', () => {
     expect(detectOverfitting(healthyHistory())).toBeNull();
     expect(detectOverfitting({ ...healthyHistory(), epochs: OVERFITTING.slice(0, 4) })).toBeNull();
-    expect(detectOverfitting({ ...healthyHistory(), epochs: HEALTHY_EPOCHS.map((e) => ({ ...e, validationLoss: null, validationAccuracy: null })) })).toBeNull();
+    expect(detectOverfitting({ ...healthyHistory(), epochs: HEALTHY_EPOCHS.map((e) => ({ ...e, validation: null })) })).toBeNull();
   });
 
   it('warns when validation loss rose for two epochs (0.5 → 0.62) while training loss fell, and offers one stage fewer (9 → 3)', () => {

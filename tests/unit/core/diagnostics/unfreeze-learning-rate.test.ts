@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { StepRecord, TrainingHistory } from '../../../../src/core/diagnostics/training-history';
+import type { StepPoint, TrainingHistory } from '../../../../src/core/diagnostics/training-history';
 import { detectUnfreezeLearningRate } from '../../../../src/core/diagnostics/unfreeze-learning-rate';
 import { healthyHistory } from './fixtures';
 
 /** 100 head-only steps at loss 0.5, then `to` blocks unfrozen at the same head rate, loss `after`. */
-function unfreezeRun(headLr: number, to: number, after: number): StepRecord[] {
+function unfreezeRun(headLr: number, to: number, after: number): StepPoint[] {
   return Array.from({ length: 160 }, (_, step) => ({ step, loss: step < 100 ? 0.5 : after, learningRate: headLr, freezeDepth: step < 100 ? 0 : to }));
 }
-const history = (steps: StepRecord[], backboneLrMultiplier: number): TrainingHistory => ({ ...healthyHistory(), steps, backboneLrMultiplier });
+const history = (steps: StepPoint[], backboneLrMultiplier: number): TrainingHistory => ({ ...healthyHistory(), steps, backboneLrMultiplier });
 
 describe('detectUnfreezeLearningRate', () => {
   it('stays silent with the default rates (head 1e-3 × 0.1 = backbone 1e-4) and without unfreezing', () => {

@@ -1,0 +1,81 @@
+// The records of a run, one definition each: what the engine reports, the worker sends, the page
+// draws, the diagnostics read and run.json keeps.
+
+import type { ClassWeighting } from './class-weights';
+import type { ClassificationMetrics } from './metrics';
+import type { NormalizationMode } from './preprocess-spec';
+import type { BatchNormPolicy, TrainingConfig } from './training-config';
+
+/** Settings a run starts with: the engine's, plus how images are prepared. */
+export interface RunSettings {
+  config: TrainingConfig;
+  /** Side of the network input, px. Default: 224. */
+  sizePx: number;
+  /** Random resized crop + flip on the training split (turns the feature cache off). Default: false. */
+  augment: boolean;
+  /** How pixels are scaled for these weights. Default: 'caffe' (what they expect). */
+  normalization: NormalizationMode;
+  /** A different scaling for validation, set only on purpose (to reproduce a bug); null: the same. Default: null. */
+  validationNormalization: NormalizationMode | null;
+}
+
+/** A setting that can change while a run trains; it applies at the next step. */
+export type LiveChange =
+  | { kind: 'freezeDepth'; value: number }
+  | { kind: 'classWeighting'; value: ClassWeighting }
+  | { kind: 'learningRate'; value: number }
+  | { kind: 'batchNormPolicy'; value: BatchNormPolicy };
+
+export interface StepRecord {
+  /** 0-based over the model's whole training, "train more" runs included. */
+  step: number;
+  /** 0-based over the model's whole training. */
+  epoch: number;
+  /** Sample-weighted mean cross-entropy of the batch (what the optimizer minimised); NaN or ±Infinity when the step failed. */
+  loss: number;
+  batchSize: number;
+  /** The head's learning rate at this step (the backbone's is × backboneLrMultiplier). */
+  learningRate: number;
+  /** Trainable blocks from the top at this step (TrainingConfig.freezeDepth). */
+  freezeDepth: number;
+  trainableParams: number;
+  /** The class weights of this step's loss. */
+  classWeights: number[];
+  ms: number;
+}
+
+export interface SplitResult {
+  /** Mean unweighted cross-entropy. */
+  loss: number;
+  metrics: ClassificationMetrics;
+}
+
+export interface EpochRecord {
+  /** 0-based over the model's whole training. */
+  epoch: number;
+  /** Running figures of the epoch's training steps (dropout and BatchNorm policy as trained). */
+  train: SplitResult;
+  /** The validation split in inference mode, with the predicted class of each image in split order; null without one. */
+  validation: (SplitResult & { predictions: number[] }) | null;
+  cache: { entries: number; bytes: number; full: boolean };
+  ms: number;
+}
+
+export interface ChangeRecord {
+  /** The first step that trains with the change. */
+  step: number;
+  change: LiveChange;
+  trainableParams: number;
+}
+
+/** How far one segment's BatchNorm moving statistics moved since the run started. */
+export interface BatchNormDrift {
+  /** Segment name: 'stem' or 'res2a' … 'res5c'. */
+  name: string;
+  /** Not trainable for the whole measured span. */
+  frozen: boolean;
+  /** ‖moving mean now − at the start‖₂ / ‖at the start‖₂ over all BatchNorm layers of the segment. */
+  meanRelativeChange: number;
+  /** The same for the moving variance. */
+  varianceRelativeChange: number;
+}

@@ -1,0 +1,96 @@
+// The input of the first trainable segment for a batch of images: the frozen prefix's output,
+// computed once per image and cached while the prefix and the preprocessing stay the same.
+
+import * as tf from '@tensorflow/tfjs';
+import type { LabeledImages } from '../core/labeled-images';
+import { FeatureCache, type FeatureCacheStats } from './feature-cache';
+import { runSegments } from './segments';
+import { frozenPrefix, type TaskModel } from './task-model';
+
+export interface ModelInputsOptions {
+  /** Bytes of cached features. */
+  cacheLimitBytes: number;
+  /** Images per pass through the frozen prefix; 0: 4 from 160 px up, else 8. */
+  chunkSize: () => number;
+  /** Called once, the first time the cache turns an entry away. */
+  onCacheFull?: (stats: FeatureCacheStats) => void;
+}
+
+export class ModelInputs {
+  private readonly cache: FeatureCache;
+  private cacheFullReported = false;
+
+  constructor(private readonly options: ModelInputsOptions) {
+    this.cache = new FeatureCache(options.cacheLimitBytes);
+  }
+
+  stats(): FeatureCacheStats {
+    return this.cache.stats();
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+
+  /**
+   * The frozen prefix's output at depth k for these images, from the cache where possible. Pooled
+   * [n, 2048] when only the head trains, since pooling has no weights; feature maps otherwise;
+   * pixels when nothing is frozen. The caller owns the returned tensor.
+   */
+  async for(model: TaskModel, set: LabeledImages, indices: readonly number[], k: number): Promise<tf.Tensor> {
+    const prefix = frozenPrefix(model, k);
+    const pooled = k === 0;
+    // The frozen prefix runs a few images at a time: its activations for a whole batch at once
+    // (16 × 224² through res4) are what exhausted WASM's 4 GB and SwiftShader's WebGPU buffers.
+    const chunk = this.options.chunkSize() > 0 ? this.options.chunkSize() : set.sizePx >= 160 ? 4 : 8;
+    const compute = async (which: readonly number[]) => {
+      const parts: tf.Tensor[] = [];
+      try {
+        for (let start = 0; start < which.length; start += chunk) {
+          const part = which.slice(start, start + chunk);
+          const pixels = await set.load(part);
+          parts.push(
+            tf.tidy(() => {
+              const x = tf.tensor4d(pixels, [part.length, set.sizePx, set.sizePx, 3]);
+              const features = prefix.length > 0 ? runSegments(prefix, x) : x;
+              return pooled ? tf.mean(features, [1, 2]) : features;
+            }),
+          );
+        }
+        return parts.length === 1 ? parts.pop()! : tf.concat(parts);
+      } finally {
+        tf.dispose(parts);
+      }
+    };
+    if (set.augmented || prefix.length === 0) return compute(indices);
+
+    // The prefix's own segments are part of the key: a block trained earlier and frozen again
+    // gives other features than the pretrained block it replaced.
+    this.cache.use(`${prefix.map((s) => s.layers[0]!.layer.weights[0]?.read().id ?? s.name).join(',')}|${pooled ? 'pooled' : 'map'}|${set.specHash}|${set.sizePx}`);
+    const found = indices.map((i) => this.cache.get(set.ids[i]!));
+    const missing = indices.filter((_, j) => !found[j]);
+    if (missing.length > 0) {
+      const computed = await compute(missing);
+      this.cache.featureShape = computed.shape.slice(1);
+      let values: Float32Array;
+      try {
+        values = await computed.data<'float32'>();
+      } finally {
+        computed.dispose();
+      }
+      const size = values.length / missing.length;
+      missing.forEach((index, m) => {
+        const row = values.slice(m * size, (m + 1) * size);
+        found[indices.indexOf(index)] = row;
+        if (!this.cache.put(set.ids[index]!, row) && !this.cacheFullReported) {
+          this.cacheFullReported = true;
+          this.options.onCacheFull?.(this.cache.stats());
+        }
+      });
+    }
+    const size = found[0]!.length;
+    const batch = new Float32Array(size * indices.length);
+    found.forEach((row, j) => batch.set(row!, j * size));
+    return tf.tensor(batch, [indices.length, ...this.cache.featureShape!]);
+  }
+}
