@@ -4,7 +4,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { isBackendName } from './core/backends';
 import { LabStoreContext } from './state/hooks';
-import { createLabStore } from './state/store';
+import { createLabStore, type DownloadPort } from './state/store';
 import { App } from './ui/App';
 import { createDemoDataset } from './data/demo-dataset';
 import { filesFromDataTransfer, filesFromInput, pickDirectory } from './data/ingest';
@@ -16,9 +16,34 @@ const requested = query.get('backend');
 const decodeWorkers = Number(query.get('decodeWorkers')) || undefined;
 const wasmThreads = Number(query.get('threads')) || undefined;
 const worker = createTrainingWorker();
+
+/** The link's click only starts the download: the URL must outlive it a little. */
+const DOWNLOAD_URL_LIFETIME_MS = 10_000;
+const DOWNLOAD_TYPES: Record<string, string> = { zip: 'application/zip', csv: 'text/csv' };
+
+/** Hands a file to the browser's downloads: a Blob, its object URL, and a click on a temporary <a download>. */
+const download: DownloadPort = {
+  save(fileName, bytes) {
+    const extension = fileName.slice(fileName.lastIndexOf('.') + 1).toLowerCase();
+    // Bytes from the worker arrive in a plain ArrayBuffer; only a shared one (which a Blob refuses) is copied.
+    const part = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice();
+    const blob = new Blob([part], { type: DOWNLOAD_TYPES[extension] ?? 'application/octet-stream' });
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = fileName;
+    link.hidden = true;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), DOWNLOAD_URL_LIFETIME_MS);
+  },
+};
+
 const store = createLabStore({
   worker,
   ingest: { fromDataTransfer: filesFromDataTransfer, fromInput: filesFromInput, pickDirectory, demo: () => createDemoDataset() },
+  download,
   requestedBackend: isBackendName(requested) ? requested : null,
   decodeWorkers,
   wasmThreads,

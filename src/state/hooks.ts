@@ -53,6 +53,9 @@ const selectTrainingMessage = (state: LabState) => state.training.message;
 const selectThumbnails = (state: LabState) => state.thumbnails;
 const selectDiagnostics = (state: LabState) => state.diagnostics;
 const selectWorkerError = (state: LabState) => state.workerError;
+const selectKeptModel = (state: LabState) => state.trained.model;
+const selectExports = (state: LabState) => state.trained.exports;
+const selectPredictions = (state: LabState) => state.predictions;
 const selectActions = (state: { actions: LabActions }) => state.actions;
 
 export const useBackend = () => useLab(selectBackend);
@@ -72,4 +75,10 @@ export const useTrainingMessage = () => useLab(selectTrainingMessage);
 export const useThumbnails = () => useLab(selectThumbnails);
 export const useDiagnostics = () => useLab(selectDiagnostics);
 export const useWorkerError = () => useLab(selectWorkerError);
+/** The model a run left or an import brought (none, importing, ready, failed). */
+export const useKeptModel = () => useLab(selectKeptModel);
+/** Each export format's status for the kept model. */
+export const useExports = () => useLab(selectExports);
+/** "Try it": the predict batches, newest first, and why the last pick sent nothing. */
+export const usePredictions = () => useLab(selectPredictions);
 export const useLabActions = () => useLab(selectActions);

@@ -8,16 +8,20 @@ import type { Evidence, Finding, Fix } from '../core/diagnostics';
 import { DEFAULT_TRAINING_CONFIG } from '../core/training-config';
 import type {
   BackendInfo,
-  ChangeInfo,
+  ChangeRecord,
   DatasetSample,
   DatasetScan,
   DatasetSummary,
-  EpochInfo,
+  EpochRecord,
+  ExportFormat,
+  HeatMap,
+  ImagePrediction,
   ModelInfo,
   PhotoClassification,
   RunInfo,
   RunSettings,
-  StepInfo,
+  StepRecord,
+  TrainedModelInfo,
   WorkerEvent,
 } from '../workers/protocol';
 
@@ -40,16 +44,19 @@ export type PhotoCheck =
   | { status: 'failed'; requestId: number; fileName: string; error: SerializedError };
 
 export type { Evidence, Finding, Fix };
-export type { ChangeInfo, DatasetSample, DatasetScan, DatasetSummary, EpochInfo, RunInfo, RunSettings, StepInfo };
+export type { ChangeRecord, DatasetSample, DatasetScan, DatasetSummary, EpochRecord, ExportFormat, HeatMap, ImagePrediction, RunInfo, RunSettings, StepRecord, TrainedModelInfo };
 
 export interface TrainingState {
   status: 'idle' | 'starting' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed';
   /** What the next run starts with; live settings also change the running one. */
   settings: RunSettings;
   run: RunInfo | null;
-  steps: StepInfo[];
-  epochs: EpochInfo[];
-  changes: ChangeInfo[];
+  /** Every record on the charts: a "train more" run keeps its model's earlier ones. */
+  steps: StepRecord[];
+  epochs: EpochRecord[];
+  changes: ChangeRecord[];
+  /** How many of `steps` and `epochs` came before this run (0 unless it trains more): where its own begin. */
+  runStart: { steps: number; epochs: number };
   /** Why the run paused on its own, or failed, or a warning worth showing. */
   message: { kind: 'error' | 'warning'; text: string } | null;
 }
@@ -70,6 +77,63 @@ export type DatasetState =
   | { status: 'ready'; summary: DatasetSummary; scan: DatasetScan | null }
   | { status: 'failed'; error: SerializedError };
 
+/** Why an import of a model zip failed. */
+export interface ImportFailure {
+  fileName: string;
+  error: SerializedError;
+}
+
+/**
+ * The model a run left or an import brought, kept by the worker until discarded. An import that
+ * fails leaves the model that was there: `ready` then carries the failure to show beside it.
+ */
+export type KeptModel =
+  | { status: 'none' }
+  /** `previous`: the model the worker keeps until the import succeeds. */
+  | { status: 'importing'; fileName: string; previous: TrainedModelInfo | null }
+  | { status: 'ready'; info: TrainedModelInfo; importFailure: ImportFailure | null }
+  /** An import failed and there was no model before it. */
+  | { status: 'failed'; importFailure: ImportFailure };
+
+/** One export of the kept model. The file's bytes went to the download, never into the state. */
+export type ExportState =
+  | { status: 'idle' }
+  | { status: 'running' }
+  | { status: 'done'; fileName: string; sizeBytes: number; ms: number }
+  | { status: 'failed'; error: SerializedError };
+
+export interface TrainedState {
+  /** The kept model, an import under way, or why an import failed. */
+  model: KeptModel;
+  /** Per format, for the kept model (a new one starts them over). */
+  exports: Record<ExportFormat, ExportState>;
+}
+
+/** One image of a "Try it" batch; `image` is the picked file itself, for its thumbnail. */
+export type PredictionItem =
+  | { status: 'running'; path: string; image: Blob }
+  | { status: 'done'; path: string; image: Blob; prediction: ImagePrediction }
+  | { status: 'failed'; path: string; image: Blob; error: SerializedError };
+
+/** The images of one predict call, in the order they were sent. */
+export interface PredictionBatch {
+  /** The `trained/predict` command's: its answers carry it. */
+  requestId: number;
+  /** Whether heat maps were asked for. */
+  heatMaps: boolean;
+  /** The model that answers: the kept one when the batch was sent. */
+  model: TrainedModelInfo;
+  /** One per image sent, unique by path. */
+  items: PredictionItem[];
+}
+
+export interface PredictionsState {
+  /** Newest first, at most MAX_PREDICTION_BATCHES. */
+  batches: PredictionBatch[];
+  /** Why the last pick or drop sent nothing (no images in it, a folder that could not be read). */
+  message: string | null;
+}
+
 export interface LabState {
   backend: BackendState;
   model: ModelState;
@@ -83,12 +147,20 @@ export interface LabState {
   thumbnails: Record<string, Blob>;
   /** Newest first. */
   photoChecks: PhotoCheck[];
+  /** The model a run left (or an import brought), and its exports. */
+  trained: TrainedState;
+  /** "Try it": the kept model's predictions on new images. */
+  predictions: PredictionsState;
   /** Set when the worker crashed; cleared by a restart. */
   workerError: SerializedError | null;
 }
 
 export const MAX_PHOTO_CHECKS = 12;
 export const MAX_THUMBNAILS = 200;
+/** Predict calls kept; older ones (and their images) are let go. */
+export const MAX_PREDICTION_BATCHES = 5;
+
+export const INITIAL_TRAINED_STATE: TrainedState = { model: { status: 'none' }, exports: { tfjs: { status: 'idle' }, run: { status: 'idle' } } };
 
 export function initialLabState(requestedBackend: BackendName | null = null): LabState {
   return {
@@ -98,8 +170,10 @@ export function initialLabState(requestedBackend: BackendName | null = null): La
     samples: {},
     diagnostics: null,
     thumbnails: {},
-    training: { status: 'idle', settings: DEFAULT_RUN_SETTINGS, run: null, steps: [], epochs: [], changes: [], message: null },
+    training: { status: 'idle', settings: DEFAULT_RUN_SETTINGS, run: null, steps: [], epochs: [], changes: [], runStart: { steps: 0, epochs: 0 }, message: null },
     photoChecks: [],
+    trained: INITIAL_TRAINED_STATE,
+    predictions: { batches: [], message: null },
     workerError: null,
   };
 }
@@ -111,6 +185,37 @@ export function isUnfinished(status: TrainingState['status']): boolean {
 
 function modelFrom(model: ModelState): 'default' | 'files' {
   return model.status === 'idle' ? 'default' : model.from;
+}
+
+/** The kept model's summary, when one is there to use (not while an import replaces it). */
+export function keptModelInfo(model: KeptModel): TrainedModelInfo | null {
+  return model.status === 'ready' ? model.info : null;
+}
+
+/** After a crash or a lost device the worker has no kept model: an import under way failed with it. */
+function trainedLost(trained: TrainedState, error: SerializedError): TrainedState {
+  const { model } = trained;
+  return model.status === 'importing' ? { ...INITIAL_TRAINED_STATE, model: { status: 'failed', importFailure: { fileName: model.fileName, error } } } : INITIAL_TRAINED_STATE;
+}
+
+function updateItem(predictions: PredictionsState, requestId: number, path: string, update: (item: PredictionItem) => PredictionItem): PredictionsState {
+  const batch = predictions.batches.find((b) => b.requestId === requestId);
+  // A batch let go (MAX_PREDICTION_BATCHES) may still be answered: nothing to update.
+  if (!batch) return predictions;
+  const items = batch.items.map((item) => (item.path === path && item.status === 'running' ? update(item) : item));
+  return { ...predictions, batches: predictions.batches.map((b) => (b === batch ? { ...batch, items } : b)) };
+}
+
+/** Images still waiting for an answer that will not come (the worker or its device is gone). */
+export function failRunningPredictions(predictions: PredictionsState, error: SerializedError): PredictionsState {
+  if (!predictions.batches.some((b) => b.items.some((item) => item.status === 'running'))) return predictions;
+  return {
+    ...predictions,
+    batches: predictions.batches.map((batch) => ({
+      ...batch,
+      items: batch.items.map((item): PredictionItem => (item.status === 'running' ? { status: 'failed', path: item.path, image: item.image, error } : item)),
+    })),
+  };
 }
 
 function updateCheck(checks: PhotoCheck[], requestId: number, next: PhotoCheck): PhotoCheck[] {
@@ -139,6 +244,9 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
         photoChecks: state.photoChecks.map((check) =>
           check.status === 'running' ? { status: 'failed', requestId: check.requestId, fileName: check.fileName, error: event.error } : check,
         ),
+        // The kept model's weights were on the lost device too.
+        trained: trainedLost(state.trained, event.error),
+        predictions: failRunningPredictions(state.predictions, event.error),
       };
     }
     case 'model/loading':
@@ -179,8 +287,14 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
     }
     case 'dataset/failed':
       return { ...state, dataset: { status: 'failed', error: event.error } };
-    case 'train/started':
-      return { ...state, diagnostics: null, training: { ...state.training, status: 'running', run: event.run, steps: [], epochs: [], changes: [], message: null } };
+    case 'train/started': {
+      const { training } = state;
+      // "Train more" continues the kept model's numbering: its earlier records stay on the charts.
+      const kept = event.run.continued
+        ? { steps: training.steps, epochs: training.epochs, changes: training.changes, runStart: { steps: training.steps.length, epochs: training.epochs.length } }
+        : { steps: [], epochs: [], changes: [], runStart: { steps: 0, epochs: 0 } };
+      return { ...state, diagnostics: null, training: { ...training, status: 'running', run: event.run, ...kept, message: null } };
+    }
     case 'train/stepEnded':
       return { ...state, training: { ...state.training, steps: [...state.training.steps, event.step] } };
     case 'train/epochEnded':
@@ -202,6 +316,37 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
       return { ...state, training: { ...state.training, status: event.status } };
     case 'train/failed':
       return { ...state, training: { ...state.training, status: 'failed', message: { kind: 'error', text: event.error.message } } };
+    case 'trained/ready':
+      // A new model (or more training of this one): earlier exports are of another model.
+      return { ...state, trained: { model: { status: 'ready', info: event.model, importFailure: null }, exports: INITIAL_TRAINED_STATE.exports } };
+    case 'trained/discarded':
+      return { ...state, trained: INITIAL_TRAINED_STATE };
+    case 'trained/importFailed': {
+      const importFailure = { fileName: event.fileName, error: event.error };
+      const { model } = state.trained;
+      const previous = model.status === 'importing' ? model.previous : model.status === 'ready' ? model.info : null;
+      const next: KeptModel = previous ? { status: 'ready', info: previous, importFailure } : { status: 'failed', importFailure };
+      return { ...state, trained: { ...state.trained, model: next } };
+    }
+    case 'trained/predicted': {
+      const { prediction } = event;
+      return {
+        ...state,
+        predictions: updateItem(state.predictions, prediction.requestId, prediction.path, (item) => ({ status: 'done', path: item.path, image: item.image, prediction })),
+      };
+    }
+    case 'trained/predictFailed':
+      return {
+        ...state,
+        predictions: updateItem(state.predictions, event.requestId, event.path, (item) => ({ status: 'failed', path: item.path, image: item.image, error: event.error })),
+      };
+    case 'trained/exported': {
+      // The bytes are the download's (the store hands them over); the state keeps what the page shows.
+      const { format, fileName, bytes, ms } = event.file;
+      return { ...state, trained: { ...state.trained, exports: { ...state.trained.exports, [format]: { status: 'done', fileName, sizeBytes: bytes.byteLength, ms } } } };
+    }
+    case 'trained/exportFailed':
+      return { ...state, trained: { ...state.trained, exports: { ...state.trained.exports, [event.format]: { status: 'failed', error: event.error } } } };
     case 'diagnostics/updated':
       return { ...state, diagnostics: { stage: event.stage, findings: event.findings } };
     case 'train/warning':
@@ -216,6 +361,8 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
         photoChecks: state.photoChecks.map((check) =>
           check.status === 'running' ? { status: 'failed', requestId: check.requestId, fileName: check.fileName, error: event.error } : check,
         ),
+        trained: trainedLost(state.trained, event.error),
+        predictions: failRunningPredictions(state.predictions, event.error),
       };
   }
 }

@@ -3,14 +3,25 @@
 
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { BackendName } from '../core/backends';
-import type { SplitName } from '../core/dataset';
+import { IMAGE_EXTENSIONS, type SplitName } from '../core/dataset';
 import { serializeError } from '../core/errors';
 import { DEFAULT_SPLIT_OPTIONS, type SplitOptions } from '../core/splits';
 import type { TrainingConfig } from '../core/training-config';
 import type { Fix } from '../core/diagnostics';
 import { DEFAULT_PREPROCESS_SPEC, type NormalizationMode } from '../core/preprocess-spec';
-import type { ModelSourceRef, WorkerCommand, WorkerEvent } from '../workers/protocol';
-import { applyEvent, initialLabState, isUnfinished, MAX_PHOTO_CHECKS, type LabState } from './lab-state';
+import { predictionsCsv } from '../core/predictions-csv';
+import type { ExportFormat, ModelSourceRef, WorkerCommand, WorkerEvent } from '../workers/protocol';
+import {
+  applyEvent,
+  failRunningPredictions,
+  initialLabState,
+  isUnfinished,
+  keptModelInfo,
+  MAX_PHOTO_CHECKS,
+  MAX_PREDICTION_BATCHES,
+  type LabState,
+  type PredictionBatch,
+} from './lab-state';
 
 /** What the store needs of the worker: the page's side of the channel. */
 export interface WorkerPort {
@@ -35,8 +46,19 @@ export interface IngestPort {
   demo(): Promise<IngestedFile[]>;
 }
 
+/** What the store needs to hand a file to the user (a Blob, an object URL and a link in main.tsx). */
+export interface DownloadPort {
+  save(fileName: string, bytes: Uint8Array): void;
+}
+
+/** An image picked or dropped for a prediction, with its path in what was picked. */
+export interface PickedImage {
+  path: string;
+  file: File;
+}
+
 export interface LabActions {
-  /** A drop on the page: call synchronously from the drop handler. */
+  /** A drop on the page: call synchronously from the drop handler. A drop of a single .zip imports it as a model instead. */
   openDrop(dataTransfer: DataTransfer): void;
   /** The files of an <input webkitdirectory>. */
   openInput(files: FileList | readonly File[]): void;
@@ -56,7 +78,10 @@ export interface LabActions {
   applyFix(fix: Fix): void;
   /** Leaves these images out of the dataset (e.g. validation copies of training images). */
   dropImages(paths: string[]): void;
+  /** A new model from the pretrained weights (the worker discards the kept one); the charts start over. */
   startTraining(): void;
+  /** More training of the kept model with the current settings: its steps and epochs stay on the charts and go on. */
+  trainMore(): void;
   pauseTraining(): void;
   resumeTraining(): void;
   stopTraining(): void;
@@ -64,6 +89,18 @@ export interface LabActions {
   loadModel(source: ModelSourceRef): void;
   /** Classifies a photo with the pretrained ImageNet head, preprocessed with `normalization`. */
   checkPhoto(file: File, normalization?: NormalizationMode): void;
+  /** Frees the kept model. */
+  discardModel(): void;
+  /** A zip of a model exported as 'tfjs' becomes the kept model (the current one stays if it fails). */
+  importModel(file: File): void;
+  /** Predicts each image with the kept model; files that are not images are left out. Nothing happens without a kept model. */
+  predict(files: readonly PickedImage[], heatMaps: boolean): void;
+  /** predict() over a drop of files or folders on the "Try it" panel (a single .zip is imported instead): call synchronously from the drop handler. */
+  predictDrop(dataTransfer: DataTransfer, heatMaps: boolean): void;
+  /** Saves a batch's predictions as a CSV file (its answered images). */
+  downloadPredictions(requestId: number): void;
+  /** Writes the kept model (or its run) to a zip, handed to the DownloadPort when it arrives. */
+  exportModel(format: ExportFormat): void;
   /**
    * After a crash or a lost GPU: a fresh worker (on `backend` when given), the model loaded again
    * from where it came from, the dataset sent again; the last run's charts stay until the next run.
@@ -81,9 +118,42 @@ export interface LabStoreOptions {
   decodeWorkers?: number;
   /** WASM threads, when the page asks for a number (`?threads=`). Default: every logical core. */
   wasmThreads?: number;
+  /** Where exported models and CSV files go. */
+  download: DownloadPort;
 }
 
-export function createLabStore({ worker, ingest, requestedBackend: requestedAtStart, decodeWorkers, wasmThreads }: LabStoreOptions): LabStore {
+/** A drop of exactly one .zip file (not a folder named so): a model to import, not a dataset. */
+function singleZip(dataTransfer: DataTransfer): File | null {
+  const file = dataTransfer.files.length === 1 ? dataTransfer.files[0] : undefined;
+  if (!file || !/\.zip$/i.test(file.name)) return null;
+  const entry = dataTransfer.items?.[0]?.webkitGetAsEntry?.();
+  return entry?.isDirectory ? null : file;
+}
+
+const IMAGE_TYPES = new Set(IMAGE_EXTENSIONS.map((extension) => `image/${extension === 'jpg' ? 'jpeg' : extension}`));
+
+/** What the decoder reads: the dataset's image extensions (or, without an extension, their MIME types); hidden and system files left out. */
+function isPredictableImage({ path, file }: PickedImage): boolean {
+  const segments = path.split('/');
+  const name = segments.at(-1) ?? '';
+  // macOS' "._x.jpg" resource forks and __MACOSX folders look like images and are not.
+  if (name.startsWith('.') || segments.some((s) => s === '__MACOSX')) return false;
+  const dot = name.lastIndexOf('.');
+  if (dot <= 0) return IMAGE_TYPES.has(file.type);
+  return (IMAGE_EXTENSIONS as readonly string[]).includes(name.slice(dot + 1).toLowerCase());
+}
+
+/** The first of each path: a row per image, and each answer finds its one row. */
+function uniqueByPath(images: readonly PickedImage[]): PickedImage[] {
+  const byPath = new Map<string, PickedImage>();
+  for (const image of images) if (!byPath.has(image.path)) byPath.set(image.path, image);
+  return [...byPath.values()];
+}
+
+const csvEncoder = new TextEncoder();
+const NO_MODEL_MESSAGE = 'There is no model to try yet: fine-tune one, or import one.';
+
+export function createLabStore({ worker, ingest, download, requestedBackend: requestedAtStart, decodeWorkers, wasmThreads }: LabStoreOptions): LabStore {
   let requestedBackend = requestedAtStart;
   let nextRequestId = 1;
   let lastSource: ModelSourceRef | null = null;
@@ -119,6 +189,8 @@ export function createLabStore({ worker, ingest, requestedBackend: requestedAtSt
     ...initialLabState(requestedBackend),
     actions: {
       openDrop(dataTransfer) {
+        const zip = singleZip(dataTransfer);
+        if (zip) return get().actions.importModel(zip);
         void readFiles(ingest.fromDataTransfer(dataTransfer));
       },
       openInput(files) {
@@ -183,8 +255,62 @@ export function createLabStore({ worker, ingest, requestedBackend: requestedAtSt
       startTraining() {
         const { training } = get();
         // The previous run's charts go: what shows from now on is this run, or why it did not start.
-        set({ training: { ...training, status: 'starting', run: null, steps: [], epochs: [], changes: [], message: null } });
-        worker.send({ type: 'train/start', settings: training.settings });
+        set({ training: { ...training, status: 'starting', run: null, steps: [], epochs: [], changes: [], runStart: { steps: 0, epochs: 0 }, message: null } });
+        worker.send({ type: 'train/start', settings: training.settings, continue: false });
+      },
+      trainMore() {
+        const { training } = get();
+        // The charts stay; the new run's own records begin after them.
+        set({ training: { ...training, status: 'starting', runStart: { steps: training.steps.length, epochs: training.epochs.length }, message: null } });
+        worker.send({ type: 'train/start', settings: training.settings, continue: true });
+      },
+      discardModel() {
+        worker.send({ type: 'trained/discard' });
+      },
+      importModel(file) {
+        const { trained } = get();
+        const previous = trained.model.status === 'importing' ? trained.model.previous : keptModelInfo(trained.model);
+        set({ trained: { ...trained, model: { status: 'importing', fileName: file.name, previous } } });
+        worker.send({ type: 'trained/import', file });
+      },
+      predict(files, heatMaps) {
+        const model = keptModelInfo(get().trained.model);
+        const { predictions } = get();
+        if (!model) {
+          set({ predictions: { ...predictions, message: NO_MODEL_MESSAGE } });
+          return;
+        }
+        const images = uniqueByPath(files.filter(isPredictableImage));
+        if (images.length === 0) {
+          const which = files.length === 1 ? 'The file picked is not' : `None of the ${files.length} files picked is`;
+          set({ predictions: { ...predictions, message: `${which} an image this page reads (${IMAGE_EXTENSIONS.join(', ')}).` } });
+          return;
+        }
+        const requestId = nextRequestId++;
+        const batch: PredictionBatch = { requestId, heatMaps, model, items: images.map(({ path, file }) => ({ status: 'running', path, image: file })) };
+        set({ predictions: { batches: [batch, ...predictions.batches].slice(0, MAX_PREDICTION_BATCHES), message: null } });
+        worker.send({ type: 'trained/predict', requestId, images: images.map(({ path, file }) => ({ path, image: file })), heatMaps });
+      },
+      predictDrop(dataTransfer, heatMaps) {
+        const zip = singleZip(dataTransfer);
+        if (zip) return get().actions.importModel(zip);
+        // Without a model there is no point walking the dropped folders.
+        if (!keptModelInfo(get().trained.model)) return get().actions.predict([], heatMaps);
+        void ingest.fromDataTransfer(dataTransfer).then(
+          (files) => get().actions.predict(files.flatMap(({ path, file }) => (file ? [{ path, file }] : [])), heatMaps),
+          (error: unknown) => set({ predictions: { ...get().predictions, message: serializeError(error).message } }),
+        );
+      },
+      downloadPredictions(requestId) {
+        const batch = get().predictions.batches.find((b) => b.requestId === requestId);
+        if (!batch) return;
+        const rows = batch.items.flatMap((item) => (item.status === 'done' ? [{ path: item.path, top: item.prediction.top }] : []));
+        download.save(`predictions-${requestId}.csv`, csvEncoder.encode(predictionsCsv(rows)));
+      },
+      exportModel(format) {
+        const { trained } = get();
+        set({ trained: { ...trained, exports: { ...trained.exports, [format]: { status: 'running' } } } });
+        worker.send({ type: 'trained/export', format });
       },
       pauseTraining() {
         worker.send({ type: 'train/pause' });
@@ -208,11 +334,13 @@ export function createLabStore({ worker, ingest, requestedBackend: requestedAtSt
       restartWorker(backend) {
         if (backend) requestedBackend = backend;
         worker.restart();
-        const { training, photoChecks, diagnostics } = get();
+        const { training, photoChecks, diagnostics, predictions } = get();
+        // initialLabState's `trained` is none: the kept model was the old worker's.
         set({
           ...initialLabState(requestedBackend),
           photoChecks,
           diagnostics,
+          predictions: failRunningPredictions(predictions, { code: 'worker/died', message: 'The worker was restarted before it answered.' }),
           training: isUnfinished(training.status) ? { ...training, status: 'failed' } : training,
         });
         if (lastSource) get().actions.loadModel(lastSource);
@@ -225,6 +353,10 @@ export function createLabStore({ worker, ingest, requestedBackend: requestedAtSt
     },
   }));
 
-  worker.subscribe((event) => store.setState((state) => applyEvent(state, event)));
+  worker.subscribe((event) => {
+    // An exported file's bytes go to the download and nowhere else: the state keeps its name and size.
+    if (event.type === 'trained/exported') download.save(event.file.fileName, event.file.bytes);
+    store.setState((state) => applyEvent(state, event));
+  });
   return store;
 }

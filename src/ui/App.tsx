@@ -1,11 +1,12 @@
 // The page: the backend in use, then the lab from top to bottom: your images, fine-tuning, the
-// diagnostics, the pretrained model and the photo check.
+// diagnostics, trying the kept model, the pretrained model and the photo check.
 
 import { useBackend, useLabActions, useWorkerError } from '../state/hooks';
 import { DatasetPanel } from './dataset/DatasetPanel';
 import { DiagnosticsPanel } from './diagnostics/DiagnosticsPanel';
 import { ModelPanel } from './model/ModelPanel';
 import { PhotoCheckPanel } from './photo-check/PhotoCheckPanel';
+import { PredictPanel } from './predict/PredictPanel';
 import { TrainingPanel } from './training/TrainingPanel';
 import { BackendBadge } from './shell/BackendBadge';
 
@@ -53,6 +54,7 @@ export function App() {
         <DatasetPanel />
         <TrainingPanel />
         <DiagnosticsPanel />
+        <PredictPanel />
         <ModelPanel />
         <PhotoCheckPanel />
       </main>

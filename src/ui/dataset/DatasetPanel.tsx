@@ -3,7 +3,7 @@
 
 import { useMemo, useRef, useState, type DragEvent } from 'react';
 import { SPLIT_NAMES, type IngestIssue } from '../../core/dataset';
-import { useDataset, useLabActions, useSamples } from '../../state/hooks';
+import { useDataset, useKeptModel, useLabActions, useSamples } from '../../state/hooks';
 import type { DatasetScan, DatasetSummary } from '../../state/lab-state';
 import { useObjectUrls } from './useObjectUrls';
 
@@ -32,7 +32,7 @@ function DropZone() {
     >
       <div>
         <strong>Drop a folder of labelled images here</strong>
-        <div className="muted">One subfolder per class (or train/ and val/ folders holding them). Nothing is uploaded.</div>
+        <div className="muted">One subfolder per class (or train/ and val/ folders holding them). Nothing is uploaded. A model .zip exported from here is imported.</div>
       </div>
       <div className="dropzone-actions">
         <button type="button" className="button" onClick={() => input.current?.click()}>
@@ -170,6 +170,17 @@ function PreprocessingCheck() {
   );
 }
 
+/** A zip dropped here is imported as the kept model: say so here, where it was dropped. */
+function ImportNote() {
+  const kept = useKeptModel();
+  if (kept.status !== 'importing') return null;
+  return (
+    <p className="muted" data-testid="dataset-import-note">
+      Importing {kept.fileName} as the kept model (see Fine-tune)…
+    </p>
+  );
+}
+
 export function DatasetPanel() {
   const dataset = useDataset();
   const { resplit } = useLabActions();
@@ -177,6 +188,7 @@ export function DatasetPanel() {
     <section className="card" aria-labelledby="dataset-heading" data-testid="dataset-panel" data-status={dataset.status}>
       <h2 id="dataset-heading">Your images</h2>
       <DropZone />
+      <ImportNote />
       {dataset.status === 'reading' && <p>Reading the folder…</p>}
       {dataset.status === 'failed' && (
         <div className="error" role="alert">

@@ -4,7 +4,7 @@
 
 import { memo, useDeferredValue, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ChangeInfo, EpochInfo, RunInfo, StepInfo } from '../../state/lab-state';
+import type { ChangeRecord, EpochRecord, RunInfo, StepRecord } from '../../state/lab-state';
 import { useLabActions, useThumbnails, useTrainingThrottled } from '../../state/hooks';
 import { useObjectUrl } from '../dataset/useObjectUrls';
 import { PlainTick } from '../PlainTick';
@@ -42,7 +42,7 @@ function useHovered() {
   return { hovered, hoverProps: hovered ? {} : { onPointerEnter: () => setHovered(true) } };
 }
 
-function ChangeMarks({ changes, x }: { changes: ChangeInfo[]; x: (change: ChangeInfo) => number }) {
+function ChangeMarks({ changes, x }: { changes: ChangeRecord[]; x: (change: ChangeRecord) => number }) {
   return (
     <>
       {changeMarks(changes, x).map((mark) => (
@@ -59,7 +59,7 @@ function ChangeMarks({ changes, x }: { changes: ChangeInfo[]; x: (change: Change
   );
 }
 
-const StepChart = memo(function StepChart({ steps, changes }: { steps: StepInfo[]; changes: ChangeInfo[] }) {
+const StepChart = memo(function StepChart({ steps, changes }: { steps: StepRecord[]; changes: ChangeRecord[] }) {
   // Counted from 1, as the progress line counts them.
   const data = useMemo(() => stepSeries(steps).map((point) => ({ ...point, step: point.step + 1 })), [steps]);
   // With class weighting on, a step's loss is the weighted objective; the epoch chart's is not.
@@ -89,10 +89,10 @@ const StepChart = memo(function StepChart({ steps, changes }: { steps: StepInfo[
   );
 });
 
-const EpochChart = memo(function EpochChart({ metric, epochs, changes, run }: { metric: 'loss' | 'accuracy'; epochs: EpochInfo[]; changes: ChangeInfo[]; run: RunInfo }) {
+const EpochChart = memo(function EpochChart({ metric, epochs, changes, run }: { metric: 'loss' | 'accuracy'; epochs: EpochRecord[]; changes: ChangeRecord[]; run: RunInfo }) {
   const data = epochs.map((e) => ({
     epoch: e.epoch + 1,
-    train: metric === 'loss' ? e.trainLoss : e.trainAccuracy,
+    train: metric === 'loss' ? e.train.loss : e.train.metrics.accuracy,
     validation: e.validation ? (metric === 'loss' ? e.validation.loss : e.validation.metrics.accuracy) : null,
   }));
   const perEpoch = run.stepsPerEpoch;
@@ -121,7 +121,7 @@ const EpochChart = memo(function EpochChart({ metric, epochs, changes, run }: { 
   );
 });
 
-const ClassMetricsChart = memo(function ClassMetricsChart({ run, epoch }: { run: RunInfo; epoch: EpochInfo }) {
+const ClassMetricsChart = memo(function ClassMetricsChart({ run, epoch }: { run: RunInfo; epoch: EpochRecord }) {
   const data = epoch.validation!.metrics.perClass.map((m, c) => ({ name: run.classNames[c], precision: m.precision, recall: m.recall, f1: m.f1 }));
   const { hovered, hoverProps } = useHovered();
   return (
@@ -171,7 +171,7 @@ function CellImages({ paths }: { paths: string[] }) {
   );
 }
 
-const ConfusionMatrix = memo(function ConfusionMatrix({ run, epoch }: { run: RunInfo; epoch: EpochInfo }) {
+const ConfusionMatrix = memo(function ConfusionMatrix({ run, epoch }: { run: RunInfo; epoch: EpochRecord }) {
   const [cell, setCell] = useState<[number, number] | null>(null);
   const { requestThumbnails } = useLabActions();
   const { confusion } = epoch.validation!.metrics;
@@ -231,9 +231,9 @@ const ConfusionMatrix = memo(function ConfusionMatrix({ run, epoch }: { run: Run
 
 interface ChartsProps {
   run: RunInfo;
-  steps: StepInfo[];
-  epochs: EpochInfo[];
-  changes: ChangeInfo[];
+  steps: StepRecord[];
+  epochs: EpochRecord[];
+  changes: ChangeRecord[];
 }
 
 const Charts = memo(function Charts({ run, steps, epochs, changes }: ChartsProps) {

@@ -1,21 +1,27 @@
 // The run's settings: freeze depth and class weighting (live), learning rate and BN policy (live),
-// and what a run starts with; start, pause, resume, stop.
+// and what a run starts with; start (a new model), train the kept model more, pause, resume, stop.
 
 import { classWeights } from '../../core/class-weights';
 import { NORMALIZATION_LABELS, NORMALIZATION_MODES, type NormalizationMode } from '../../core/preprocess-spec';
 import { freezeDepthLabel, MAX_FREEZE_DEPTH, trainableParamsAt } from '../../core/training-config';
-import { useDataset, useLabActions, useModelStatus, useTrainingSettings, useTrainingStatus } from '../../state/hooks';
+import { keptModelInfo } from '../../state/lab-state';
+import { useDataset, useKeptModel, useLabActions, useModelStatus, useTrainingSettings, useTrainingStatus } from '../../state/hooks';
 import { formatCount } from './format';
 
 const SIZES_PX = [64, 112, 160, 224];
 const LEARNING_RATES = [1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5];
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, i) => name === b[i]);
+}
 
 export function TrainingControls() {
   // Not useTraining(): the controls must not render again at every step.
   const status = useTrainingStatus();
   const model = useModelStatus();
   const dataset = useDataset();
-  const { updateTraining, startTraining, pauseTraining, resumeTraining, stopTraining } = useLabActions();
+  const kept = keptModelInfo(useKeptModel());
+  const { updateTraining, startTraining, trainMore, pauseTraining, resumeTraining, stopTraining } = useLabActions();
   const { config, sizePx, augment, normalization, validationNormalization } = useTrainingSettings();
   const active = status === 'running' || status === 'paused' || status === 'starting';
   const scan = dataset.status === 'ready' ? dataset.scan : null;
@@ -23,6 +29,8 @@ export function TrainingControls() {
   const trainCounts = scan?.counts.train ?? [];
   const weights = classWeights(trainCounts, 'balanced');
   const canStart = model.status === 'ready' && scan !== null && scan.decoded > 0 && classNames.length >= 2 && !active;
+  // The kept model's head has one output per class, in this order: more training needs the same classes.
+  const classesMatch = kept !== null && sameNames(kept.classNames, classNames);
   const trainable = model.status === 'ready' && classNames.length > 0 ? trainableParamsAt(config.freezeDepth, model.info.segmentParams, classNames.length) : null;
 
   return (
@@ -138,8 +146,26 @@ export function TrainingControls() {
       </label>
       <div className="control-buttons">
         {!active && (
-          <button type="button" className="button" disabled={!canStart} onClick={startTraining} data-testid="train-start">
+          <button
+            type="button"
+            className="button"
+            disabled={!canStart}
+            onClick={startTraining}
+            data-testid="train-start"
+            title={kept ? 'A new model from the pretrained weights: the kept model is discarded (export it first to keep it).' : undefined}
+          >
             Start fine-tuning
+          </button>
+        )}
+        {!active && kept && (
+          <button
+            type="button"
+            disabled={!canStart || !classesMatch}
+            onClick={trainMore}
+            data-testid="train-more"
+            title={classesMatch ? `${config.epochs} more epoch${config.epochs === 1 ? '' : 's'} of the kept model, with these settings` : "The dataset's classes are not the kept model's"}
+          >
+            Train more
           </button>
         )}
         {status === 'running' && (
@@ -160,6 +186,7 @@ export function TrainingControls() {
         {!canStart && !active && (
           <span className="muted">{model.status !== 'ready' ? 'waiting for the model…' : 'drop a folder with at least two classes first'}</span>
         )}
+        {canStart && kept && !classesMatch && <span className="muted">train more needs a dataset with the kept model's classes ({kept.classNames.join(', ')})</span>}
       </div>
     </div>
   );

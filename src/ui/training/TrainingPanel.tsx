@@ -1,14 +1,15 @@
-// Fine-tuning: the settings, the run's progress and its live charts.
+// Fine-tuning: the settings, the run's progress, the model it keeps and its live charts.
 
 import { freezeDepthLabel } from '../../core/training-config';
-import type { StepInfo } from '../../state/lab-state';
+import type { StepRecord } from '../../state/lab-state';
 import { useTrainingMessage, useTrainingStatus, useTrainingThrottled } from '../../state/hooks';
 import { formatCount, formatDuration } from './format';
+import { KeptModelPanel } from './KeptModelPanel';
 import { TrainingCharts } from './TrainingCharts';
 import { TrainingControls } from './TrainingControls';
 
 /** What the worker reports the last step trained with: the proof that a mid-run change took effect. */
-function InUse({ step, classNames }: { step: StepInfo; classNames: string[] }) {
+function InUse({ step, classNames }: { step: StepRecord; classNames: string[] }) {
   const uniform = step.classWeights.every((w) => w === step.classWeights[0]);
   return (
     <div className="muted in-use" data-testid="in-use">
@@ -33,7 +34,7 @@ function Message({ message }: { message: { kind: 'error' | 'warning'; text: stri
 
 function Progress() {
   // Steps and epochs as the charts show them; status and message as they are now.
-  const { run, steps, epochs } = useTrainingThrottled();
+  const { run, steps: chartSteps, epochs, runStart } = useTrainingThrottled();
   const status = useTrainingStatus();
   const message = useTrainingMessage();
   if (!run) {
@@ -41,6 +42,9 @@ function Progress() {
     if (status === 'starting' || status === 'running') return <p>Starting…</p>;
     return message ? <Message message={message} /> : null;
   }
+  // This run's own steps: a "train more" run counts from where it began, its charts from the model's first step.
+  const steps = chartSteps.slice(runStart.steps);
+  const firstEpoch = steps[0]?.epoch ?? 0;
   const totalSteps = run.stepsPerEpoch * run.settings.config.epochs;
   const recent = steps.slice(-20);
   const msPerStep = recent.reduce((a, s) => a + s.ms, 0) / Math.max(1, recent.length);
@@ -48,8 +52,10 @@ function Progress() {
   const last = steps.at(-1);
   const lastEpoch = epochs.at(-1);
   return (
-    <div className="progress-line" data-testid="training-progress" data-status={status} data-steps={steps.length}>
-      <strong>{status}</strong> · epoch {(last?.epoch ?? 0) + 1}/{run.settings.config.epochs} · step {steps.length}/{totalSteps}
+    <div className="progress-line" data-testid="training-progress" data-status={status} data-steps={chartSteps.length} data-run-steps={steps.length} data-continued={run.continued}>
+      <strong>{status}</strong>
+      {run.continued && ' (more training of the kept model)'} · epoch {(last ? last.epoch - firstEpoch : 0) + 1}/{run.settings.config.epochs} · step{' '}
+      {steps.length}/{totalSteps}
       {last && ` · loss ${last.loss.toFixed(3)}`}
       {lastEpoch?.validation && ` · validation accuracy ${(lastEpoch.validation.metrics.accuracy * 100).toFixed(1)}%`}
       {steps.length > 0 && ` · ${imagesPerSecond.toFixed(1)} images/s`}
@@ -66,6 +72,7 @@ export function TrainingPanel() {
       <h2 id="training-heading">Fine-tune</h2>
       <TrainingControls />
       <Progress />
+      <KeptModelPanel />
       <TrainingCharts />
     </section>
   );

@@ -14,6 +14,18 @@ export function formatDuration(ms: number): string {
   return m < 60 ? `${m} min ${s % 60} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+/** A short duration (an export, a prediction): milliseconds below a second. */
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A file size as the export buttons show it. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
+  return `${bytes} B`;
+}
+
 const CHANGE_LABELS = { freezeDepth: 'k', classWeighting: 'weights', learningRate: 'lr', batchNormPolicy: 'BN' } as const;
 
 export function changeLabel(kind: keyof typeof CHANGE_LABELS, value: number | string): string {
@@ -29,12 +41,12 @@ export interface ChangeMark {
  * One mark per position on a chart's x axis: changes that took effect at the same step share a
  * mark and a label ("k=1 · weights=off"), the last value of each kind winning.
  */
-export function changeMarks<C extends { kind: keyof typeof CHANGE_LABELS; value: number | string }>(changes: readonly C[], x: (change: C) => number): ChangeMark[] {
+export function changeMarks<C extends { change: { kind: keyof typeof CHANGE_LABELS; value: number | string } }>(records: readonly C[], x: (record: C) => number): ChangeMark[] {
   const at = new Map<number, Map<string, string>>();
-  for (const change of changes) {
-    const position = x(change);
+  for (const record of records) {
+    const position = x(record);
     const labels = at.get(position) ?? new Map<string, string>();
-    labels.set(change.kind, changeLabel(change.kind, change.value));
+    labels.set(record.change.kind, changeLabel(record.change.kind, record.change.value));
     at.set(position, labels);
   }
   return [...at].map(([position, labels]) => ({ x: position, label: [...labels.values()].join(' · ') }));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { applyEvent, initialLabState } from '../../../src/state/lab-state';
-import type { PhotoClassification } from '../../../src/workers/protocol';
+import { applyEvent, initialLabState, type LabState, type PredictionBatch } from '../../../src/state/lab-state';
+import type { PhotoClassification, TrainedModelInfo } from '../../../src/workers/protocol';
+import { epochRecord, imagePrediction, runInfo, stepRecord, trainedModel } from './fixtures';
 
 const result: PhotoClassification = {
   requestId: 1,
@@ -54,15 +55,7 @@ describe('applyEvent', () => {
 });
 
 describe('applyEvent: training', () => {
-  const run = {
-    classNames: ['a', 'b'],
-    trainCount: 8,
-    validationCount: 2,
-    stepsPerEpoch: 2,
-    settings: initialLabState().training.settings,
-    validationPaths: ['d/a/1.png', 'd/b/1.png'],
-    validationLabels: [0, 1],
-  };
+  const run = runInfo();
   const step = (n: number) => ({ step: n, epoch: 0, loss: 0.7, learningRate: 1e-3, freezeDepth: 0, trainableParams: 4098, classWeights: [1, 1], batchSize: 4, ms: 10 });
 
   it('starts a run afresh, appends steps, epochs and changes, and follows pause, resume and the end', () => {
@@ -71,7 +64,7 @@ describe('applyEvent: training', () => {
     state = applyEvent(state, { type: 'train/started', run });
     expect(state.training).toMatchObject({ status: 'running', steps: [], epochs: [], changes: [] });
     state = applyEvent(state, { type: 'train/stepEnded', step: step(0) });
-    state = applyEvent(state, { type: 'train/changeApplied', change: { step: 1, kind: 'freezeDepth', value: 1, trainableParams: 5000 } });
+    state = applyEvent(state, { type: 'train/changeApplied', change: { step: 1, change: { kind: 'freezeDepth', value: 1 }, trainableParams: 5000 } });
     state = applyEvent(state, { type: 'train/stepEnded', step: step(1) });
     expect(state.training.steps.map((s) => s.step)).toEqual([0, 1]);
     expect(state.training.changes).toHaveLength(1);
@@ -117,5 +110,115 @@ describe('applyEvent: training', () => {
     const running = applyEvent(initialLabState(), { type: 'train/started', run });
     const dead = applyEvent(running, { type: 'worker/died', error: { code: 'worker/died', message: 'crashed' } });
     expect(dead.training).toMatchObject({ status: 'failed', message: { text: 'crashed' } });
+  });
+});
+
+describe('applyEvent: train more', () => {
+  it('keeps the earlier records of a continued run on the charts and marks where the run began', () => {
+    let state = applyEvent(initialLabState(), { type: 'train/started', run: runInfo() });
+    for (const n of [0, 1, 2, 3]) state = applyEvent(state, { type: 'train/stepEnded', step: stepRecord(n) });
+    state = applyEvent(state, { type: 'train/epochEnded', epoch: epochRecord(0) });
+    state = applyEvent(state, { type: 'train/epochEnded', epoch: epochRecord(1) });
+    state = applyEvent(state, { type: 'train/changeApplied', change: { step: 2, change: { kind: 'learningRate', value: 3e-4 }, trainableParams: 4098 } });
+    state = applyEvent(state, { type: 'train/finished', status: 'completed', steps: 4 });
+
+    const continued = applyEvent(state, { type: 'train/started', run: runInfo(true) });
+    expect(continued.training.status).toBe('running');
+    expect(continued.training.steps.map((s) => s.step)).toEqual([0, 1, 2, 3]);
+    expect(continued.training.epochs.map((e) => e.epoch)).toEqual([0, 1]);
+    expect(continued.training.changes).toHaveLength(1);
+    expect(continued.training.runStart).toEqual({ steps: 4, epochs: 2 });
+    const next = applyEvent(continued, { type: 'train/stepEnded', step: stepRecord(4) });
+    expect(next.training.steps.map((s) => s.step)).toEqual([0, 1, 2, 3, 4]);
+
+    // A new model starts the charts over.
+    const fresh = applyEvent(next, { type: 'train/started', run: runInfo(false) });
+    expect(fresh.training).toMatchObject({ steps: [], epochs: [], changes: [], runStart: { steps: 0, epochs: 0 } });
+  });
+});
+
+describe('applyEvent: the kept model', () => {
+  const importing = (previous: TrainedModelInfo | null = trainedModel()): LabState => ({
+    ...initialLabState(),
+    trained: { ...initialLabState().trained, model: { status: 'importing', fileName: 'm.zip', previous } },
+  });
+  const error = { code: 'model/invalid' as const, message: 'not a model zip' };
+
+  it('keeps the model a run leaves, replaces it with the next one and drops it when discarded', () => {
+    const first = trainedModel();
+    let state = applyEvent(initialLabState(), { type: 'trained/ready', model: first });
+    expect(state.trained.model).toEqual({ status: 'ready', info: first, importFailure: null });
+    const more = trainedModel({ steps: 8, epochs: 4 });
+    state = applyEvent(state, { type: 'trained/ready', model: more });
+    expect(state.trained.model).toMatchObject({ status: 'ready', info: { steps: 8, epochs: 4 } });
+    state = applyEvent(state, { type: 'trained/discarded' });
+    expect(state.trained.model).toEqual({ status: 'none' });
+  });
+
+  it('keeps the previous model when an import fails, with the failure beside it', () => {
+    const previous = trainedModel({ steps: 6 });
+    const state = applyEvent(importing(previous), { type: 'trained/importFailed', fileName: 'm.zip', error });
+    expect(state.trained.model).toEqual({ status: 'ready', info: previous, importFailure: { fileName: 'm.zip', error } });
+  });
+
+  it('fails an import that had no model before it, and a later success clears the failure', () => {
+    const failed = applyEvent(importing(null), { type: 'trained/importFailed', fileName: 'm.zip', error });
+    expect(failed.trained.model).toEqual({ status: 'failed', importFailure: { fileName: 'm.zip', error } });
+    const imported = trainedModel({ origin: 'imported', fileName: 'good.zip' });
+    expect(applyEvent(failed, { type: 'trained/ready', model: imported }).trained.model).toEqual({ status: 'ready', info: imported, importFailure: null });
+  });
+
+  it('keeps only the name, size and time of an export, never its bytes, and starts exports over for a new model', () => {
+    let state = applyEvent(initialLabState(), { type: 'trained/ready', model: trainedModel() });
+    state = { ...state, trained: { ...state.trained, exports: { tfjs: { status: 'running' }, run: { status: 'running' } } } };
+    state = applyEvent(state, { type: 'trained/exported', file: { format: 'tfjs', fileName: 'model.zip', bytes: new Uint8Array(1234), ms: 56 } });
+    // toEqual fails on any property more: the bytes are not kept.
+    expect(state.trained.exports.tfjs).toEqual({ status: 'done', fileName: 'model.zip', sizeBytes: 1234, ms: 56 });
+    state = applyEvent(state, { type: 'trained/exportFailed', format: 'run', error: { code: 'input/invalid', message: 'an imported model has no run' } });
+    expect(state.trained.exports.run).toEqual({ status: 'failed', error: { code: 'input/invalid', message: 'an imported model has no run' } });
+    state = applyEvent(state, { type: 'trained/ready', model: trainedModel({ steps: 10 }) });
+    expect(state.trained.exports).toEqual({ tfjs: { status: 'idle' }, run: { status: 'idle' } });
+  });
+
+  it('loses the kept model with the worker or its device, failing an import under way', () => {
+    const ready = applyEvent(initialLabState(), { type: 'trained/ready', model: trainedModel() });
+    const died = { code: 'worker/died' as const, message: 'crashed' };
+    expect(applyEvent(ready, { type: 'worker/died', error: died }).trained.model).toEqual({ status: 'none' });
+    expect(applyEvent(ready, { type: 'backend/lost', error: { code: 'backend/device-lost', message: 'lost' } }).trained.model).toEqual({ status: 'none' });
+    expect(applyEvent(importing(), { type: 'worker/died', error: died }).trained.model).toEqual({ status: 'failed', importFailure: { fileName: 'm.zip', error: died } });
+  });
+});
+
+describe('applyEvent: predictions', () => {
+  const image = (path: string) => new Blob([path]);
+  const batch = (requestId: number, paths: string[]): PredictionBatch => ({
+    requestId,
+    heatMaps: true,
+    model: trainedModel(),
+    items: paths.map((path) => ({ status: 'running', path, image: image(path) })),
+  });
+  const withBatches = (...batches: PredictionBatch[]): LabState => ({ ...initialLabState(), predictions: { batches, message: null } });
+
+  it('answers the item of its batch and path, and leaves the others running', () => {
+    let state = withBatches(batch(2, ['x/1.png', 'x/2.png']), batch(1, ['x/1.png']));
+    state = applyEvent(state, { type: 'trained/predicted', prediction: imagePrediction(2, 'x/2.png', 'b') });
+    expect(state.predictions.batches[0]!.items.map((i) => i.status)).toEqual(['running', 'done']);
+    expect(state.predictions.batches[1]!.items[0]!.status).toBe('running');
+    const done = state.predictions.batches[0]!.items[1]!;
+    expect(done.status === 'done' && done.prediction.top[0]).toEqual({ index: 0, label: 'b', probability: 0.875 });
+    state = applyEvent(state, { type: 'trained/predictFailed', requestId: 2, path: 'x/1.png', error: { code: 'image/decode-failed', message: 'x/1.png is corrupt' } });
+    expect(state.predictions.batches[0]!.items.map((i) => i.status)).toEqual(['failed', 'done']);
+  });
+
+  it('ignores answers to a batch it let go', () => {
+    const state = withBatches(batch(5, ['a.png']));
+    expect(applyEvent(state, { type: 'trained/predicted', prediction: imagePrediction(4, 'a.png') })).toEqual(state);
+  });
+
+  it('fails the images still waiting when the worker dies, keeping the answered ones', () => {
+    let state = withBatches(batch(1, ['a.png', 'b.png']));
+    state = applyEvent(state, { type: 'trained/predicted', prediction: imagePrediction(1, 'a.png') });
+    state = applyEvent(state, { type: 'worker/died', error: { code: 'worker/died', message: 'crashed' } });
+    expect(state.predictions.batches[0]!.items.map((i) => i.status)).toEqual(['done', 'failed']);
   });
 });

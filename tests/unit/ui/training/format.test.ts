@@ -1,7 +1,7 @@
 // How the training views write numbers and the marks of mid-run changes.
 
 import { describe, expect, it } from 'vitest';
-import { changeLabel, changeMarks, formatCount, formatDuration } from '../../../../src/ui/training/format';
+import { changeLabel, changeMarks, formatBytes, formatCount, formatDuration, formatMs } from '../../../../src/ui/training/format';
 
 describe('format', () => {
   it('writes counts and durations the way the progress line shows them', () => {
@@ -13,6 +13,14 @@ describe('format', () => {
     expect(formatDuration(Infinity)).toBe('—');
   });
 
+  it('writes file sizes in decimal units, as the export buttons show them', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(2_345)).toBe('2.3 kB');
+    expect(formatBytes(94_123_456)).toBe('94.1 MB');
+    expect(formatMs(340.4)).toBe('340 ms');
+    expect(formatMs(2_460)).toBe('2.5 s');
+  });
+
   it('labels a change by its kind and value', () => {
     expect(changeLabel('freezeDepth', 1)).toBe('k=1');
     expect(changeLabel('learningRate', 0.0003)).toBe('lr=3e-4');
@@ -21,7 +29,8 @@ describe('format', () => {
 });
 
 describe('changeMarks', () => {
-  const change = (step: number, kind: 'freezeDepth' | 'classWeighting' | 'learningRate' | 'batchNormPolicy', value: number | string) => ({ step, kind, value });
+  // ChangeRecords as the worker sends them (trainableParams does not matter to the marks).
+  const change = (step: number, kind: 'freezeDepth' | 'classWeighting' | 'learningRate' | 'batchNormPolicy', value: number | string) => ({ step, change: { kind, value }, trainableParams: 0 });
 
   it('gives changes at the same step one mark with both labels, so they never print over each other', () => {
     const marks = changeMarks([change(4, 'freezeDepth', 1), change(4, 'classWeighting', 'off'), change(9, 'learningRate', 0.001)], (c) => c.step);

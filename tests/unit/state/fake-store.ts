@@ -1,0 +1,44 @@
+// A lab store around fake ports: a worker channel that records the commands sent and lets a test
+// emit events, an ingestion that returns a given drop, and a download that records what it saved.
+
+import { createLabStore, type DownloadPort, type IngestedFile, type IngestPort, type WorkerPort } from '../../../src/state/store';
+import type { TrainedModelInfo, WorkerCommand, WorkerEvent } from '../../../src/workers/protocol';
+import { trainedModel } from './fixtures';
+
+export function fakeWorker() {
+  const sent: WorkerCommand[] = [];
+  const listeners = new Set<(event: WorkerEvent) => void>();
+  let restarts = 0;
+  const port: WorkerPort = {
+    send: (command) => sent.push(command),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    restart: () => void restarts++,
+  };
+  return {
+    port,
+    sent,
+    emit: (event: WorkerEvent) => listeners.forEach((listener) => listener(event)),
+    restarts: () => restarts,
+    last: () => sent.at(-1),
+  };
+}
+
+export function fakeLabStore({ dropped = [] as IngestedFile[] } = {}) {
+  const worker = fakeWorker();
+  const saved: { fileName: string; bytes: Uint8Array }[] = [];
+  const download: DownloadPort = { save: (fileName, bytes) => void saved.push({ fileName, bytes }) };
+  const ingest: IngestPort = {
+    fromDataTransfer: () => Promise.resolve(dropped),
+    fromInput: (files) => Array.from(files, (file) => ({ path: file.name, file })),
+    pickDirectory: () => Promise.resolve(null),
+    demo: () => Promise.resolve([]),
+  };
+  const store = createLabStore({ worker: worker.port, ingest, download, requestedBackend: null });
+  const actions = () => store.getState().actions;
+  /** A run ended and left a model, as the worker reports it. */
+  const keepModel = (overrides: Partial<TrainedModelInfo> = {}) => worker.emit({ type: 'trained/ready', model: trainedModel(overrides) });
+  return { worker, store, actions, saved, keepModel };
+}
