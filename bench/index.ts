@@ -1,5 +1,5 @@
 // `npm run bench`: prints this machine's figures. Benchmarks measure; tests never assert on time.
-// `npm run bench -- engine` (or pretrained, kernel, trained, browser, engine-browser, peer, dataset, page) runs one group.
+// `npm run bench -- engine` (or pretrained, kernel, trained, browser, engine-browser, trained-browser, peer, dataset, page) runs one group.
 
 import { benchConvGradients } from './conv-gradients';
 import { benchDatasetBrowser } from './dataset-browser';
@@ -9,6 +9,7 @@ import { benchPageBrowser } from './page-browser';
 import { benchPeer } from './peer';
 import { benchPretrainedBrowser } from './pretrained-browser';
 import { benchPretrainedNode } from './pretrained-node';
+import { benchTrainedBrowser } from './trained-browser';
 import { benchTrainedNode } from './trained-node';
 
 const groups: Record<string, () => Promise<unknown>> = {
@@ -18,6 +19,7 @@ const groups: Record<string, () => Promise<unknown>> = {
   trained: benchTrainedNode,
   browser: benchPretrainedBrowser,
   'engine-browser': benchEngineBrowser,
+  'trained-browser': benchTrainedBrowser,
   peer: benchPeer,
   dataset: benchDatasetBrowser,
   page: benchPageBrowser,

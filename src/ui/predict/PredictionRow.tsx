@@ -27,10 +27,16 @@ function Ranking({ prediction }: { prediction: ImagePrediction }) {
   );
 }
 
-/** The top-1 as attributes, for tests and scripts that read the page. */
+/** The top-1 and the timings as attributes, for tests and benches that read the page. */
 function top1Attributes(item: PredictionItem): Record<string, string> {
-  const first = item.status === 'done' ? item.prediction.top[0] : undefined;
-  return first ? { 'data-top1': first.label, 'data-probability': String(first.probability) } : {};
+  if (item.status !== 'done') return {};
+  const { top, ms, heatMapMs } = item.prediction;
+  const first = top[0];
+  return {
+    ...(first ? { 'data-top1': first.label, 'data-probability': String(first.probability) } : {}),
+    'data-ms': String(ms),
+    ...(heatMapMs !== null ? { 'data-heatmap-ms': String(heatMapMs) } : {}),
+  };
 }
 
 // Memoised: each answer replaces one item, and the other rows of the batch stay as they are.
