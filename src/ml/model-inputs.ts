@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LabeledImages } from '../core/labeled-images';
 import { FeatureCache, type FeatureCacheStats } from './feature-cache';
-import { runSegments } from './segments';
+import { runSegments, type Segment } from './segments';
 import { frozenPrefix, type TaskModel } from './task-model';
 
 export interface ModelInputsOptions {
@@ -14,6 +14,15 @@ export interface ModelInputsOptions {
   chunkSize: () => number;
   /** Called once, the first time the cache turns an entry away. */
   onCacheFull?: (stats: FeatureCacheStats) => void;
+}
+
+/** A number per segment object: a trained copy and the pretrained block it replaced are different prefixes. */
+const segmentSerials = new WeakMap<Segment, number>();
+let nextSerial = 0;
+function serialOf(segment: Segment): number {
+  let serial = segmentSerials.get(segment);
+  if (serial === undefined) segmentSerials.set(segment, (serial = nextSerial++));
+  return serial;
 }
 
 export class ModelInputs {
@@ -62,11 +71,14 @@ export class ModelInputs {
         tf.dispose(parts);
       }
     };
+    // With nothing frozen every segment may train, so no cached feature stays valid.
+    if (prefix.length === 0) this.cache.clear();
     if (set.augmented || prefix.length === 0) return compute(indices);
 
-    // The prefix's own segments are part of the key: a block trained earlier and frozen again
-    // gives other features than the pretrained block it replaced.
-    this.cache.use(`${prefix.map((s) => s.layers[0]!.layer.weights[0]?.read().id ?? s.name).join(',')}|${pooled ? 'pooled' : 'map'}|${set.specHash}|${set.sizePx}`);
+    // The prefix's segments are part of the key: a block trained earlier and frozen again gives
+    // other features than the pretrained block it replaced. A frozen segment's weights cannot
+    // change, and only one key is held at a time, so the features of a key are always current.
+    this.cache.use(`${prefix.map(serialOf).join(',')}|${pooled ? 'pooled' : 'map'}|${set.specHash}|${set.sizePx}`);
     const found = indices.map((i) => this.cache.get(set.ids[i]!));
     const missing = indices.filter((_, j) => !found[j]);
     if (missing.length > 0) {

@@ -190,6 +190,26 @@ describe('feature cache', () => {
     cached.losses.forEach((loss, i) => expect(Math.abs(loss - uncached.losses[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(loss))));
   });
 
+  it('never serves features of a segment that trained since: k = 16 → 17 (the stem trains) → 16 gives the uncached losses', async () => {
+    const run = async (cacheLimitBytes: number) => {
+      const out: number[] = [];
+      const e = engine({ freezeDepth: 16, epochs: 3, featureCacheLimitBytes: cacheLimitBytes, learningRate: 1e-4 }, {
+        onStep: (r) => {
+          out.push(r.loss);
+          if (r.step === 1) e.change({ kind: 'freezeDepth', value: 17 });
+          if (r.step === 3) e.change({ kind: 'freezeDepth', value: 16 });
+        },
+      });
+      // A non-finite loss would pause the run for good here: it must complete.
+      expect((await e.run(syntheticImages([4, 4], SIZE_PX, 11), null)).status).toBe('completed');
+      return out;
+    };
+    const cached = await run(64 * 1024 * 1024);
+    const uncached = await run(1);
+    expect(cached).toHaveLength(6);
+    cached.forEach((loss, i) => expect(Math.abs(loss - uncached[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(loss))));
+  });
+
   it('is reused across epochs and emptied when the boundary moves into it', async () => {
     const e = engine({ freezeDepth: 0, epochs: 2 });
     const data = syntheticImages([4, 4], SIZE_PX, 4);
