@@ -33,6 +33,8 @@ export interface ModelSession {
   backend(): BackendInfo | null;
   /** Set once the GPU device under the model is lost: nothing on this backend works from then on. */
   deviceLost(): LabError | null;
+  /** Settles when the load in progress has (successfully or not); at once when none is. */
+  whenLoaded(): Promise<void>;
 }
 
 const TOP_CLASSES = 5;
@@ -135,6 +137,9 @@ export function createModelSession(deps: ModelSessionDeps): ModelSession {
     pretrained: () => pretrained,
     backend: () => backend,
     deviceLost: () => lost,
+    whenLoaded: async () => {
+      await loading;
+    },
     handle(command) {
       switch (command.type) {
         case 'model/load':

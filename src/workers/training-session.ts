@@ -37,6 +37,8 @@ export interface TrainingSessionDeps {
   backend?: () => BackendInfo | null;
   /** Set once the GPU device is lost: then every failure of the run is that one. */
   deviceLost?: () => LabError | null;
+  /** Settles once the backend and the pretrained network have loaded (or failed to): an import waits for it. */
+  whenReady?: () => Promise<void>;
   now?: () => number;
   /** Wall clock for run.json. Default: new Date(). */
   date?: () => Date;
@@ -395,6 +397,9 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
   async function importModel(file: File): Promise<void> {
     try {
       if (busy) throw new LabError('input/invalid', 'A run is in progress: stop it before importing a model.');
+      await deps.whenReady?.();
+      const lost = deps.deviceLost?.();
+      if (lost) throw lost;
       const imported = await importClassifierZip(new Uint8Array(await file.arrayBuffer()), file.name);
       discard();
       kept = {
@@ -449,8 +454,9 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
             change({ kind: 'batchNormPolicy', value: command.value });
             break;
           case 'trained/discard':
-            if (busy) throw new LabError('input/invalid', 'A run is training this model: stop it first.');
-            discard();
+            // Not a failure of the run in progress: the page is told, and the run goes on.
+            if (busy) deps.emit({ type: 'train/warning', message: 'The model is training: stop the run before discarding it.' });
+            else discard();
             break;
           case 'trained/import':
             await importModel(command.file);

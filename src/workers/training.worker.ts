@@ -53,6 +53,7 @@ const trainingSession = createTrainingSession({
   decode: decodeImageBlob,
   backend: () => modelSession.backend(),
   deviceLost: () => modelSession.deviceLost(),
+  whenReady: () => modelSession.whenLoaded(),
 });
 
 self.onmessage = (message: MessageEvent<WorkerCommand>) => {
