@@ -75,6 +75,16 @@ test.describe('a trained model is kept, used, exported and imported (needs ../sh
     const timing = (await row.locator('.muted').last().textContent()) ?? '';
     testInfo.annotations.push({ type: 'predict (wasm, 112 px)', description: timing });
 
+    // A batch of two gives a table and a CSV of path, top-1, probability, top-3.
+    await page.getByTestId('predict-input').setInputFiles([PHOTO, path.join(PHOTOS_DIR, 'rocket.jpg')]);
+    const batch = page.getByTestId('prediction-batch').first();
+    await expect(batch.locator('[data-testid="prediction"][data-status="done"]')).toHaveCount(2, { timeout: 5 * 60_000 });
+    await expect(batch.getByTestId('prediction-table')).toBeVisible();
+    const csv = new TextDecoder().decode(await download(page, 'predictions-csv', testInfo.outputPath('predictions.csv'))).trim().split(/\r?\n/);
+    expect(csv[0]).toBe('path,top1,probability,top3');
+    expect(csv.slice(1).map((line) => line.split(',')[0])).toEqual(['chelsea.png', 'rocket.jpg']);
+    expect(csv[1]!.split(',')[1]).toBe(before.label);
+
     // Both exports, as downloads.
     const exportStarted = Date.now();
     const modelZip = await download(page, 'export-tfjs', testInfo.outputPath('model.zip'));

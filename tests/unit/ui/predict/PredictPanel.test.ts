@@ -31,7 +31,7 @@ describe('PredictPanel', () => {
     expect(html).not.toContain('data-testid="predict-disabled"');
     const rows = html.match(/<li class="prediction"[^>]*>/g) ?? [];
     expect(rows).toEqual([
-      '<li class="prediction" data-testid="prediction" data-path="new/a.png" data-status="done" data-top1="b" data-probability="0.875">',
+      '<li class="prediction" data-testid="prediction" data-path="new/a.png" data-status="done" data-top1="b" data-probability="0.875" data-ms="35" data-heatmap-ms="12">',
       '<li class="prediction" data-testid="prediction" data-path="new/b.png" data-status="running">',
     ]);
     // One heat map (the answered image's 2 × 2 grid), stretched over a 640 × 480 image: a 128 × 96 box.
