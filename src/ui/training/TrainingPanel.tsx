@@ -72,8 +72,9 @@ export function TrainingPanel() {
       <h2 id="training-heading">Fine-tune</h2>
       <TrainingControls />
       <Progress />
-      <KeptModelPanel />
+      {/* Below the charts: the kept model appears as a run ends, and must not push the charts down then. */}
       <TrainingCharts />
+      <KeptModelPanel />
     </section>
   );
 }
