@@ -76,3 +76,5 @@ export type { DuplicatePair, ImageFingerprint, SplitLeakageInput } from './split
 export { channelMoments, mergeChannelMoments, normalizedEntropy, toChannelStatistics } from './statistics';
 export type { ChannelMoments, ChannelStatistics } from './statistics';
 export type { StepPoint, TrainingHistory } from './training-history';
+export { detectHeadShortOfProbe } from './head-vs-probe';
+export type { HeadVsProbeInput } from './head-vs-probe';
