@@ -1,7 +1,8 @@
 // Outputs of the frozen prefix, per image, so that epochs after the first skip the frozen part of
-// the network. Entries are valid for one boundary (how much of the network is frozen, pooled or
-// not) and one preprocessing spec: a different key empties the cache. Past its byte limit the
-// cache stops adding entries (images past the limit are computed every time) and says so.
+// the network. Entries are valid for one frozen prefix (its key): a different key empties the
+// cache; the caller names each entry by its set (spec, size, pooled or not) and image. Past its
+// byte limit the cache stops adding entries (images past the limit are computed every time) and
+// says so.
 
 export interface FeatureCacheStats {
   entries: number;
@@ -23,19 +24,16 @@ export class FeatureCache {
   private misses = 0;
   private full = false;
   private invalidations = 0;
-  /** Shape of one entry, [h, w, c] or [c]; set by whoever fills the cache for the current key. */
-  featureShape: number[] | null = null;
 
   constructor(private readonly limitBytes: number) {}
 
-  /** Makes `key` (boundary + preprocessing) current, emptying the cache if it was another. */
+  /** Makes `key` (the frozen prefix) current, emptying the cache if it was another. */
   use(key: string): void {
     if (this.key === key) return;
     if (this.key !== null && this.entries.size > 0) this.invalidations += 1;
     this.entries.clear();
     this.bytes = 0;
     this.full = false;
-    this.featureShape = null;
     this.key = key;
   }
 
@@ -63,7 +61,6 @@ export class FeatureCache {
     this.bytes = 0;
     this.key = null;
     this.full = false;
-    this.featureShape = null;
   }
 
   stats(): FeatureCacheStats {

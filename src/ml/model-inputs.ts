@@ -27,6 +27,8 @@ function serialOf(segment: Segment): number {
 
 export class ModelInputs {
   private readonly cache: FeatureCache;
+  /** Shape of one entry per set key, [h, w, c] or [c]. */
+  private readonly shapes = new Map<string, number[]>();
   private cacheFullReported = false;
 
   constructor(private readonly options: ModelInputsOptions) {
@@ -75,15 +77,19 @@ export class ModelInputs {
     if (prefix.length === 0) this.cache.clear();
     if (set.augmented || prefix.length === 0) return compute(indices);
 
-    // The prefix's segments are part of the key: a block trained earlier and frozen again gives
-    // other features than the pretrained block it replaced. A frozen segment's weights cannot
-    // change, and only one key is held at a time, so the features of a key are always current.
-    this.cache.use(`${prefix.map(serialOf).join(',')}|${pooled ? 'pooled' : 'map'}|${set.specHash}|${set.sizePx}`);
-    const found = indices.map((i) => this.cache.get(set.ids[i]!));
+    // The prefix's segments are what the cache is for: a block trained earlier and frozen again
+    // gives other features than the pretrained block it replaced. A frozen segment's weights
+    // cannot change, and the cache holds one prefix at a time, so its features are always current.
+    // Within it, each set (training, validation: their specs may differ on purpose) has entries
+    // of its own, so evaluating one does not empty the other's.
+    this.cache.use(prefix.map(serialOf).join(','));
+    const setKey = `${pooled ? 'pooled' : 'map'}|${set.specHash}|${set.sizePx}`;
+    const entryId = (index: number) => `${setKey}|${set.ids[index]!}`;
+    const found = indices.map((i) => this.cache.get(entryId(i)));
     const missing = indices.filter((_, j) => !found[j]);
     if (missing.length > 0) {
       const computed = await compute(missing);
-      this.cache.featureShape = computed.shape.slice(1);
+      this.shapes.set(setKey, computed.shape.slice(1));
       let values: Float32Array;
       try {
         values = await computed.data<'float32'>();
@@ -94,7 +100,7 @@ export class ModelInputs {
       missing.forEach((index, m) => {
         const row = values.slice(m * size, (m + 1) * size);
         found[indices.indexOf(index)] = row;
-        if (!this.cache.put(set.ids[index]!, row) && !this.cacheFullReported) {
+        if (!this.cache.put(entryId(index), row) && !this.cacheFullReported) {
           this.cacheFullReported = true;
           this.options.onCacheFull?.(this.cache.stats());
         }
@@ -103,6 +109,6 @@ export class ModelInputs {
     const size = found[0]!.length;
     const batch = new Float32Array(size * indices.length);
     found.forEach((row, j) => batch.set(row!, j * size));
-    return tf.tensor(batch, [indices.length, ...this.cache.featureShape!]);
+    return tf.tensor(batch, [indices.length, ...this.shapes.get(setKey)!]);
   }
 }

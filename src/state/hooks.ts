@@ -46,6 +46,8 @@ const selectModel = (state: LabState) => state.model;
 const selectPhotoChecks = (state: LabState) => state.photoChecks;
 const selectDataset = (state: LabState) => state.dataset;
 const selectSamples = (state: LabState) => state.samples;
+const selectSampleFailures = (state: LabState) => state.sampleFailures;
+const selectThumbnailFailure = (state: LabState) => state.thumbnailFailure;
 const selectTraining = (state: LabState) => state.training;
 const selectTrainingStatus = (state: LabState) => state.training.status;
 const selectTrainingSettings = (state: LabState) => state.training.settings;
@@ -63,6 +65,9 @@ export const useModelStatus = () => useLab(selectModel);
 export const usePhotoChecks = () => useLab(selectPhotoChecks);
 export const useDataset = () => useLab(selectDataset);
 export const useSamples = () => useLab(selectSamples);
+export const useSampleFailures = () => useLab(selectSampleFailures);
+/** Why the latest preview request failed, if it did. */
+export const useThumbnailFailure = () => useLab(selectThumbnailFailure);
 export const useTraining = () => useLab(selectTraining);
 /** The run as charts and progress show it: updated 5 times a second, however fast steps end. */
 export const useTrainingThrottled = () => useLabThrottled(selectTraining, TRAINING_VIEW_INTERVAL_MS);

@@ -140,11 +140,15 @@ export interface LabState {
   dataset: DatasetState;
   /** The latest preprocessed sample of each split. */
   samples: Partial<Record<SplitName, DatasetSample>>;
+  /** A sample request that failed, per split, while it is the newest answer for its split. */
+  sampleFailures: Partial<Record<SplitName, { requestId: number; error: SerializedError }>>;
   training: TrainingState;
   /** What the diagnostics found for the current run, most likely cause first. */
-  diagnostics: { stage: 'before-training' | 'during-training' | 'after-training'; findings: Finding[] } | null;
+  diagnostics: { stage: 'before-training' | 'during-training' | 'after-training'; sequence: number; findings: Finding[] } | null;
   /** Previews requested by path (the images behind a confusion-matrix cell), newest kept. */
   thumbnails: Record<string, Blob>;
+  /** Why the latest preview request failed as a whole, until a newer one answers. */
+  thumbnailFailure: { requestId: number; error: SerializedError } | null;
   /** Newest first. */
   photoChecks: PhotoCheck[];
   /** The model a run left (or an import brought), and its exports. */
@@ -168,7 +172,9 @@ export function initialLabState(requestedBackend: BackendName | null = null): La
     model: { status: 'idle' },
     dataset: { status: 'empty' },
     samples: {},
+    sampleFailures: {},
     diagnostics: null,
+    thumbnailFailure: null,
     thumbnails: {},
     training: { status: 'idle', settings: DEFAULT_RUN_SETTINGS, run: null, steps: [], epochs: [], changes: [], runStart: { steps: 0, epochs: 0 }, message: null },
     photoChecks: [],
@@ -222,6 +228,12 @@ function updateCheck(checks: PhotoCheck[], requestId: number, next: PhotoCheck):
   return checks.map((check) => (check.requestId === requestId ? next : check));
 }
 
+/** Whether an answer to sample request `requestId` is newer than what the state holds for `split`. */
+function newestSampleAnswer(state: LabState, split: SplitName, requestId: number): boolean {
+  const held = Math.max(state.samples[split]?.requestId ?? -Infinity, state.sampleFailures[split]?.requestId ?? -Infinity);
+  return requestId > held;
+}
+
 /** Folds one event from the worker into the state. Pure: returns a new state, never mutates. */
 export function applyEvent(state: LabState, event: WorkerEvent): LabState {
   switch (event.type) {
@@ -271,19 +283,29 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
       const { dataset } = event;
       const next: DatasetState =
         dataset.imageCount > 0 ? { status: 'scanning', summary: dataset, done: 0, total: dataset.imageCount } : { status: 'ready', summary: dataset, scan: null };
-      return { ...state, dataset: next, samples: {}, thumbnails: {} };
+      // The findings were about the dataset that was open: they go with it, and rerun with the next run.
+      return { ...state, dataset: next, samples: {}, sampleFailures: {}, thumbnails: {}, thumbnailFailure: null, diagnostics: null };
     }
     case 'dataset/scanning':
       return state.dataset.status === 'scanning' ? { ...state, dataset: { ...state.dataset, done: event.done, total: event.total } } : state;
     case 'dataset/scanned':
       return state.dataset.status === 'scanning' ? { ...state, dataset: { status: 'ready', summary: state.dataset.summary, scan: event.scan } } : state;
     case 'dataset/sampled':
-      return { ...state, samples: { ...state.samples, [event.sample.split]: event.sample } };
+      return newestSampleAnswer(state, event.sample.split, event.sample.requestId)
+        ? { ...state, samples: { ...state.samples, [event.sample.split]: event.sample }, sampleFailures: { ...state.sampleFailures, [event.sample.split]: undefined } }
+        : state;
+    case 'dataset/sampleFailed':
+      return newestSampleAnswer(state, event.split, event.requestId)
+        ? { ...state, sampleFailures: { ...state.sampleFailures, [event.split]: { requestId: event.requestId, error: event.error } } }
+        : state;
+    case 'dataset/thumbnailsFailed':
+      return state.thumbnailFailure && state.thumbnailFailure.requestId > event.requestId ? state : { ...state, thumbnailFailure: { requestId: event.requestId, error: event.error } };
     case 'dataset/thumbnails': {
       const merged = { ...state.thumbnails, ...Object.fromEntries(event.thumbnails.map((t) => [t.path, t.image])) };
       const paths = Object.keys(merged);
       const kept = paths.length > MAX_THUMBNAILS ? Object.fromEntries(paths.slice(-MAX_THUMBNAILS).map((p) => [p, merged[p]!])) : merged;
-      return { ...state, thumbnails: kept };
+      const failure = state.thumbnailFailure && state.thumbnailFailure.requestId > event.requestId ? state.thumbnailFailure : null;
+      return { ...state, thumbnails: kept, thumbnailFailure: failure };
     }
     case 'dataset/failed':
       return { ...state, dataset: { status: 'failed', error: event.error } };
@@ -348,7 +370,8 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
     case 'trained/exportFailed':
       return { ...state, trained: { ...state.trained, exports: { ...state.trained.exports, [event.format]: { status: 'failed', error: event.error } } } };
     case 'diagnostics/updated':
-      return { ...state, diagnostics: { stage: event.stage, findings: event.findings } };
+      if (state.diagnostics && state.diagnostics.sequence > event.sequence) return state;
+      return { ...state, diagnostics: { stage: event.stage, sequence: event.sequence, findings: event.findings } };
     case 'train/warning':
       // A warning never hides an error (why the run paused or failed).
       if (state.training.message?.kind === 'error') return state;

@@ -201,7 +201,7 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
       },
       requestThumbnails(paths) {
         const missing = paths.filter((path) => !get().thumbnails[path]);
-        if (missing.length > 0) worker.send({ type: 'dataset/thumbnails', paths: missing });
+        if (missing.length > 0) worker.send({ type: 'dataset/thumbnails', requestId: nextRequestId++, paths: missing });
       },
       openDemo() {
         const { training } = get();

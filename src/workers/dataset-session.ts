@@ -5,6 +5,7 @@
 import { buildDatasetIndex, SPLIT_NAMES, type DatasetEntry, type DatasetIndex, type IngestIssue, type SplitName } from '../core/dataset';
 import { LabError, serializeError } from '../core/errors';
 import { fnv1a64Bytes } from '../core/hash';
+import { channelMoments, toChannelStatistics } from '../core/diagnostics';
 import { DEFAULT_PREPROCESS_SPEC, preprocessSpecHash, type PreprocessSpec } from '../core/preprocess-spec';
 import type { DecodeReply, DecodeRequest } from '../data/decode-job';
 import type { WorkerPool } from '../data/worker-pool';
@@ -185,15 +186,10 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
       if (!reply.ok) throw new LabError(reply.error.code, reply.error.message, entries[i]!.path);
       batch.set(reply.pixels!, i * perImage);
     });
-    const sums = [0, 0, 0];
-    const squares = [0, 0, 0];
-    for (let p = 0; p < batch.length; p++) {
-      sums[p % 3]! += batch[p]!;
-      squares[p % 3]! += batch[p]! * batch[p]!;
-    }
-    const n = batch.length / 3;
-    const means = sums.map((s) => s / n) as [number, number, number];
-    const stds = squares.map((q, c) => Math.sqrt(Math.max(0, q / n - means[c]! ** 2))) as [number, number, number];
+    // Two passes (channelMoments): E[x²] − E[x]² cancels for inputs like x/255-then-caffe (mean ~−110, std ~0.2).
+    const channels = toChannelStatistics(channelMoments(batch));
+    const means = channels.map((c) => c.mean) as [number, number, number];
+    const stds = channels.map((c) => c.std) as [number, number, number];
     deps.emit({
       type: 'dataset/sampled',
       sample: {
@@ -210,7 +206,7 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
   }
 
   async function thumbnails(command: Extract<DatasetCommand, { type: 'dataset/thumbnails' }>): Promise<void> {
-    if (!open) return;
+    if (!open) throw new LabError('input/invalid', 'No dataset is open yet.');
     const byPath = new Map(open.index.entries.map((e) => [e.path, e]));
     const wanted = command.paths.map((path) => byPath.get(path)).filter((e): e is DatasetEntry => e !== undefined);
     const replies = await Promise.all(
@@ -218,6 +214,7 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
     );
     deps.emit({
       type: 'dataset/thumbnails',
+      requestId: command.requestId,
       thumbnails: replies.flatMap((reply, i) => (reply.ok && reply.thumbnail ? [{ path: wanted[i]!.path, image: reply.thumbnail }] : [])),
     });
   }
@@ -225,12 +222,15 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
   return {
     current: () => open,
     async handle(command) {
+      // A failed sample or preview is that request's failure: the open dataset stays.
       try {
         if (command.type === 'dataset/open') await scan(command);
         else if (command.type === 'dataset/sample') await sample(command);
         else await thumbnails(command);
       } catch (error) {
-        deps.emit({ type: 'dataset/failed', error: serializeError(error) });
+        if (command.type === 'dataset/sample') deps.emit({ type: 'dataset/sampleFailed', requestId: command.requestId, split: command.split, error: serializeError(error) });
+        else if (command.type === 'dataset/thumbnails') deps.emit({ type: 'dataset/thumbnailsFailed', requestId: command.requestId, error: serializeError(error) });
+        else deps.emit({ type: 'dataset/failed', error: serializeError(error) });
       }
     },
   };

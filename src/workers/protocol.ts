@@ -56,6 +56,7 @@ export type WorkerCommand =
   | {
       /** Small previews of these dataset images (e.g. the images behind a confusion-matrix cell). */
       type: 'dataset/thumbnails';
+      requestId: number;
       paths: string[];
     };
 
@@ -217,7 +218,10 @@ export type WorkerEvent =
   | { type: 'dataset/scanning'; done: number; total: number }
   | { type: 'dataset/scanned'; scan: DatasetScan }
   | { type: 'dataset/sampled'; sample: DatasetSample }
-  | { type: 'dataset/thumbnails'; thumbnails: { path: string; image: Blob }[] }
+  | { type: 'dataset/sampleFailed'; requestId: number; split: SplitName; error: SerializedError }
+  /** Paths whose previews could not be read are left out; a request that failed as a whole says so here. */
+  | { type: 'dataset/thumbnails'; requestId: number; thumbnails: { path: string; image: Blob }[] }
+  | { type: 'dataset/thumbnailsFailed'; requestId: number; error: SerializedError }
   | { type: 'dataset/failed'; error: SerializedError }
   | { type: 'train/started'; run: RunInfo }
   | { type: 'train/stepEnded'; step: StepRecord }
@@ -235,7 +239,10 @@ export type WorkerEvent =
   | { type: 'trained/predictFailed'; requestId: number; path: string; error: SerializedError }
   | { type: 'trained/exported'; file: ExportedFile }
   | { type: 'trained/exportFailed'; format: ExportFormat; error: SerializedError }
-  /** The diagnostics of the current run: before training starts, and after every epoch. */
-  | { type: 'diagnostics/updated'; stage: 'before-training' | 'during-training' | 'after-training'; findings: Finding[] }
+  /**
+   * The diagnostics of the current run: before training starts, and after every epoch. `sequence`
+   * grows with every update the worker sends: an older one never replaces a newer one.
+   */
+  | { type: 'diagnostics/updated'; stage: 'before-training' | 'during-training' | 'after-training'; sequence: number; findings: Finding[] }
   /** Sent by the page's side of the channel when the worker itself crashed. */
   | { type: 'worker/died'; error: SerializedError };

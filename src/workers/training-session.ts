@@ -79,6 +79,8 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
   // From train/start until the run ends, including the seconds of sampling before the first step.
   let busy = false;
   let stopBeforeFirstStep = false;
+  // Numbers every diagnostics update, so that the page never lets an older one replace a newer.
+  let diagnosticsSequence = 0;
 
   // After a lost device every GPU read fails with a browser message about buffer mapping; the
   // user is told the cause instead.
@@ -181,9 +183,14 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     let labelQuality: DiagnosticsInput['labelQuality'];
     // Filled in before the first step; the rules over the run's history are added as it goes.
     let before: DiagnosticsInput = {};
-    // The diagnostics are a help, not a precondition: when they cannot run, the run goes on.
+    // The diagnostics are a help, not a precondition: when they cannot run, the run goes on. One at
+    // a time, in the order asked: an epoch's update (started without waiting) must not land after
+    // the final one.
+    let diagnosing = Promise.resolve();
     const diagnose = (stage: 'before-training' | 'during-training' | 'after-training') =>
-      diagnoseNow(stage).catch((error: unknown) => deps.emit({ type: 'train/warning', message: `The diagnostics could not run: ${explain(error).message}` }));
+      (diagnosing = diagnosing.then(() =>
+        diagnoseNow(stage).catch((error: unknown) => deps.emit({ type: 'train/warning', message: `The diagnostics could not run: ${explain(error).message}` })),
+      ));
     const diagnoseNow = async (stage: 'before-training' | 'during-training' | 'after-training') => {
       const drift = history.epochs.length > 0 ? await engine.batchNormDrift() : null;
       const trainCounts = classNames.map((_, c) => train.filter((e) => e.classIndex === c).length);
@@ -197,7 +204,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         ...(drift ? { batchNormDrift: { blocks: drift, batchNormPolicy: engine.settings.batchNormPolicy } } : {}),
       });
       log.findings = findings;
-      deps.emit({ type: 'diagnostics/updated', stage, findings });
+      deps.emit({ type: 'diagnostics/updated', stage, sequence: ++diagnosticsSequence, findings });
     };
     runHooks = {
       onStep: (step) => {

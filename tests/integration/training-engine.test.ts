@@ -210,6 +210,16 @@ describe('feature cache', () => {
     cached.forEach((loss, i) => expect(Math.abs(loss - uncached[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(loss))));
   });
 
+  it('keeps training and validation entries apart: a validation spec of its own does not empty the training cache', async () => {
+    const e = engine({ freezeDepth: 0, epochs: 3 });
+    const train = syntheticImages([4, 4], SIZE_PX, 12);
+    // Validation preprocessed another way on purpose (the lab lets a user reproduce that bug).
+    const validation = { ...syntheticImages([2, 2], SIZE_PX, 13), specHash: 'another-spec' };
+    await e.run(train, validation);
+    // Each image went through the frozen network once, over three epochs and three evaluations.
+    expect(e.cacheStats()).toMatchObject({ entries: 12, misses: 12, invalidations: 0 });
+  });
+
   it('is reused across epochs and emptied when the boundary moves into it', async () => {
     const e = engine({ freezeDepth: 0, epochs: 2 });
     const data = syntheticImages([4, 4], SIZE_PX, 4);

@@ -3,7 +3,7 @@
 
 import { useMemo, useRef, useState, type DragEvent } from 'react';
 import { SPLIT_NAMES, type IngestIssue } from '../../core/dataset';
-import { useDataset, useKeptModel, useLabActions, useSamples } from '../../state/hooks';
+import { useDataset, useKeptModel, useLabActions, useSampleFailures, useSamples } from '../../state/hooks';
 import type { DatasetScan, DatasetSummary } from '../../state/lab-state';
 import { useObjectUrls } from './useObjectUrls';
 
@@ -146,6 +146,7 @@ function Report({ issues }: { issues: IngestIssue[] }) {
 
 function PreprocessingCheck() {
   const samples = useSamples();
+  const failures = useSampleFailures();
   const { sampleSplit } = useLabActions();
   const check = () => {
     sampleSplit('train', 8);
@@ -159,6 +160,14 @@ function PreprocessingCheck() {
       </button>
       {(['train', 'validation'] as const).map((split) => {
         const sample = samples[split];
+        const failure = failures[split];
+        if (failure) {
+          return (
+            <div key={split} className="error" data-testid={`sample-${split}`} data-status="failed">
+              {split}: {failure.error.message}
+            </div>
+          );
+        }
         return sample ? (
           <div key={split} className="muted" data-testid={`sample-${split}`} data-spec-hash={sample.specHash} data-checksum={sample.checksum}>
             {split}: {sample.count} images, {sample.normalization}, spec {sample.specHash}, channel means {sample.channelMeans.map((m) => m.toFixed(1)).join(' / ')}

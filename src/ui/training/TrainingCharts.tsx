@@ -5,7 +5,7 @@
 import { memo, useDeferredValue, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ChangeRecord, EpochRecord, RunInfo, StepRecord } from '../../state/lab-state';
-import { useLabActions, useThumbnails, useTrainingThrottled } from '../../state/hooks';
+import { useLabActions, useThumbnailFailure, useThumbnails, useTrainingThrottled } from '../../state/hooks';
 import { useObjectUrl } from '../dataset/useObjectUrls';
 import { PlainTick } from '../PlainTick';
 import { Staggered, useStages } from '../Staggered';
@@ -160,14 +160,18 @@ function Thumb({ path, blob }: { path: string; blob: Blob | undefined }) {
 
 function CellImages({ paths }: { paths: string[] }) {
   const thumbnails = useThumbnails();
+  const failure = useThumbnailFailure();
   const shown = paths.slice(0, CELL_PREVIEWS);
   return (
-    <ul className="cell-thumbs" data-testid="cell-thumbs">
-      {shown.map((path) => (
-        <Thumb key={path} path={path} blob={thumbnails[path]} />
-      ))}
-      {paths.length > shown.length && <li className="muted">and {paths.length - shown.length} more</li>}
-    </ul>
+    <>
+      <ul className="cell-thumbs" data-testid="cell-thumbs">
+        {shown.map((path) => (
+          <Thumb key={path} path={path} blob={thumbnails[path]} />
+        ))}
+        {paths.length > shown.length && <li className="muted">and {paths.length - shown.length} more</li>}
+      </ul>
+      {failure && <p className="error">The previews could not be made: {failure.error.message}</p>}
+    </>
   );
 }
 

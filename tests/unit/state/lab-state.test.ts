@@ -222,3 +222,38 @@ describe('applyEvent: predictions', () => {
     expect(state.predictions.batches[0]!.items.map((i) => i.status)).toEqual(['done', 'failed']);
   });
 });
+
+describe('applyEvent: answers to requests', () => {
+  const sample = (requestId: number) => ({ requestId, split: 'train' as const, count: 2, specHash: `h${requestId}`, normalization: 'caffe' as const, checksum: 'c', channelMeans: [0, 0, 0] as [number, number, number], channelStds: [1, 1, 1] as [number, number, number] });
+  const error = { code: 'input/invalid' as const, message: 'No dataset is open yet.' };
+
+  it('keeps the newest answer per split: a late sample or failure never replaces a newer one, and neither fails the dataset', () => {
+    let state = applyEvent(initialLabState(), { type: 'dataset/sampled', sample: sample(2) });
+    state = applyEvent(state, { type: 'dataset/sampleFailed', requestId: 1, split: 'train', error });
+    expect(state.samples.train?.requestId).toBe(2);
+    expect(state.sampleFailures.train).toBeUndefined();
+    state = applyEvent(state, { type: 'dataset/sampleFailed', requestId: 3, split: 'train', error });
+    expect(state.sampleFailures.train?.requestId).toBe(3);
+    expect(state.dataset.status).toBe('empty');
+    state = applyEvent(state, { type: 'dataset/sampled', sample: sample(4) });
+    expect(state.sampleFailures.train).toBeUndefined();
+    expect(applyEvent(state, { type: 'dataset/sampled', sample: sample(1) }).samples.train?.requestId).toBe(4);
+  });
+
+  it('a failed preview request is kept beside the previews until a newer request answers', () => {
+    let state = applyEvent(initialLabState(), { type: 'dataset/thumbnailsFailed', requestId: 5, error });
+    expect(state.thumbnailFailure?.requestId).toBe(5);
+    state = applyEvent(state, { type: 'dataset/thumbnails', requestId: 4, thumbnails: [] });
+    expect(state.thumbnailFailure?.requestId).toBe(5);
+    state = applyEvent(state, { type: 'dataset/thumbnails', requestId: 6, thumbnails: [] });
+    expect(state.thumbnailFailure).toBeNull();
+  });
+
+  it('an older diagnostics update never replaces a newer one (an epoch’s findings arriving after the final ones)', () => {
+    const finding = (id: string) => ({ id, severity: 'info' as const, title: id, explanation: '', evidence: [], fix: null });
+    let state = applyEvent(initialLabState(), { type: 'diagnostics/updated', stage: 'after-training', sequence: 9, findings: [finding('final')] });
+    state = applyEvent(state, { type: 'diagnostics/updated', stage: 'during-training', sequence: 8, findings: [finding('epoch')] });
+    expect(state.diagnostics).toMatchObject({ stage: 'after-training', sequence: 9 });
+    expect(state.diagnostics!.findings.map((f) => f.id)).toEqual(['final']);
+  });
+});

@@ -238,7 +238,9 @@ describe('dataset/open', () => {
     const h = harness(() => ({ hold }));
     const scanning = h.handle(open(petsDrop()));
     await h.handle({ type: 'dataset/sample', requestId: 1, split: 'train', count: 2 });
-    expect(h.of('dataset/failed')).toEqual([{ type: 'dataset/failed', error: { code: 'input/invalid', message: 'No dataset is open yet.' } }]);
+    // The request's own failure: the drop being scanned is not failed by it.
+    expect(h.of('dataset/sampleFailed')).toEqual([{ type: 'dataset/sampleFailed', requestId: 1, split: 'train', error: { code: 'input/invalid', message: 'No dataset is open yet.' } }]);
+    expect(h.of('dataset/failed')).toEqual([]);
     release();
     await scanning;
     expect(h.session.current()).not.toBeNull();
@@ -280,7 +282,8 @@ describe('dataset/sample', () => {
   it('fails with a coded error before any dataset is open', async () => {
     const h = harness();
     await h.handle({ type: 'dataset/sample', requestId: 7, split: 'train', count: 4 });
-    expect(h.of('dataset/failed')).toEqual([{ type: 'dataset/failed', error: { code: 'input/invalid', message: 'No dataset is open yet.' } }]);
+    expect(h.of('dataset/sampleFailed')).toEqual([{ type: 'dataset/sampleFailed', requestId: 7, split: 'train', error: { code: 'input/invalid', message: 'No dataset is open yet.' } }]);
+    expect(h.of('dataset/failed')).toEqual([]);
   });
 });
 
@@ -288,8 +291,9 @@ describe('dataset/thumbnails', () => {
   it('returns a preview of each asked image that is in the dataset, in the order asked', async () => {
     const h = harness();
     await openPets(h);
-    await h.handle({ type: 'dataset/thumbnails', paths: ['pets/dog/dog-4.jpg', 'pets/cat/cat-5.png', 'pets/cat/cat-7.png', 'pets/nowhere.png'] });
-    const { thumbnails } = h.only('dataset/thumbnails');
+    await h.handle({ type: 'dataset/thumbnails', requestId: 3, paths: ['pets/dog/dog-4.jpg', 'pets/cat/cat-5.png', 'pets/cat/cat-7.png', 'pets/nowhere.png'] });
+    const { thumbnails, requestId } = h.only('dataset/thumbnails');
+    expect(requestId).toBe(3);
     // cat-7.png failed to decode, so it is not in the dataset; nowhere.png never was.
     expect(thumbnails.map((t) => t.path)).toEqual(['pets/dog/dog-4.jpg', 'pets/cat/cat-5.png']);
     // The stand-in's preview is the image itself: its size tells which file it came from (dog-4 is 30 × 24, cat-5 25 × 16).
@@ -305,9 +309,9 @@ describe('dataset/thumbnails', () => {
     ]);
   });
 
-  it('answers nothing before a dataset is open', async () => {
+  it('says why before a dataset is open, as that request’s failure', async () => {
     const h = harness();
-    await h.handle({ type: 'dataset/thumbnails', paths: ['pets/cat/cat-0.png'] });
-    expect(h.events).toEqual([]);
+    await h.handle({ type: 'dataset/thumbnails', requestId: 4, paths: ['pets/cat/cat-0.png'] });
+    expect(h.events).toEqual([{ type: 'dataset/thumbnailsFailed', requestId: 4, error: { code: 'input/invalid', message: 'No dataset is open yet.' } }]);
   });
 });
