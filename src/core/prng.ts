@@ -21,3 +21,27 @@ export function shuffledIndices(n: number, random: () => number): number[] {
   }
   return order;
 }
+
+/**
+ * `count` indices of a labelled set, as evenly spread over its classes as they allow: each class's
+ * images in a seeded random order, taken one class after another in turn. The first images in file
+ * order are often one or two classes, and two splits sampled that way compare different classes.
+ */
+export function stratifiedSample(labels: ArrayLike<number>, count: number, seed: number): number[] {
+  const random = createPrng(seed);
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i]!;
+    if (!byClass.has(label)) byClass.set(label, []);
+    byClass.get(label)!.push(i);
+  }
+  const queues = [...byClass.keys()].sort((a, b) => a - b).map((label) => {
+    const members = byClass.get(label)!;
+    return shuffledIndices(members.length, random).map((j) => members[j]!);
+  });
+  const picked: number[] = [];
+  for (let round = 0; picked.length < Math.min(count, labels.length); round++) {
+    for (const queue of queues) if (round < queue.length && picked.length < count) picked.push(queue[round]!);
+  }
+  return picked;
+}

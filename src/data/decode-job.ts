@@ -1,7 +1,7 @@
 // One decoding job, as a decode worker runs it: decode, optionally a thumbnail, optionally
 // preprocess (with training-only augmentation). The worker entry only forwards messages here.
 
-import { differenceHash, rgbaToGray } from '../core/diagnostics';
+import { colorSignature, differenceHash, rgbaToGray } from '../core/diagnostics';
 import { serializeError, type SerializedError } from '../core/errors';
 import { fnv1a64Bytes } from '../core/hash';
 import type { ImageFormat } from '../core/image-header';
@@ -33,7 +33,7 @@ export interface DecodeInfo {
   hasAlpha: boolean;
   downscaled: boolean;
   /** dHash of the grey image, a hash of the decoded pixels (equal pixels, equal hash), mean colour over white. */
-  fingerprint: { differenceHash: string; contentHash: string; meanColor: [number, number, number] } | null;
+  fingerprint: { differenceHash: string; contentHash: string; meanColor: [number, number, number]; signature: Uint8Array } | null;
 }
 
 export type DecodeReply =
@@ -79,6 +79,7 @@ export async function runDecodeJob(request: DecodeRequest, deps: DecodeDeps): Pr
             differenceHash: differenceHash(rgbaToGray(image), image.width, image.height),
             contentHash: fnv1a64Bytes(new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength)),
             meanColor: meanColorOverWhite(image.data),
+            signature: colorSignature(image),
           }
         : null,
     };

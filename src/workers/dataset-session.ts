@@ -28,6 +28,8 @@ export interface ImageProfileInfo {
   differenceHash: string;
   contentHash: string;
   meanColor: [number, number, number] | null;
+  /** colorSignature(): what tells a near duplicate from a look-alike. */
+  signature: Uint8Array | null;
 }
 
 /** The dataset as the worker holds it: the index, the files, and which entries decoded. */
@@ -117,6 +119,7 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
             differenceHash: info.fingerprint?.differenceHash ?? '',
             contentHash: info.fingerprint?.contentHash ?? '',
             meanColor: info.fingerprint?.meanColor ?? null,
+            signature: info.fingerprint?.signature ?? null,
           });
           widths.push(reply.info.width);
           heights.push(reply.info.height);

@@ -4,15 +4,20 @@
 
 import type { ChannelOrder, DiagnosticsInput, ImageNetProbe, InputStatistics, StepPoint } from '../core/diagnostics';
 import type { EpochRecord } from '../core/run-records';
-import { channelMoments, toChannelStatistics } from '../core/diagnostics';
+import { channelMoments, mergeChannelMoments, toChannelStatistics } from '../core/diagnostics';
+import { stratifiedSample } from '../core/prng';
 import type { NormalizationMode } from '../core/preprocess-spec';
 import type { PooledImages } from '../data/pool-images';
 import { probeImageNet } from '../ml/classify';
 import type { SegmentedResNet50 } from '../ml/segments';
 import type { OpenDataset } from './dataset-session';
 
-/** Images whose channel statistics describe a split's input. */
-export const STATISTICS_SAMPLE = 16;
+/**
+ * Images whose channel statistics describe a split's input (all of a smaller split). Preprocessing
+ * alone, no network: ~5 ms an image at 224 px. With 16, a validation split brightened by 60 levels
+ * on a varied set (image means spread by ~60) stayed within 4 standard errors.
+ */
+export const STATISTICS_SAMPLE = 48;
 /** Images the pretrained ImageNet head looks at. */
 export const PROBE_SAMPLE = 8;
 
@@ -20,14 +25,21 @@ export function channelOrderOf(normalization: NormalizationMode): ChannelOrder {
   return normalization === 'caffe' || normalization === 'div255-then-caffe' ? 'bgr' : 'rgb';
 }
 
-/** The first `count` images of a split, preprocessed as the run feeds them (unaugmented). */
-export async function sampleOf(images: PooledImages, count: number): Promise<{ pixels: Float32Array; ids: string[] }> {
-  const indices = Array.from({ length: Math.min(count, images.size) }, (_, i) => i);
+/**
+ * `count` images of a split, preprocessed as the run feeds them (unaugmented), stratified by
+ * class and drawn with the run's seed: the same seed gives the same sample.
+ */
+export async function sampleOf(images: PooledImages, count: number, seed: number): Promise<{ pixels: Float32Array; ids: string[] }> {
+  const indices = stratifiedSample(images.labels, count, seed);
   return { pixels: await images.load(indices), ids: indices.map((i) => images.ids[i]!) };
 }
 
+/** Channel statistics of `imageCount` images' pixels, over all of them and per image. */
 export function inputStatistics(pixels: Float32Array, normalization: NormalizationMode, imageCount: number): InputStatistics {
-  return { channels: toChannelStatistics(channelMoments(pixels)), channelOrder: channelOrderOf(normalization), imageCount };
+  const perImageLength = imageCount > 0 ? pixels.length / imageCount : 0;
+  const perImage = Array.from({ length: imageCount }, (_, i) => channelMoments(pixels.subarray(i * perImageLength, (i + 1) * perImageLength)));
+  const all = perImage.reduce((merged, moments) => mergeChannelMoments(merged, moments), channelMoments(new Float32Array(0)));
+  return { channels: toChannelStatistics(all), channelOrder: channelOrderOf(normalization), imageCount, perImage };
 }
 
 export async function imagenetProbe(net: SegmentedResNet50, labels: readonly string[] | null, pixels: Float32Array, ids: string[], sizePx: number): Promise<ImageNetProbe> {
@@ -57,6 +69,7 @@ export function datasetInputs(dataset: OpenDataset): Pick<DiagnosticsInput, 'spl
         contentHash: profile.contentHash,
         classIndex: entry.classIndex,
         ...(profile.meanColor ? { meanColor: profile.meanColor } : {}),
+        ...(profile.signature ? { signature: profile.signature } : {}),
         aspectRatio: profile.width / profile.height,
       })),
     },

@@ -194,8 +194,10 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     const diagnoseNow = async (stage: 'before-training' | 'during-training' | 'after-training') => {
       const drift = history.epochs.length > 0 ? await engine.batchNormDrift() : null;
       const trainCounts = classNames.map((_, c) => train.filter((e) => e.classIndex === c).length);
+      const validationAccuracy = history.epochs.at(-1)?.validation?.metrics.accuracy;
       const findings = runDiagnostics({
         ...before,
+        ...(before.domainGap && validationAccuracy !== undefined ? { domainGap: { ...before.domainGap, validationAccuracy } } : {}),
         classBalance: { classNames, trainCounts, classWeighting: engine.settings.classWeighting, ...(latestConfusion ? { validationConfusion: latestConfusion } : {}) },
         ...(history.steps.length > 0
           ? { training: { numClasses, steps: history.steps, epochs: history.epochs, backboneLrMultiplier: engine.settings.backboneLrMultiplier } }
@@ -329,18 +331,19 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     settings: RunSettings;
   }): Promise<DiagnosticsInput> {
     const { net, labels, dataset, spec, validationSpec, trainUnaugmented, validationImages, settings } = args;
-    const trainSample = await sampleOf(trainUnaugmented, STATISTICS_SAMPLE);
+    const seed = settings.config.seed;
+    const trainSample = await sampleOf(trainUnaugmented, STATISTICS_SAMPLE, seed);
     const trainStatistics = inputStatistics(trainSample.pixels, spec.normalization, trainSample.ids.length);
     const currentProbe = await imagenetProbe(net, labels, trainSample.pixels, trainSample.ids, spec.sizePx);
     let caffeProbe = currentProbe;
     if (spec.normalization !== 'caffe') {
       const caffeImages = pooledImages({ pool: deps.pool(), entries: dataset.usable.train, files: dataset.files, spec: { ...spec, normalization: 'caffe' }, augment: null });
-      const caffeSample = await sampleOf(caffeImages, PROBE_SAMPLE);
+      const caffeSample = await sampleOf(caffeImages, PROBE_SAMPLE, seed);
       caffeProbe = await imagenetProbe(net, labels, caffeSample.pixels, caffeSample.ids, spec.sizePx);
     }
     let validationSample: { specHash: string; statistics: InputStatistics } | null = null;
     if (validationImages) {
-      const sample = await sampleOf(validationImages, STATISTICS_SAMPLE);
+      const sample = await sampleOf(validationImages, STATISTICS_SAMPLE, seed + 1);
       validationSample = { specHash: preprocessSpecHash(validationSpec), statistics: inputStatistics(sample.pixels, validationSpec.normalization, sample.ids.length) };
     }
     const { profiles, splitLeakage } = datasetInputs(dataset);

@@ -29,7 +29,16 @@ export interface DomainGapInput {
   currentFreezeDepth?: number;
   /** The run's current head learning rate (TrainingConfig.learningRate), if a run is set up. */
   currentLearningRate?: number;
+  /** The latest validation accuracy, once an epoch has ended. */
+  validationAccuracy?: number;
 }
+
+/**
+ * From this validation accuracy the features evidently separate the classes, however unfamiliar
+ * the images look to the ImageNet head: the gap is mentioned (info), with no advice to unfreeze.
+ * The demo set reaches 100% head-only and used to be told to unfreeze res5. Hand rule.
+ */
+export const SEPARATED_VALIDATION_ACCURACY = 0.95;
 
 /**
  * An image whose short side is below this is "tiny": upsampled to 224 px it carries little of the
@@ -77,13 +86,16 @@ export function detectDomainGap(input: DomainGapInput): Finding | null {
   const level = overallLevel(signals);
   if (!level) return null;
   const depth = level === 'strong' ? STRONG_FREEZE_DEPTH : MODERATE_FREEZE_DEPTH;
-  const fix = freezeFix(depth, input);
-  const advice = fix
-    ? ` Features made for ImageNet separate such images poorly, so training the head alone plateaus early; training ${describeFreezeDepth(depth)} at a lower learning rate lets them adapt.`
-    : ' The run already unfreezes enough of the backbone to adapt to it.';
+  const separated = input.validationAccuracy !== undefined && input.validationAccuracy >= SEPARATED_VALIDATION_ACCURACY;
+  const fix = separated ? null : freezeFix(depth, input);
+  const advice = separated
+    ? ` Still, the run reaches ${formatPercent(input.validationAccuracy!)} validation accuracy: the features separate your classes well enough, and there is nothing to change for it.`
+    : fix
+      ? ` Features made for ImageNet separate such images poorly, so training the head alone plateaus early; training ${describeFreezeDepth(depth)} at a lower learning rate lets them adapt.`
+      : ' The run already unfreezes enough of the backbone to adapt to it.';
   return {
     id: 'data/unlike-imagenet',
-    severity: level === 'strong' ? 'warning' : 'info',
+    severity: level === 'strong' && !separated ? 'warning' : 'info',
     title: level === 'strong' ? 'Your images are very unlike ImageNet' : 'Your images are somewhat unlike ImageNet',
     explanation: `${capitalize(signals.map((s) => s.reason).join('; '))}.${advice}`,
     evidence: evidenceOf(input),

@@ -69,7 +69,7 @@ export { identifyInputScaling } from './input-normalization';
 export type { ChannelOrder, InputNormalizationInput, InputScaling, InputStatistics, ScalingVerdict } from './input-normalization';
 export { findLabelIssues, topLosses } from './label-quality';
 export type { LabelIssue, LabelQualityInput, OutOfSamplePrediction } from './label-quality';
-export { differenceHash, hammingDistance, rgbaToGray } from './perceptual-hash';
+export { colorSignature, differenceHash, hammingDistance, maxSignatureDifference, rgbaToGray } from './perceptual-hash';
 export type { SplitConsistencyInput, SplitSample } from './split-consistency';
 export { findCrossSplitDuplicates } from './split-leakage';
 export type { DuplicatePair, ImageFingerprint, SplitLeakageInput } from './split-leakage';

@@ -3,6 +3,7 @@
 // x/255 first, [0, 1], [-1, 1] or PyTorch-style standardised pixels makes every image look alike
 // to it, and fine-tuning then starts from features that carry almost nothing.
 
+import type { ChannelMoments } from './statistics';
 import { CAFFE_MEAN_BGR, TORCH_MEAN_RGB, TORCH_STD_RGB, type NormalizationMode } from '../preprocess-spec';
 import { formatNumber, formatPercent } from './format';
 import { describeClass, summarizeProbe, type ImageNetProbe, type ProbeSummary } from './imagenet-probe';
@@ -19,6 +20,11 @@ export interface InputStatistics {
   channelOrder: ChannelOrder;
   /** Images the statistics were computed over. */
   imageCount: number;
+  /**
+   * Per image, per channel: what a comparison of two samples needs for its sampling error (the
+   * image is the unit that varies between samples, not the pixel).
+   */
+  perImage?: readonly (readonly ChannelMoments[])[];
 }
 
 export interface InputNormalizationInput {

@@ -111,3 +111,36 @@ function areaResize(gray: Float32Array | Uint8Array, width: number, height: numb
   }
   return out;
 }
+
+/** Side of the colour signature's grid: 12 × 12 cells, 432 bytes per image. */
+export const COLOR_SIGNATURE_SIDE = 12;
+
+/**
+ * The image as a 12 × 12 grid of mean RGB colours over white (area averages, row-major, RGB):
+ * what a near-duplicate check compares once dHash (grey-level structure at 9 × 8) has matched. A
+ * copy that was resized or re-encoded keeps every cell close (stamps6: ≤ 56 levels); two drawings
+ * that differ in one coloured region (its stoplights, one lamp lit) differ by 167 there.
+ */
+export function colorSignature(image: { width: number; height: number; data: ArrayLike<number> }, side = COLOR_SIGNATURE_SIDE): Uint8Array {
+  const { width, height, data } = image;
+  const sums = new Float64Array(side * side * 3);
+  const counts = new Float64Array(side * side);
+  for (let y = 0; y < height; y++) {
+    const row = Math.min(side - 1, Math.floor((y * side) / height));
+    for (let x = 0; x < width; x++) {
+      const cell = row * side + Math.min(side - 1, Math.floor((x * side) / width));
+      const p = (y * width + x) * 4;
+      const alpha = data[p + 3]! / 255;
+      for (let c = 0; c < 3; c++) sums[cell * 3 + c]! += data[p + c]! * alpha + 255 * (1 - alpha);
+      counts[cell]! += 1;
+    }
+  }
+  return Uint8Array.from(sums, (sum, i) => Math.round(sum / Math.max(1, counts[Math.floor(i / 3)]!)));
+}
+
+/** The largest difference of one channel of one cell between two signatures (0..255). */
+export function maxSignatureDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}

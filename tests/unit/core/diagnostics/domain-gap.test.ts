@@ -16,6 +16,13 @@ describe('detectDomainGap', () => {
     expect(detectDomainGap({ images: photos(20, 0, 0) })).toBeNull();
   });
 
+  it('only mentions the gap, with no advice to unfreeze, once the run separates the classes (95% or more on validation)', () => {
+    const finding = detectDomainGap({ images: photos(10, 8, 6), currentFreezeDepth: 0, currentLearningRate: 1e-3, validationAccuracy: 1 })!;
+    expect(finding).toMatchObject({ id: 'data/unlike-imagenet', severity: 'info', fix: null });
+    expect(finding.explanation).toContain('the run reaches 100.0% validation accuracy');
+    expect(detectDomainGap({ images: photos(10, 8, 6), currentFreezeDepth: 0, currentLearningRate: 1e-3, validationAccuracy: 0.8 })?.severity).toBe('warning');
+  });
+
   it('calls mostly grayscale, mostly tiny images very unlike ImageNet and suggests res4 + res5 at 1e-4', () => {
     const finding = detectDomainGap({ images: photos(10, 8, 6), currentFreezeDepth: 0, currentLearningRate: 1e-3 })!;
     expect(finding.id).toBe('data/unlike-imagenet');

@@ -25,6 +25,22 @@ describe('confident learning', () => {
     expect(findLabelIssues(PETS, 2)).toEqual([{ id: 'cat/3', givenLabel: 0, suggestedLabel: 1, selfConfidence: 0.1, suggestedProbability: 0.9 }]);
   });
 
+  it('never flags an image the model gives its own class more than any other, whatever the bars say', () => {
+    // Bars by hand: a = (0.98 + 0.45) / 2 = 0.715, b = 0.99, c = (0.5 + 0.1) / 2 = 0.3. a/2 is below
+    // its bar (0.45 < 0.715) and c clears its own (0.40 ≥ 0.3), but the model still prefers a.
+    const images = [
+      p('a/1', 0, [0.98, 0.01, 0.01]),
+      p('a/2', 0, [0.45, 0.15, 0.4]),
+      p('b/1', 1, [0.005, 0.99, 0.005]),
+      p('c/1', 2, [0.3, 0.2, 0.5]),
+      p('c/2', 2, [0.5, 0.4, 0.1]),
+    ];
+    const thresholds = perClassThresholds(images, 3);
+    expect(thresholds[0]).toBeCloseTo(0.715, 12);
+    expect(thresholds[2]).toBeCloseTo(0.3, 12);
+    expect(findLabelIssues(images, 3).map((i) => i.id)).toEqual([]);
+  });
+
   it('lists the highest losses first: −ln 0.1 = 2.30, −ln 0.7 = 0.357, −ln 0.8 = 0.223', () => {
     const losses = topLosses(PETS, 3);
     expect(losses.map((l) => l.id)).toEqual(['cat/3', 'dog/2', 'cat/2']);

@@ -29,6 +29,23 @@ describe('detectOverfitting', () => {
     expect(finding.evidence.filter((e) => e.kind === 'series')).toHaveLength(2);
   });
 
+  it('also finds a rise with a wobble: validation loss 0.9 → 2.05 (best 0.8 at epoch 2) while training loss fell to ~0, as on stamps6 at 224 px', () => {
+    const wobbly = [
+      epochRecord(1, { loss: 1.2, accuracy: 0.6 }, { loss: 0.9, accuracy: 0.7 }),
+      epochRecord(2, { loss: 0.5, accuracy: 0.85 }, { loss: 0.8, accuracy: 0.75 }),
+      epochRecord(3, { loss: 0.2, accuracy: 0.95 }, { loss: 1.3, accuracy: 0.73 }),
+      epochRecord(4, { loss: 0.05, accuracy: 0.99 }, { loss: 1.2, accuracy: 0.74 }),
+      epochRecord(5, { loss: 0.01, accuracy: 1 }, { loss: 1.6, accuracy: 0.72 }),
+      epochRecord(6, { loss: 0.0004, accuracy: 1 }, { loss: 2.05, accuracy: 0.72 }),
+    ];
+    // The last two epochs rose (1.2 → 1.6 → 2.05), but epoch 4 fell: the strict rule alone would miss 3 → 6.
+    expect(detectOverfitting({ ...healthyHistory(), epochs: wobbly.slice(0, 4), steps: atDepth(0) })).not.toBeNull();
+    const finding = detectOverfitting({ ...healthyHistory(), epochs: [...wobbly.slice(0, 5), epochRecord(6, { loss: 0.0004, accuracy: 1 }, { loss: 1.5, accuracy: 0.72 })], steps: atDepth(0) })!;
+    // 1.5 / 0.8 − 1 = 87.5% above the best, 4 epochs after it.
+    expect(finding.explanation).toContain('Validation loss is 87.5% above its best, 4 epochs later (0.8 → 1.5)');
+    expect(finding.severity).toBe('warning');
+  });
+
   it('has no one-click fix when only the head trains', () => {
     const finding = detectOverfitting({ ...healthyHistory(), epochs: OVERFITTING, steps: atDepth(0) })!;
     expect(finding.fix).toBeNull();

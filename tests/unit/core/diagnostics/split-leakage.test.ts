@@ -119,6 +119,34 @@ describe('near duplicates and shape', () => {
   });
 });
 
+describe('near duplicates, cell by cell', () => {
+  // 12 × 12 × 3 colour signatures: white, with one coloured region where the two drawings differ.
+  const signature = (lamp: [number, number, number]) => {
+    const cells = new Uint8Array(12 * 12 * 3).fill(255);
+    for (const cell of [14, 15, 26, 27]) cells.set(lamp, cell * 3);
+    return cells;
+  };
+  const red = signature([230, 40, 30]);
+  const green = signature([40, 200, 60]);
+
+  it('does not merge two drawings with the same dHash that differ in one coloured region (the stamps6 stoplights, 167 levels apart there)', () => {
+    const images: ImageFingerprint[] = [
+      { id: 'signs/stoplight_01_red.png', split: 'train', differenceHash: BASE, signature: red },
+      { id: 'signs/stoplight_03_green.png', split: 'validation', differenceHash: BASE, signature: green },
+    ];
+    expect(findCrossSplitDuplicates(images)).toEqual([]);
+  });
+
+  it('still finds a resized copy, whose cells move by up to 56 levels (the worst half-size resize on stamps6)', () => {
+    const resized = Uint8Array.from(red, (v, i) => (i % 7 === 0 ? Math.max(0, v - 56) : v));
+    const images: ImageFingerprint[] = [
+      { id: 'signs/stoplight_01_red.png', split: 'train', differenceHash: BASE, signature: red },
+      { id: 'signs/stoplight_01_red_small.png', split: 'validation', differenceHash: flip(BASE, [3]), signature: resized },
+    ];
+    expect(findCrossSplitDuplicates(images).map((p) => p.copy.id)).toEqual(['signs/stoplight_01_red_small.png']);
+  });
+});
+
 describe('leakage severity', () => {
   it('is info for one near duplicate among 22 held-out images (under 5%), a warning for a byte-identical copy', () => {
     const hash = (i: number) => i.toString(16).padStart(16, '0').replace(/^0/, 'f');
