@@ -240,6 +240,21 @@ export class TrainingEngine {
     return evaluate(this.model, this.inputs, set, this.config.freezeDepth);
   }
 
+  /**
+   * The pooled features [n, 2048] the head reads, for every image of `set`, when only the head
+   * trains: they are in the cache then, so this costs no forward pass. null otherwise (or during
+   * a run): a linear probe on them is the baseline the diagnostics compare the head with.
+   */
+  async headFeatures(set: LabeledImages): Promise<Float32Array | null> {
+    if (this.running || this.config.freezeDepth !== 0) return null;
+    const features = await this.inputs.for(this.model, set, Array.from({ length: set.size }, (_, i) => i), 0); // [n, 2048]
+    try {
+      return (await features.data()) as Float32Array;
+    } finally {
+      features.dispose();
+    }
+  }
+
   /** Frees the optimizer's state, the checkpoint and the cache; the model stays with its owner. */
   dispose(): void {
     this.checkpoint?.dispose();

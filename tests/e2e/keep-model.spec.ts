@@ -44,6 +44,11 @@ test.describe('a trained model is kept, used, exported and imported (needs ../sh
     const kept = page.getByTestId('trained-model');
     await expect(kept).toHaveAttribute('data-origin', 'run');
     const firstSteps = Number(await progress.getAttribute('data-steps'));
+    // The demo set's clean run raises nothing above info (it was once told to unfreeze res5 after 100%).
+    await expect(page.getByTestId('diagnostics-panel')).toHaveAttribute('data-stage', 'after-training');
+    const severities = await page.getByTestId('finding').evaluateAll((nodes) => nodes.map((n) => `${n.getAttribute('data-finding-id')}:${n.getAttribute('data-severity')}`));
+    console.info(`findings on the clean demo run: ${severities.join(', ') || 'none'}`);
+    expect(severities.filter((finding) => !finding.endsWith(':info'))).toEqual([]);
 
     // Train more: one more epoch of the same model; the charts go on from where they stopped.
     await page.getByTestId('train-more').click();

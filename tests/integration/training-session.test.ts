@@ -188,4 +188,20 @@ describe('training session (the training worker’s logic, in Node)', () => {
     await session.handle({ type: 'trained/predict', requestId: 13, images: [{ path: 'a.png', image: image(0) }], heatMaps: false });
     expect(of('trained/predicted').at(-1)!.prediction.requestId).toBe(13);
   }, 300_000);
+
+  it('after a head-only run, compares the head with a cross-validated linear probe on the cached features', async () => {
+    await datasets.handle({ type: 'dataset/open', files: drop(), split: { validationFraction: 0.34, seed: 1 } });
+    const before = events.length;
+    await session.handle({ type: 'train/start', settings: settings({ freezeDepth: 0, epochs: 2 }), continue: false });
+    const updates = events.slice(before).filter((e): e is EventOf<'diagnostics/updated'> => e.type === 'diagnostics/updated');
+    const final = updates.at(-1)!;
+    expect(final.stage).toBe('after-training');
+    // Sequenced in the order sent.
+    expect(updates.map((u) => u.sequence)).toEqual([...updates.map((u) => u.sequence)].sort((a, b) => a - b));
+    const probe = final.findings.find((f) => ['training/probe-baseline', 'training/head-short-of-probe', 'training/probe-inconclusive', 'data/features-short'].includes(f.id));
+    expect(probe, final.findings.map((f) => f.id).join(', ')).toBeDefined();
+    const rows = probe!.evidence.flatMap((e) => (e.kind === 'numbers' ? e.rows : []));
+    // 12 images, the smallest class 6: five folds.
+    expect(rows.find((r) => r.label === 'Linear probe, cross-validated macro-F1')?.value).toMatch(/\(5 folds\)$/);
+  }, 300_000);
 });

@@ -95,7 +95,22 @@ export function detectHeadShortOfProbe(input: HeadVsProbeInput): Finding | null 
       `both sit below ${formatNumber(bar)} (halfway from chance to perfect), but with this few images the probe's macro-F1 could be as high as ${formatNumber(probeHigh)}`,
     );
   }
-  return null;
+  return onPar(input, comparison);
+}
+
+/** The head does what a probe on the same features does: the baseline, shown for what it is. */
+function onPar(input: HeadVsProbeInput, comparison: Comparison): Finding {
+  const { runMacroF1, probe } = input;
+  return {
+    id: 'training/probe-baseline',
+    severity: 'info',
+    title: 'The head does as well as a linear probe on the same features',
+    explanation:
+      `A cross-validated logistic regression on the network's features reaches macro-F1 ${formatNumber(probe.macroF1Mean)} ± ${formatNumber(probe.macroF1Std)} across ${plural(probe.folds, 'fold')}; ` +
+      `the run's head ${formatNumber(runMacroF1)}. The head is not what holds the run back; better features would be (more blocks trained, more or cleaner images).`,
+    evidence: evidenceOf(input, comparison, []),
+    fix: null,
+  };
 }
 
 function compare(input: HeadVsProbeInput): Comparison {

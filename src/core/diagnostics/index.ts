@@ -5,6 +5,7 @@ import { detectBatchNormDrift, type BatchNormDriftInput } from './batchnorm-drif
 import { detectClassImbalance, type ClassBalanceInput } from './class-imbalance';
 import { detectDomainGap, type DomainGapInput } from './domain-gap';
 import { detectFlatLoss } from './flat-loss';
+import { detectHeadShortOfProbe, type HeadVsProbeInput } from './head-vs-probe';
 import { detectInitialLoss } from './initial-loss';
 import { detectInputNormalization, type InputNormalizationInput } from './input-normalization';
 import { detectLabelIssues, type LabelQualityInput } from './label-quality';
@@ -35,6 +36,8 @@ export interface DiagnosticsInput {
   batchNormDrift?: BatchNormDriftInput;
   /** Out-of-sample class probabilities per image. */
   labelQuality?: LabelQualityInput;
+  /** The run's validation scores against a cross-validated linear probe on the same features. */
+  headVsProbe?: HeadVsProbeInput;
 }
 
 type Rule = (input: DiagnosticsInput) => Finding | null;
@@ -52,6 +55,7 @@ const RULES: readonly Rule[] = [
   (i) => (i.training ? detectUnfreezeLearningRate(i.training) : null),
   (i) => (i.batchNormDrift ? detectBatchNormDrift(i.batchNormDrift) : null),
   (i) => (i.labelQuality ? detectLabelIssues(i.labelQuality) : null),
+  (i) => (i.headVsProbe ? detectHeadShortOfProbe(i.headVsProbe) : null),
 ];
 
 /** Runs every rule whose inputs are present; the findings come most likely cause first. */

@@ -62,9 +62,12 @@ describe('detectHeadShortOfProbe', () => {
     expect(many.explanation).toContain('(±0.0219)');
   });
 
-  it('stays silent when the head is within 0.05 of the probe, or above it', () => {
-    expect(detectHeadShortOfProbe(input({ runMacroF1: 0.82 }))).toBeNull();
-    expect(detectHeadShortOfProbe(input({ runMacroF1: 0.95 }))).toBeNull();
+  it('shows the probe as a baseline (info, no fix) when the head is within 0.05 of it, or above it', () => {
+    for (const runMacroF1 of [0.82, 0.95]) {
+      const finding = detectHeadShortOfProbe(input({ runMacroF1 }))!;
+      expect(finding).toMatchObject({ id: 'training/probe-baseline', severity: 'info', fix: null });
+      expect(finding.explanation).toContain(`the run's head ${runMacroF1}`);
+    }
     expect(detectHeadShortOfProbe(input({ validationCount: 0 }))).toBeNull();
     expect(detectHeadShortOfProbe(input({ runMacroF1: NaN }))).toBeNull();
   });
