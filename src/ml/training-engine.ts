@@ -302,6 +302,7 @@ export class TrainingEngine {
         backboneLrMultiplier: this.config.backboneLrMultiplier,
         batchStatistics: this.config.batchNormPolicy === 'train',
         microBatch: this.microBatchSize(k, set.sizePx, indices.length),
+        dropoutSeed: this.config.seed * 1_000_003 + step * 1_009,
       });
       if (outcome.kind === 'non-finite') {
         // The weights that gave this loss came from an earlier update: go back to the last good state.

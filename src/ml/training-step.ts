@@ -28,6 +28,8 @@ export interface StepInput {
   batchStatistics: boolean;
   /** Images per forward/backward pass. */
   microBatch: number;
+  /** Seeds the dropout masks of this step (each micro-batch its own). */
+  dropoutSeed: number;
 }
 
 export type StepOutcome =
@@ -66,7 +68,7 @@ export async function trainStep(input: StepInput): Promise<StepOutcome> {
           segments.forEach((segment, i) => {
             x = runTrainableSegment(segment, x, { batchStatistics: input.batchStatistics, inputNeedsGradient: i > 0 });
           });
-          const logits = headLogits(model, x, true);
+          const logits = headLogits(model, x, true, input.dropoutSeed + start);
           const losses = crossEntropies(logits, partLabels); // [micro]
           unweighted = tf.keep(tf.sum(losses) as tf.Scalar);
           partPredicted = tf.keep(tf.argMax(logits, 1));
