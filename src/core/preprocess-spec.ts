@@ -33,8 +33,19 @@ export const NORMALIZATION_LABELS: Readonly<Record<NormalizationMode, string>> =
  * - `stretch`: the whole image is resized to size × size, ignoring its aspect ratio (what Keras'
  *   `load_img(path, target_size=(224, 224))` does, and what the ImageNet examples use).
  * - `center-crop`: the shorter side is resized to `sizePx` and the centre square is kept.
+ * - `pad`: the longer side is resized to `sizePx`, the aspect ratio kept, and the image centred on
+ *   the background colour: nothing squeezed, nothing cut off.
  */
-export type ResizeRule = 'stretch' | 'center-crop';
+export type ResizeRule = 'stretch' | 'center-crop' | 'pad';
+
+export const RESIZE_RULES: readonly ResizeRule[] = ['stretch', 'center-crop', 'pad'];
+
+/** How the page names each rule. */
+export const RESIZE_LABELS: Readonly<Record<ResizeRule, string>> = {
+  stretch: 'stretch to a square (what Keras load_img does)',
+  'center-crop': 'centre crop to a square',
+  pad: 'pad to a square on the background',
+};
 
 export interface PreprocessSpec {
   /** Side of the square network input, in pixels. Default: 224. */
@@ -67,7 +78,7 @@ export function validatePreprocessSpec(spec: PreprocessSpec): PreprocessSpec {
   if (!Number.isInteger(spec.sizePx) || spec.sizePx < MIN_SIZE_PX || spec.sizePx > MAX_SIZE_PX) {
     problems.push(`sizePx must be a whole number from ${MIN_SIZE_PX} to ${MAX_SIZE_PX}, not ${spec.sizePx}`);
   }
-  if (spec.resize !== 'stretch' && spec.resize !== 'center-crop') problems.push(`unknown resize rule '${spec.resize}'`);
+  if (!RESIZE_RULES.includes(spec.resize)) problems.push(`unknown resize rule '${spec.resize}'`);
   if (!NORMALIZATION_MODES.includes(spec.normalization)) problems.push(`unknown normalization '${spec.normalization}'`);
   if (spec.background.length !== 3 || spec.background.some((v) => !(v >= 0 && v <= 255))) {
     problems.push('background must be three numbers from 0 to 255');
@@ -133,7 +144,9 @@ export function preprocessingJson(spec: PreprocessSpec): PreprocessingJson {
       `Composite transparent pixels onto the opaque background RGB ${background.join(', ')}.`,
       resize === 'stretch'
         ? `Resize the whole image to ${sizePx} × ${sizePx}, ignoring its aspect ratio, with an antialiased bilinear filter.`
-        : `Take the centred square of the shorter side and resize it to ${sizePx} × ${sizePx} with an antialiased bilinear filter.`,
+        : resize === 'center-crop'
+          ? `Take the centred square of the shorter side and resize it to ${sizePx} × ${sizePx} with an antialiased bilinear filter.`
+          : `Resize the image so that its longer side is ${sizePx} px (aspect ratio kept, antialiased bilinear filter) and centre it on a ${sizePx} × ${sizePx} square of the background colour.`,
       'Per channel, in channelOrder: (value × scale − mean) / std, values 0..255.',
     ],
   };

@@ -3,7 +3,7 @@
 
 import type { ClassWeighting } from './class-weights';
 import type { ClassificationMetrics } from './metrics';
-import type { NormalizationMode } from './preprocess-spec';
+import type { NormalizationMode, ResizeRule } from './preprocess-spec';
 import type { BatchNormPolicy, TrainingConfig } from './training-config';
 
 /** Settings a run starts with: the engine's, plus how images are prepared. */
@@ -11,6 +11,8 @@ export interface RunSettings {
   config: TrainingConfig;
   /** Side of the network input, px. Default: 224. */
   sizePx: number;
+  /** How each image is fitted into the square input. Default: 'stretch'. */
+  resize: ResizeRule;
   /** Random resized crop + flip on the training split (turns the feature cache off). Default: false. */
   augment: boolean;
   /** How pixels are scaled for these weights. Default: 'caffe' (what they expect). */

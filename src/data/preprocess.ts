@@ -47,8 +47,10 @@ export function preprocessImage(image: RgbaImage, spec: PreprocessSpec, augmenta
     throw new LabError('input/invalid', `Image data does not match its size ${width}×${height}.`);
   }
   const size = spec.sizePx;
-  const rect = augmentation?.crop ?? sourceRect(width, height, spec);
-  const rgb = resizeComposited(image, rect, size, spec.background);
+  const rgb =
+    spec.resize === 'pad' && !augmentation
+      ? padded(image, size, spec.background)
+      : resizeComposited(image, augmentation?.crop ?? sourceRect(width, height, spec), size, size, spec.background);
   if (augmentation?.flip) mirrorInPlace(rgb, size);
   normalizeInPlace(rgb, spec);
   return rgb;
@@ -101,26 +103,44 @@ function axisFilter(srcStart: number, srcLength: number, dstLength: number): Axi
   return { start, count, weights, maxTaps };
 }
 
-/** Composite onto the background and resample to size × size RGB floats in 0..255. */
+/**
+ * 'pad': the whole image resized so that its longer side is `size`, aspect ratio kept, centred on
+ * the background: nothing is squeezed or cut off.
+ */
+function padded(image: RgbaImage, size: number, background: readonly [number, number, number]): Float32Array {
+  const scale = size / Math.max(image.width, image.height);
+  const innerWidth = Math.max(1, Math.min(size, Math.round(image.width * scale)));
+  const innerHeight = Math.max(1, Math.min(size, Math.round(image.height * scale)));
+  const inner = resizeComposited(image, { x: 0, y: 0, width: image.width, height: image.height }, innerWidth, innerHeight, background);
+  const out = new Float32Array(size * size * 3);
+  for (let p = 0; p < size * size; p++) out.set(background, p * 3);
+  const left = Math.floor((size - innerWidth) / 2);
+  const top = Math.floor((size - innerHeight) / 2);
+  for (let y = 0; y < innerHeight; y++) out.set(inner.subarray(y * innerWidth * 3, (y + 1) * innerWidth * 3), ((top + y) * size + left) * 3);
+  return out;
+}
+
+/** Composite onto the background and resample to outWidth × outHeight RGB floats in 0..255. */
 function resizeComposited(
   image: RgbaImage,
   rect: SourceRect,
-  size: number,
+  outWidth: number,
+  outHeight: number,
   background: readonly [number, number, number],
 ): Float32Array {
   const { width, data } = image;
-  const fx = axisFilter(rect.x, rect.width, size);
-  const fy = axisFilter(rect.y, rect.height, size);
+  const fx = axisFilter(rect.x, rect.width, outWidth);
+  const fy = axisFilter(rect.y, rect.height, outHeight);
   const [br, bg, bb] = background;
 
   // Only the source rows some output row reads are resampled horizontally.
   const rowFirst = fy.start[0]!;
-  const rowLast = fy.start[size - 1]! + fy.count[size - 1]! - 1;
+  const rowLast = fy.start[outHeight - 1]! + fy.count[outHeight - 1]! - 1;
   const rows = rowLast - rowFirst + 1;
-  const horizontal = new Float32Array(rows * size * 3); // [rows, size, 3]
+  const horizontal = new Float32Array(rows * outWidth * 3); // [rows, outWidth, 3]
   for (let r = 0; r < rows; r++) {
     const rowOffset = (rowFirst + r) * width * 4;
-    for (let i = 0; i < size; i++) {
+    for (let i = 0; i < outWidth; i++) {
       let red = 0;
       let green = 0;
       let blue = 0;
@@ -134,29 +154,29 @@ function resizeComposited(
         green += w * (data[p + 1]! * alpha + bg * (1 - alpha));
         blue += w * (data[p + 2]! * alpha + bb * (1 - alpha));
       }
-      const o = (r * size + i) * 3;
+      const o = (r * outWidth + i) * 3;
       horizontal[o] = red;
       horizontal[o + 1] = green;
       horizontal[o + 2] = blue;
     }
   }
 
-  const out = new Float32Array(size * size * 3); // [size, size, 3]
-  for (let y = 0; y < size; y++) {
+  const out = new Float32Array(outWidth * outHeight * 3); // [outHeight, outWidth, 3]
+  for (let y = 0; y < outHeight; y++) {
     const base = y * fy.maxTaps;
     const first = fy.start[y]! - rowFirst;
-    for (let x = 0; x < size; x++) {
+    for (let x = 0; x < outWidth; x++) {
       let red = 0;
       let green = 0;
       let blue = 0;
       for (let t = 0, n = fy.count[y]!; t < n; t++) {
         const w = fy.weights[base + t]!;
-        const p = ((first + t) * size + x) * 3;
+        const p = ((first + t) * outWidth + x) * 3;
         red += w * horizontal[p]!;
         green += w * horizontal[p + 1]!;
         blue += w * horizontal[p + 2]!;
       }
-      const o = (y * size + x) * 3;
+      const o = (y * outWidth + x) * 3;
       out[o] = red;
       out[o + 1] = green;
       out[o + 2] = blue;

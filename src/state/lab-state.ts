@@ -64,6 +64,7 @@ export interface TrainingState {
 export const DEFAULT_RUN_SETTINGS: RunSettings = {
   config: { ...DEFAULT_TRAINING_CONFIG, epochs: 5, batchSize: 16 },
   sizePx: 224,
+  resize: 'stretch',
   augment: false,
   normalization: 'caffe',
   validationNormalization: null,

@@ -8,7 +8,7 @@ import { serializeError } from '../core/errors';
 import { DEFAULT_SPLIT_OPTIONS, type SplitOptions } from '../core/splits';
 import type { TrainingConfig } from '../core/training-config';
 import type { Fix } from '../core/diagnostics';
-import { DEFAULT_PREPROCESS_SPEC, type NormalizationMode } from '../core/preprocess-spec';
+import { DEFAULT_PREPROCESS_SPEC, type NormalizationMode, type ResizeRule } from '../core/preprocess-spec';
 import { predictionsCsv } from '../core/predictions-csv';
 import type { ExportFormat, ModelSourceRef, WorkerCommand, WorkerEvent } from '../workers/protocol';
 import {
@@ -73,7 +73,7 @@ export interface LabActions {
   /** Preprocesses the first `count` images of a split and reports their hash and statistics. */
   sampleSplit(split: SplitName, count: number): void;
   /** Changes run settings; the live ones (freeze depth, class weighting, learning rate, BN policy) also change a running run at its next step. */
-  updateTraining(change: { config?: Partial<TrainingConfig>; sizePx?: number; augment?: boolean; normalization?: NormalizationMode; validationNormalization?: NormalizationMode | null }): void;
+  updateTraining(change: { config?: Partial<TrainingConfig>; sizePx?: number; resize?: ResizeRule; augment?: boolean; normalization?: NormalizationMode; validationNormalization?: NormalizationMode | null }): void;
   /** Applies a diagnostic's one-click fix (settings that cannot change mid-run apply to the next run). */
   applyFix(fix: Fix): void;
   /** Leaves these images out of the dataset (e.g. validation copies of training images). */
@@ -244,6 +244,8 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
             return updateTraining({ config: { learningRate: fix.value } });
           case 'setBatchNormPolicy':
             return updateTraining({ config: { batchNormPolicy: fix.value } });
+          case 'setResize':
+            return updateTraining({ resize: fix.value });
           case 'dropImages':
             return dropImages(fix.imageIds);
         }

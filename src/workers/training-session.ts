@@ -152,7 +152,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     const classNames = dataset.index.classNames;
     const numClasses = classNames.length;
     if (numClasses < 2) throw new LabError('input/invalid', 'A classifier needs at least two classes.');
-    const spec = { ...DEFAULT_PREPROCESS_SPEC, sizePx: settings.sizePx, normalization: settings.normalization };
+    const spec = { ...DEFAULT_PREPROCESS_SPEC, sizePx: settings.sizePx, resize: settings.resize, normalization: settings.normalization };
     const validationSpec = { ...spec, normalization: settings.validationNormalization ?? settings.normalization };
 
     if (command.continue) {
@@ -405,6 +405,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         ? { splitConsistency: { train: { specHash: preprocessSpecHash(spec), statistics: trainStatistics }, validation: validationSample } }
         : {}),
       domainGap: { images: profiles, caffeProbe, currentFreezeDepth: settings.config.freezeDepth, currentLearningRate: settings.config.learningRate },
+      aspectRatio: { images: profiles, resize: spec.resize },
       ...(splitLeakage ? { splitLeakage } : {}),
     };
   }

@@ -50,15 +50,17 @@ async function diagnosticsInput(net: SegmentedResNet50, labels: string[] | null,
   const validationPixels = pixelsOf(validationSample, spec, changeValidation);
   const inSplit = new Map<number, SplitName>([...split.train.map((i) => [i, 'train'] as const), ...split.validation.map((i) => [i, 'validation'] as const)]);
   const shown = (index: number) => (inSplit.get(index) === 'validation' ? changeValidation(images[index]!.rgba) : images[index]!.rgba);
+  const profiles = [...inSplit.keys()].map((i) => ({ id: images[i]!.path, width: shown(i).width, height: shown(i).height, grayscale: isGray(shown(i)) }));
   return {
     inputNormalization: { statistics, currentProbe, caffeProbe },
+    aspectRatio: { images: profiles, resize: spec.resize },
     splitConsistency: {
       train: { specHash: preprocessSpecHash(spec), statistics },
       validation: { specHash: preprocessSpecHash(spec), statistics: inputStatistics(validationPixels, spec.normalization, validationSample.length) },
     },
     classBalance: { classNames, trainCounts: classCounts(trainLabels, classNames.length), classWeighting: options.classWeighting ?? 'balanced' },
     domainGap: {
-      images: [...inSplit.keys()].map((i) => ({ id: images[i]!.path, width: shown(i).width, height: shown(i).height, grayscale: isGray(shown(i)) })),
+      images: profiles,
       caffeProbe,
       currentFreezeDepth: 0,
       currentLearningRate: 1e-3,

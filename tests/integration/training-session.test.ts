@@ -40,6 +40,7 @@ function drop(): DroppedFiles {
 const settings = (overrides: Partial<RunSettings['config']> = {}): RunSettings => ({
   config: { ...DEFAULT_TRAINING_CONFIG, epochs: 1, batchSize: 4, freezeDepth: 1, warmupSteps: 0, learningRate: 1e-3, ...overrides },
   sizePx: SIZE_PX,
+  resize: 'stretch',
   augment: false,
   normalization: 'caffe',
   validationNormalization: null,

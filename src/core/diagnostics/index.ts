@@ -1,6 +1,7 @@
 // The diagnostics panel's one entry point: every statistic the lab has gathered goes in, the
 // rules whose inputs are present run, and the findings come out with the likeliest cause first.
 
+import { detectStretchedImages, type AspectRatioInput } from './aspect-ratio';
 import { detectBatchNormDrift, type BatchNormDriftInput } from './batchnorm-drift';
 import { detectClassImbalance, type ClassBalanceInput } from './class-imbalance';
 import { detectDomainGap, type DomainGapInput } from './domain-gap';
@@ -38,6 +39,8 @@ export interface DiagnosticsInput {
   labelQuality?: LabelQualityInput;
   /** The run's validation scores against a cross-validated linear probe on the same features. */
   headVsProbe?: HeadVsProbeInput;
+  /** Every image's size, and how the spec fits it into the square input. */
+  aspectRatio?: AspectRatioInput;
 }
 
 type Rule = (input: DiagnosticsInput) => Finding | null;
@@ -56,6 +59,7 @@ const RULES: readonly Rule[] = [
   (i) => (i.batchNormDrift ? detectBatchNormDrift(i.batchNormDrift) : null),
   (i) => (i.labelQuality ? detectLabelIssues(i.labelQuality) : null),
   (i) => (i.headVsProbe ? detectHeadShortOfProbe(i.headVsProbe) : null),
+  (i) => (i.aspectRatio ? detectStretchedImages(i.aspectRatio) : null),
 ];
 
 /** Runs every rule whose inputs are present; the findings come most likely cause first. */
@@ -65,6 +69,7 @@ export function runDiagnostics(input: DiagnosticsInput): Finding[] {
 
 export type { Evidence, Finding, Fix, Severity } from './types';
 export { rankFindings, RULE_PRIORITY } from './rank';
+export type { AspectRatioInput } from './aspect-ratio';
 export type { BatchNormDriftInput } from './batchnorm-drift';
 export type { ClassBalanceInput } from './class-imbalance';
 export type { DomainGapInput, ImageProfile } from './domain-gap';

@@ -23,6 +23,7 @@ export const RULE_PRIORITY: Readonly<Record<string, number>> = Object.freeze({
   'training/flat-loss': 65,
   'training/head-short-of-probe': 62,
   'training/initial-loss': 60,
+  'data/stretched-images': 57,
   'data/unlike-imagenet': 55,
   'data/features-short': 54,
   'training/overfitting': 50,

@@ -23,7 +23,9 @@ export type Fix =
   /** The head's peak learning rate (TrainingConfig.learningRate); the backbone's follows its multiplier. */
   | { kind: 'setLearningRate'; value: number; label: string }
   | { kind: 'dropImages'; imageIds: string[]; label: string }
-  | { kind: 'setBatchNormPolicy'; value: 'frozen'; label: string };
+  | { kind: 'setBatchNormPolicy'; value: 'frozen'; label: string }
+  /** How images are fitted into the square input (PreprocessSpec.resize), for the next run. */
+  | { kind: 'setResize'; value: 'pad'; label: string };
 
 export interface Finding {
   /** Stable rule id, 'area/cause' (e.g. 'input/wrong-normalization'); the UI may key on it. */

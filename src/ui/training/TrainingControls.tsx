@@ -2,7 +2,7 @@
 // and what a run starts with; start (a new model), train the kept model more, pause, resume, stop.
 
 import { classWeights } from '../../core/class-weights';
-import { NORMALIZATION_LABELS, NORMALIZATION_MODES, type NormalizationMode } from '../../core/preprocess-spec';
+import { NORMALIZATION_LABELS, NORMALIZATION_MODES, RESIZE_LABELS, RESIZE_RULES, type NormalizationMode, type ResizeRule } from '../../core/preprocess-spec';
 import { freezeDepthLabel, MAX_FREEZE_DEPTH, trainableParamsAt } from '../../core/training-config';
 import { keptModelInfo } from '../../state/lab-state';
 import { useDataset, useKeptModel, useLabActions, useModelStatus, useTrainingSettings, useTrainingStatus } from '../../state/hooks';
@@ -22,7 +22,7 @@ export function TrainingControls() {
   const dataset = useDataset();
   const kept = keptModelInfo(useKeptModel());
   const { updateTraining, startTraining, trainMore, pauseTraining, resumeTraining, stopTraining } = useLabActions();
-  const { config, sizePx, augment, normalization, validationNormalization } = useTrainingSettings();
+  const { config, sizePx, resize, augment, normalization, validationNormalization } = useTrainingSettings();
   const active = status === 'running' || status === 'paused' || status === 'starting';
   const scan = dataset.status === 'ready' ? dataset.scan : null;
   const classNames = dataset.status === 'ready' ? dataset.summary.classNames : [];
@@ -102,6 +102,16 @@ export function TrainingControls() {
           {SIZES_PX.map((size) => (
             <option key={size} value={size}>
               {size} px{size === 224 ? ' (ImageNet)' : ''}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="control">
+        <span>Fit into the square</span>
+        <select value={resize} disabled={active} data-testid="resize-rule" onChange={(event) => updateTraining({ resize: event.target.value as ResizeRule })}>
+          {RESIZE_RULES.map((rule) => (
+            <option key={rule} value={rule}>
+              {RESIZE_LABELS[rule]}
             </option>
           ))}
         </select>

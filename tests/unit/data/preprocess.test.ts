@@ -63,6 +63,14 @@ describe('preprocessImage', () => {
     expect(pixel(stretched, 32, 31, 16)).toEqual([0, 0, 1]);
     const cropped = preprocessImage(image, spec({ normalization: 'unit', resize: 'center-crop' }));
     for (const x of [2, 16, 29]) expect(pixel(cropped, 32, x, 16)).toEqual([0, 1, 0]);
+    // pad: 60×20 → 32×11 (the longer side to 32, rounded), centred: rows 10–20 hold it, the rest is background.
+    const paddedOut = preprocessImage(image, spec({ normalization: 'unit', resize: 'pad', background: [255, 255, 255] }));
+    const near = (got: number[], want: number[]) => got.forEach((v, c) => expect(v).toBeCloseTo(want[c]!, 6));
+    near(pixel(paddedOut, 32, 0, 16), [1, 0, 0]);
+    near(pixel(paddedOut, 32, 31, 16), [0, 0, 1]);
+    for (const y of [0, 9, 21, 31]) near(pixel(paddedOut, 32, 16, y), [1, 1, 1]);
+    near(pixel(paddedOut, 32, 16, 10), [0, 1, 0]);
+    near(pixel(paddedOut, 32, 16, 20), [0, 1, 0]);
   });
 
   it('antialiases when shrinking: a 1-pixel checkerboard becomes flat grey', () => {

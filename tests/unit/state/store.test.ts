@@ -11,6 +11,17 @@ const file = (name: string, type = '') => new File([name], name, { type });
 const dataTransfer = (files: File[], directory = false) => ({ files, items: files.map(() => ({ webkitGetAsEntry: () => ({ isDirectory: directory }) })) }) as unknown as DataTransfer;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+describe('createLabStore: settings and fixes', () => {
+  it('the stretched-images fix pads the next run’s images, and the next run sends it', () => {
+    const { worker, store, actions } = setup();
+    expect(store.getState().training.settings.resize).toBe('stretch');
+    actions().applyFix({ kind: 'setResize', value: 'pad', label: 'Pad images to a square' });
+    expect(store.getState().training.settings.resize).toBe('pad');
+    actions().startTraining();
+    expect(worker.last()).toMatchObject({ type: 'train/start', settings: { resize: 'pad' } });
+  });
+});
+
 describe('createLabStore: training', () => {
   it('starts a new model with continue: false and clears the charts', () => {
     const { worker, store, actions } = setup();
