@@ -57,10 +57,20 @@ export interface EpochRecord {
   epoch: number;
   /** Running figures of the epoch's training steps (dropout and BatchNorm policy as trained). */
   train: SplitResult;
-  /** The validation split in inference mode, with the predicted class of each image in split order; null without one. */
-  validation: (SplitResult & { predictions: number[] }) | null;
+  /** The validation split in inference mode, per image in split order; null without one. */
+  validation: (SplitResult & ValidationImages) | null;
   cache: { entries: number; bytes: number; full: boolean };
   ms: number;
+}
+
+/** Per validation image, in split order: what the confusion matrix and the top-losses gallery show. */
+export interface ValidationImages {
+  /** The predicted class. */
+  predictions: number[];
+  /** Cross-entropy of the given class, −ln p(given). */
+  losses: number[];
+  /** Probability of the predicted class. */
+  confidences: number[];
 }
 
 export interface ChangeRecord {

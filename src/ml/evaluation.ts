@@ -4,20 +4,20 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LabeledImages } from '../core/labeled-images';
 import { addToConfusion, emptyConfusion, metricsFromConfusion } from '../core/metrics';
-import type { SplitResult } from '../core/run-records';
+import type { SplitResult, ValidationImages } from '../core/run-records';
 import { crossEntropies } from './losses';
 import type { ModelInputs } from './model-inputs';
 import type { RunModel } from './run-model';
 import { trainableSegments } from './task-model';
 
-export interface Evaluation extends SplitResult {
-  /** The predicted class of every image of the split, in its order. */
-  predictions: number[];
+export interface Evaluation extends SplitResult, ValidationImages {
   /** Class probabilities, [images, C] row-major. */
   probabilities: Float32Array;
 }
 
 const EVAL_BATCH = 32;
+/** Keeps −ln p finite for a probability that underflowed to 0. */
+const MIN_PROBABILITY = 1e-12;
 
 /** Evaluates `set` at depth k: the frozen prefix's output comes from `inputs` (cached), the rest runs here. */
 export async function evaluate(model: RunModel, inputs: ModelInputs, set: LabeledImages, k: number): Promise<Evaluation> {
@@ -52,5 +52,7 @@ export async function evaluate(model: RunModel, inputs: ModelInputs, set: Labele
     addToConfusion(confusion, labels, predicted);
     predictions.set(predicted, start);
   }
-  return { loss: lossSum / Math.max(1, set.size), metrics: metricsFromConfusion(confusion), predictions: Array.from(predictions), probabilities };
+  const losses = Array.from(predictions, (_, i) => -Math.log(Math.max(probabilities[i * classes + set.labels[i]!]!, MIN_PROBABILITY)));
+  const confidences = Array.from(predictions, (predicted, i) => probabilities[i * classes + predicted]!);
+  return { loss: lossSum / Math.max(1, set.size), metrics: metricsFromConfusion(confusion), predictions: Array.from(predictions), losses, confidences, probabilities };
 }

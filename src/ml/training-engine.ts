@@ -219,7 +219,13 @@ export class TrainingEngine {
           {
             epoch: this.epoch,
             train: { loss: lossSum / Math.max(1, seen), metrics: metricsFromConfusion(confusion) },
-            validation: validationReport && { loss: validationReport.loss, metrics: validationReport.metrics, predictions: validationReport.predictions },
+            validation: validationReport && {
+              loss: validationReport.loss,
+              metrics: validationReport.metrics,
+              predictions: validationReport.predictions,
+              losses: validationReport.losses,
+              confidences: validationReport.confidences,
+            },
             cache: { entries: this.inputs.stats().entries, bytes: this.inputs.stats().bytes, full: this.inputs.stats().full },
             ms: this.now() - epochStart,
           },

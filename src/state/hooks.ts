@@ -53,6 +53,7 @@ const selectTrainingStatus = (state: LabState) => state.training.status;
 const selectTrainingSettings = (state: LabState) => state.training.settings;
 const selectTrainingMessage = (state: LabState) => state.training.message;
 const selectThumbnails = (state: LabState) => state.thumbnails;
+const selectLeftOut = (state: LabState) => state.leftOut;
 const selectDiagnostics = (state: LabState) => state.diagnostics;
 const selectWorkerError = (state: LabState) => state.workerError;
 const selectKeptModel = (state: LabState) => state.trained.model;
@@ -78,6 +79,8 @@ export const useTrainingSettings = () => useLab(selectTrainingSettings);
 /** Why the run paused or failed, or a warning. */
 export const useTrainingMessage = () => useLab(selectTrainingMessage);
 export const useThumbnails = () => useLab(selectThumbnails);
+/** Images left out of the open dataset, one list per click. */
+export const useLeftOut = () => useLab(selectLeftOut);
 export const useDiagnostics = () => useLab(selectDiagnostics);
 export const useWorkerError = () => useLab(selectWorkerError);
 /** The model a run left or an import brought (none, importing, ready, failed). */

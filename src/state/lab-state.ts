@@ -158,6 +158,8 @@ export interface LabState {
   predictions: PredictionsState;
   /** Set when the worker crashed; cleared by a restart. */
   workerError: SerializedError | null;
+  /** Images the user left out of the open dataset, one list per click, newest last (what undo puts back). */
+  leftOut: string[][];
 }
 
 export const MAX_PHOTO_CHECKS = 12;
@@ -176,6 +178,7 @@ export function initialLabState(requestedBackend: BackendName | null = null): La
     sampleFailures: {},
     diagnostics: null,
     thumbnailFailure: null,
+    leftOut: [],
     thumbnails: {},
     training: { status: 'idle', settings: DEFAULT_RUN_SETTINGS, run: null, steps: [], epochs: [], changes: [], runStart: { steps: 0, epochs: 0 }, message: null },
     photoChecks: [],

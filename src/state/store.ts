@@ -78,6 +78,8 @@ export interface LabActions {
   applyFix(fix: Fix): void;
   /** Leaves these images out of the dataset (e.g. validation copies of training images). */
   dropImages(paths: string[]): void;
+  /** Puts back the images the last dropImages left out. */
+  undoDropImages(): void;
   /** A new model from the pretrained weights (the worker discards the kept one); the charts start over. */
   startTraining(): void;
   /** More training of the kept model with the current settings: its steps and epochs stay on the charts and go on. */
@@ -160,6 +162,8 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
   // The last drop's File objects stay here, outside the (serialisable) state, for a re-split.
   let lastFiles: IngestedFile[] = [];
   let splitOptions: SplitOptions = DEFAULT_SPLIT_OPTIONS;
+  // The files before each dropImages, newest last: undo sends the last of them again.
+  let beforeDrops: IngestedFile[][] = [];
 
   const sendFiles = (files: IngestedFile[]) => {
     lastFiles = files;
@@ -175,6 +179,9 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
           store.setState({ dataset: previous });
           return files !== null;
         }
+        // A new folder: nothing of the old one's to put back.
+        beforeDrops = [];
+        store.setState({ leftOut: [] });
         sendFiles(files);
         return true;
       },
@@ -252,7 +259,16 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
       },
       dropImages(paths) {
         const dropped = new Set(paths);
-        if (lastFiles.length > 0) sendFiles(lastFiles.filter((f) => !dropped.has(f.path)));
+        if (lastFiles.length === 0) return;
+        beforeDrops.push(lastFiles);
+        set({ leftOut: [...get().leftOut, paths] });
+        sendFiles(lastFiles.filter((f) => !dropped.has(f.path)));
+      },
+      undoDropImages() {
+        const previous = beforeDrops.pop();
+        if (!previous) return;
+        set({ leftOut: get().leftOut.slice(0, -1) });
+        sendFiles(previous);
       },
       startTraining() {
         const { training } = get();

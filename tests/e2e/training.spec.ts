@@ -57,6 +57,19 @@ test.describe('fine-tuning stamps6 in the page (needs ../shared)', () => {
     const images = page.locator('[data-testid="cell-thumbs"] img');
     await expect(images.first()).toBeVisible();
     await expect(images.first()).toHaveAttribute('src', /^blob:/);
+    // The top losses: the 12 validation images the model gets most wrong, each with one click to leave it out, and undo.
+    await page.getByTestId('top-losses').locator('summary').click();
+    const worst = page.getByTestId('top-loss');
+    await expect(worst).toHaveCount(12);
+    const path = (await worst.first().getAttribute('data-path'))!;
+    await worst.first().getByTestId('drop-image').click();
+    await expect(page.getByTestId('left-out')).toContainText('1 image left out');
+    await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+    await expect(page.getByTestId('dataset-summary')).toContainText('111 images');
+    await page.getByTestId('undo-drop').click();
+    await expect(page.getByTestId('left-out')).toHaveCount(0);
+    await expect(page.getByTestId('dataset-summary')).toContainText('112 images');
+    expect(path).toMatch(/^stamps6\//);
     await page.screenshot({ path: testInfo.outputPath('trained.png'), fullPage: true });
     expect(errors).toEqual([]);
     expect(foreign).toEqual([]);

@@ -3,7 +3,7 @@
 
 import { useMemo, useRef, useState, type DragEvent } from 'react';
 import { SPLIT_NAMES, type IngestIssue } from '../../core/dataset';
-import { useDataset, useKeptModel, useLabActions, useSampleFailures, useSamples } from '../../state/hooks';
+import { useDataset, useKeptModel, useLabActions, useLeftOut, useSampleFailures, useSamples } from '../../state/hooks';
 import type { DatasetScan, DatasetSummary } from '../../state/lab-state';
 import { useObjectUrls } from './useObjectUrls';
 
@@ -179,6 +179,23 @@ function PreprocessingCheck() {
   );
 }
 
+/** Images the user left out (from a finding or the top losses), with the undo of the last click. */
+function LeftOutNote() {
+  const leftOut = useLeftOut();
+  const { undoDropImages } = useLabActions();
+  if (leftOut.length === 0) return null;
+  const count = leftOut.reduce((n, paths) => n + paths.length, 0);
+  const last = leftOut.at(-1)!;
+  return (
+    <p className="muted" data-testid="left-out">
+      {count} image{count === 1 ? '' : 's'} left out of this folder.{' '}
+      <button type="button" className="link-button" onClick={undoDropImages} data-testid="undo-drop">
+        Put back {last.length === 1 ? last[0] : `the last ${last.length}`}
+      </button>
+    </p>
+  );
+}
+
 /** A zip dropped here is imported as the kept model: say so here, where it was dropped. */
 function ImportNote() {
   const kept = useKeptModel();
@@ -198,6 +215,7 @@ export function DatasetPanel() {
       <h2 id="dataset-heading">Your images</h2>
       <DropZone />
       <ImportNote />
+      <LeftOutNote />
       {dataset.status === 'reading' && <p>Reading the folder…</p>}
       {dataset.status === 'failed' && (
         <div className="error" role="alert">

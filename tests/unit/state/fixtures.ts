@@ -23,7 +23,7 @@ export function stepRecord(step: number, epoch = Math.floor(step / 2)): StepReco
 
 export function epochRecord(epoch: number): EpochRecord {
   const metrics = { accuracy: 0.5, macroF1: 0.5, perClass: [], confusion: [[1, 0], [1, 0]], count: 2 };
-  return { epoch, train: { loss: 0.6, metrics }, validation: { loss: 0.65, metrics, predictions: [0, 0] }, cache: { entries: 8, bytes: 1024, full: true }, ms: 40 };
+  return { epoch, train: { loss: 0.6, metrics }, validation: { loss: 0.65, metrics, predictions: [0, 0], losses: [0.1, 1.2], confidences: [0.9, 0.7] }, cache: { entries: 8, bytes: 1024, full: true }, ms: 40 };
 }
 
 export function trainedModel(overrides: Partial<TrainedModelInfo> = {}): TrainedModelInfo {

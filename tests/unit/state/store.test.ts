@@ -22,6 +22,28 @@ describe('createLabStore: settings and fixes', () => {
   });
 });
 
+describe('createLabStore: leaving images out', () => {
+  it('drops images from the files the worker gets, one click at a time, and undoes the last click; a new folder starts afresh', async () => {
+    const { worker, store, actions } = setup();
+    actions().openInput([file('a.png'), file('b.png'), file('c.png')]);
+    await settle();
+    const paths = () => (worker.last() as Extract<WorkerCommand, { type: 'dataset/open' }>).files.map((f) => f.path);
+    actions().dropImages(['a.png']);
+    actions().dropImages(['c.png']);
+    expect(paths()).toEqual(['b.png']);
+    expect(store.getState().leftOut).toEqual([['a.png'], ['c.png']]);
+    actions().undoDropImages();
+    expect(paths()).toEqual(['b.png', 'c.png']);
+    expect(store.getState().leftOut).toEqual([['a.png']]);
+    actions().openInput([file('d.png')]);
+    await settle();
+    expect(store.getState().leftOut).toEqual([]);
+    const sent = worker.sent.length;
+    actions().undoDropImages();
+    expect(worker.sent.length).toBe(sent);
+  });
+});
+
 describe('createLabStore: training', () => {
   it('starts a new model with continue: false and clears the charts', () => {
     const { worker, store, actions } = setup();

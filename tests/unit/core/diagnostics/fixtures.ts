@@ -93,7 +93,10 @@ export function epochRecord(epoch: number, train: { loss: number; accuracy: numb
   return {
     epoch,
     train: { loss: train.loss, metrics: splitAt(train.accuracy).metrics },
-    validation: validation && { loss: validation.loss, ...splitAt(validation.accuracy) },
+    validation: validation && (() => {
+      const split = splitAt(validation.accuracy);
+      return { loss: validation.loss, ...split, losses: split.predictions.map(() => validation.loss), confidences: split.predictions.map(() => validation.accuracy) };
+    })(),
     cache: { entries: 0, bytes: 0, full: false },
     ms: 1000,
   };
