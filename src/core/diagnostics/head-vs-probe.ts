@@ -16,8 +16,8 @@ export interface HeadVsProbeInput {
   runAccuracy: number;
   /** Validation images behind those two numbers. */
   validationCount: number;
-  /** The probe's cross-validated scores (a ProbeCrossValidation fits here as it is). */
-  probe: { macroF1Mean: number; macroF1Std: number; accuracyMean: number; folds: number };
+  /** The probe's cross-validated scores (a ProbeCrossValidation fits here as it is); per-class recall with its 95% interval when known. */
+  probe: { macroF1Mean: number; macroF1Std: number; accuracyMean: number; folds: number; recall?: readonly { recall: number; low: number; high: number; support: number }[] };
   classNames: readonly string[];
   /** The run's current freeze depth (TrainingConfig.freezeDepth). */
   freezeDepth: number;
@@ -255,5 +255,16 @@ function evidenceOf(input: HeadVsProbeInput, comparison: Comparison, extra: { la
         ...extra,
       ],
     },
+    ...(probe.recall
+      ? [
+          {
+            kind: 'numbers' as const,
+            rows: probe.recall.map((r, c) => ({
+              label: `Probe recall, ${input.classNames[c] ?? `class ${c}`}`,
+              value: `${formatPercent(r.recall)} (95%: ${formatPercent(r.low)}–${formatPercent(r.high)}, ${plural(r.support, 'image')})`,
+            })),
+          },
+        ]
+      : []),
   ];
 }

@@ -127,7 +127,8 @@ const ClassMetricsChart = memo(function ClassMetricsChart({ run, epoch }: { run:
   return (
     <figure className="chart" data-testid="chart-classes" data-points={data.length} {...hoverProps}>
       <figcaption>
-        Validation per class, epoch {epoch.epoch + 1} (macro-F1 {epoch.validation!.metrics.macroF1.toFixed(2)})
+        Validation per class, epoch {epoch.epoch + 1} (macro-F1 {epoch.validation!.metrics.macroF1.toFixed(2)} on {epoch.validation!.metrics.count} images; the smallest class has{' '}
+        {Math.min(...epoch.validation!.metrics.perClass.map((m) => m.support))})
         <ChartKey items={[['precision', COLORS.precision], ['recall', COLORS.recall], ['F1', COLORS.f1]]} />
       </figcaption>
       <ResponsiveContainer width="100%" height={200}>

@@ -57,7 +57,7 @@ function Progress() {
       {run.continued && ' (more training of the kept model)'} · epoch {(last ? last.epoch - firstEpoch : 0) + 1}/{run.settings.config.epochs} · step{' '}
       {steps.length}/{totalSteps}
       {last && ` · loss ${last.loss.toFixed(3)}`}
-      {lastEpoch?.validation && ` · validation accuracy ${(lastEpoch.validation.metrics.accuracy * 100).toFixed(1)}%`}
+      {lastEpoch?.validation && ` · validation accuracy ${(lastEpoch.validation.metrics.accuracy * 100).toFixed(1)}% (on ${lastEpoch.validation.metrics.count} images)`}
       {steps.length > 0 && ` · ${imagesPerSecond.toFixed(1)} images/s`}
       {steps.length > 0 && (status === 'running' || status === 'paused') && ` · ${formatDuration((totalSteps - steps.length) * msPerStep)} left (at this speed)`}
       {last && <InUse step={last} classNames={run.classNames} />}

@@ -121,5 +121,11 @@ describe('detectHeadShortOfProbe', () => {
     const finding = detectHeadShortOfProbe(input({ classNames: ['x', 'y'], runMacroF1: 0.3, validationCount: 100, probe }))!;
     expect(probe.macroF1Mean).toBe(1);
     expect(finding.id).toBe('training/head-short-of-probe');
+    // Each class's recall with its Wilson interval: 10 of 10 right is 100% (95%: 72.2%–100%).
+    const recall = finding.evidence.flatMap((e) => (e.kind === 'numbers' ? e.rows : [])).filter((r) => r.label.startsWith('Probe recall'));
+    expect(recall).toEqual([
+      { label: 'Probe recall, x', value: '100.0% (95%: 72.2%–100.0%, 10 images)' },
+      { label: 'Probe recall, y', value: '100.0% (95%: 72.2%–100.0%, 10 images)' },
+    ]);
   });
 });
