@@ -190,7 +190,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     // The linear probe's cross-validation after a head-only run. Its out-of-fold probabilities are
     // not used for the label check: overconfident (0.99 on stamps6's cymbal as 'space'), they
     // flagged 15 of stamps6's 112 clean images at 64 px.
-    let probe: { result: ProbeCrossValidation; ids: string[]; labels: Int32Array } | null = null;
+    let probe: ProbeCrossValidation | null = null;
     let labelQuality: DiagnosticsInput['labelQuality'];
     // Filled in before the first step; the rules over the run's history are added as it goes.
     let before: DiagnosticsInput = {};
@@ -222,7 +222,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
                 runMacroF1: lastValidation.metrics.macroF1,
                 runAccuracy: lastValidation.metrics.accuracy,
                 validationCount: lastValidation.metrics.count,
-                probe: probe.result,
+                probe,
                 classNames,
                 freezeDepth: engine.settings.freezeDepth,
                 epochsTrained: engine.currentEpoch,
@@ -345,8 +345,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     const labels = Int32Array.from([...train.labels, ...validation.labels]);
     const numClasses = engine.model.numClasses;
     const weights = classWeights(classCounts(train.labels, numClasses), engine.settings.classWeighting);
-    const result = crossValidateProbe(features, labels, numClasses, { seed: settings.config.seed, classWeights: weights });
-    return { result, ids: [...train.ids, ...validation.ids], labels };
+    return crossValidateProbe(features, labels, numClasses, { seed: settings.config.seed, classWeights: weights });
   }
 
   /** The kept model's engine, made on its first run and given this run's settings on the next. */
