@@ -795,3 +795,39 @@ function sampleStd(values: readonly number[]): number {
   const m = meanOf(values);
   return Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1));
 }
+
+/** Temperatures tried by calibrateTemperature: 1 (as is) to 30, by 0.25. */
+const TEMPERATURE_STEP = 0.25;
+const MAX_TEMPERATURE = 30;
+
+/**
+ * Out-of-fold probabilities softened by the one temperature (p ∝ p^(1/T), T ≥ 1) that gives the
+ * given labels the lowest cross-entropy (Guo et al. 2017, "On Calibration of Modern Neural
+ * Networks"). With far fewer images than features the probe separates its training folds
+ * perfectly and is overconfident out of fold (0.99 for stamps6's cymbal as 'space'); the label
+ * check compares probabilities, so it reads calibrated ones (on stamps6 at 64 px, T = 1.5 took
+ * the clean set's suspects from 15 to 10 of 112).
+ */
+export function calibrateTemperature(probabilities: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number): { temperature: number; probabilities: Float64Array } {
+  const n = labels.length;
+  const logs = Float64Array.from({ length: n * numClasses }, (_, i) => Math.log(Math.max(probabilities[i]!, 1e-12)));
+  const temper = (temperature: number, out: Float64Array) => {
+    for (let i = 0; i < n; i++) {
+      let max = -Infinity;
+      for (let c = 0; c < numClasses; c++) max = Math.max(max, logs[i * numClasses + c]! / temperature);
+      let sum = 0;
+      for (let c = 0; c < numClasses; c++) sum += out[i * numClasses + c] = Math.exp(logs[i * numClasses + c]! / temperature - max);
+      for (let c = 0; c < numClasses; c++) out[i * numClasses + c]! /= sum;
+    }
+    return out;
+  };
+  const scratch = new Float64Array(n * numClasses);
+  let best = { temperature: 1, loss: Infinity };
+  for (let temperature = 1; temperature <= MAX_TEMPERATURE; temperature += TEMPERATURE_STEP) {
+    temper(temperature, scratch);
+    let loss = 0;
+    for (let i = 0; i < n; i++) loss -= Math.log(Math.max(scratch[i * numClasses + labels[i]!]!, 1e-12));
+    if (loss < best.loss) best = { temperature, loss };
+  }
+  return { temperature: best.temperature, probabilities: temper(best.temperature, new Float64Array(n * numClasses)) };
+}

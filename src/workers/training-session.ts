@@ -11,7 +11,7 @@ import { DEFAULT_PREPROCESS_SPEC, preprocessSpecHash, type PreprocessSpec } from
 import type { LiveChange, RunSettings } from '../core/run-records';
 import { emptyRunLog, exportRunZip, runJson, type RunLog, type RunSegment } from '../core/run-report';
 import { classCounts, classWeights } from '../core/class-weights';
-import { crossValidateProbe, type ProbeCrossValidation } from '../core/linear-probe';
+import { calibrateTemperature, crossValidateProbe, type ProbeCrossValidation } from '../core/linear-probe';
 import { topK } from '../core/top-k';
 import type { DecodeReply, DecodeRequest } from '../data/decode-job';
 import { pooledImages, type PooledImages } from '../data/pool-images';
@@ -187,10 +187,9 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     const history = current.history;
 
     let latestConfusion: number[][] | undefined = log.epochs.at(-1)?.validation?.metrics.confusion;
-    // The linear probe's cross-validation after a head-only run. Its out-of-fold probabilities are
-    // not used for the label check: overconfident (0.99 on stamps6's cymbal as 'space'), they
-    // flagged 15 of stamps6's 112 clean images at 64 px.
-    let probe: ProbeCrossValidation | null = null;
+    // The linear probe's cross-validation after a head-only run, with the images it covered: its
+    // out-of-fold probabilities check every image's label, training images included.
+    let probe: { result: ProbeCrossValidation; ids: string[]; labels: Int32Array } | null = null;
     let labelQuality: DiagnosticsInput['labelQuality'];
     // Filled in before the first step; the rules over the run's history are added as it goes.
     let before: DiagnosticsInput = {};
@@ -214,7 +213,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         ...(history.steps.length > 0
           ? { training: { numClasses, steps: history.steps, epochs: history.epochs, backboneLrMultiplier: engine.settings.backboneLrMultiplier } }
           : {}),
-        ...(labelQuality ? { labelQuality } : {}),
+        ...(probe ? { labelQuality: outOfFold(probe, classNames) } : labelQuality ? { labelQuality } : {}),
         ...(drift ? { batchNormDrift: { blocks: drift, batchNormPolicy: engine.settings.batchNormPolicy } } : {}),
         ...(probe && lastValidation
           ? {
@@ -222,7 +221,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
                 runMacroF1: lastValidation.metrics.macroF1,
                 runAccuracy: lastValidation.metrics.accuracy,
                 validationCount: lastValidation.metrics.count,
-                probe,
+                probe: probe.result,
                 classNames,
                 freezeDepth: engine.settings.freezeDepth,
                 epochsTrained: engine.currentEpoch,
@@ -345,7 +344,8 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     const labels = Int32Array.from([...train.labels, ...validation.labels]);
     const numClasses = engine.model.numClasses;
     const weights = classWeights(classCounts(train.labels, numClasses), engine.settings.classWeighting);
-    return crossValidateProbe(features, labels, numClasses, { seed: settings.config.seed, classWeights: weights });
+    const result = crossValidateProbe(features, labels, numClasses, { seed: settings.config.seed, classWeights: weights });
+    return { result, ids: [...train.ids, ...validation.ids], labels };
   }
 
   /** The kept model's engine, made on its first run and given this run's settings on the next. */
@@ -534,6 +534,19 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         deps.emit({ type: 'train/failed', error: explain(error) });
       }
     },
+  };
+}
+
+/**
+ * Every image's out-of-fold probabilities from the probe, calibrated (the probe is overconfident
+ * with far fewer images than features): what the label check reads.
+ */
+function outOfFold(probe: { result: ProbeCrossValidation; ids: string[]; labels: Int32Array }, classNames: readonly string[]): NonNullable<DiagnosticsInput['labelQuality']> {
+  const classes = classNames.length;
+  const { probabilities } = calibrateTemperature(probe.result.probabilities, probe.labels, classes);
+  return {
+    classNames,
+    predictions: probe.ids.map((id, i) => ({ id, label: probe.labels[i]!, probabilities: probabilities.subarray(i * classes, (i + 1) * classes) })),
   };
 }
 

@@ -1,19 +1,22 @@
-// The data rules on the real stamps6 folder, as the training worker feeds them before a run (its
-// own preprocessing, stratified seeded samples, the real network's ImageNet probe, fingerprints of
-// every image): 20 random re-splits of the same folder, where nothing is wrong, raise nothing
-// above info; each planted fault puts its own finding first.
+// The data rules on the real stamps6 folder, as the training worker feeds them (its own
+// preprocessing, stratified seeded samples, the real network's ImageNet probe, fingerprints of
+// every image, and the label check on a cross-validated linear probe's calibrated out-of-fold
+// probabilities, as after a head-only run): 20 random re-splits of the same folder, where nothing
+// is wrong, raise nothing above info; each planted fault puts its own finding first.
 
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { classCounts } from '../../src/core/class-weights';
+import { classCounts, classWeights } from '../../src/core/class-weights';
 import type { SplitName } from '../../src/core/dataset';
 import { colorSignature, differenceHash, rgbaToGray, runDiagnostics, type DiagnosticsInput, type Finding } from '../../src/core/diagnostics';
 import { fnv1a64Bytes } from '../../src/core/hash';
 import type { RgbaImage } from '../../src/core/image';
 import { DEFAULT_PREPROCESS_SPEC, preprocessSpecHash, type NormalizationMode, type PreprocessSpec } from '../../src/core/preprocess-spec';
-import { stratifiedSample } from '../../src/core/prng';
+import { createPrng, stratifiedSample } from '../../src/core/prng';
 import { stratifiedSplit } from '../../src/core/splits';
 import { preprocessImage } from '../../src/data/preprocess';
-import { segmentResNet50, type SegmentedResNet50 } from '../../src/ml/segments';
+import { calibrateTemperature, crossValidateProbe } from '../../src/core/linear-probe';
+import { runSegments, segmentResNet50, type SegmentedResNet50 } from '../../src/ml/segments';
 import { imagenetProbe, inputStatistics, PROBE_SAMPLE, STATISTICS_SAMPLE } from '../../src/workers/diagnostics-inputs';
 import { decodeImageFile } from '../helpers/node-images';
 import { loadRealModel } from '../helpers/node-model';
@@ -30,7 +33,7 @@ interface Image {
 }
 
 /** What the worker gives the rules for one split of `images` (see training-session's beforeTraining). */
-async function diagnosticsInput(net: SegmentedResNet50, labels: string[] | null, classNames: string[], images: Image[], split: { train: number[]; validation: number[] }, options: { seed: number; normalization?: NormalizationMode; validation?: (rgba: RgbaImage) => RgbaImage; classWeighting?: 'balanced' | 'off' }): Promise<DiagnosticsInput> {
+async function diagnosticsInput(net: SegmentedResNet50, labels: string[] | null, classNames: string[], images: Image[], split: { train: number[]; validation: number[] }, options: { seed: number; normalization?: NormalizationMode; validation?: (rgba: RgbaImage) => RgbaImage; classWeighting?: 'balanced' | 'off'; features?: Float32Array }): Promise<DiagnosticsInput> {
   const spec: PreprocessSpec = { ...DEFAULT_PREPROCESS_SPEC, sizePx: SIZE_PX, normalization: options.normalization ?? 'caffe' };
   const caffe: PreprocessSpec = { ...spec, normalization: 'caffe' };
   const changeValidation = options.validation ?? ((rgba: RgbaImage) => rgba);
@@ -52,6 +55,7 @@ async function diagnosticsInput(net: SegmentedResNet50, labels: string[] | null,
   const shown = (index: number) => (inSplit.get(index) === 'validation' ? changeValidation(images[index]!.rgba) : images[index]!.rgba);
   const profiles = [...inSplit.keys()].map((i) => ({ id: images[i]!.path, width: shown(i).width, height: shown(i).height, grayscale: isGray(shown(i)) }));
   return {
+    ...(options.features ? { labelQuality: outOfFoldLabels(options.features, images, classNames, trainLabels, options.seed) } : {}),
     inputNormalization: { statistics, currentProbe, caffeProbe },
     aspectRatio: { images: profiles, resize: spec.resize },
     splitConsistency: {
@@ -82,6 +86,30 @@ async function diagnosticsInput(net: SegmentedResNet50, labels: string[] | null,
   };
 }
 
+/** The worker's label check after a head-only run: the probe's calibrated out-of-fold probabilities for every image. */
+function outOfFoldLabels(features: Float32Array, images: Image[], classNames: string[], trainLabels: number[], seed: number): NonNullable<DiagnosticsInput['labelQuality']> {
+  const labels = Int32Array.from(images, (im) => im.label);
+  const classes = classNames.length;
+  const { probabilities: raw } = crossValidateProbe(features, labels, classes, { seed, classWeights: classWeights(classCounts(trainLabels, classes), 'balanced') });
+  const { probabilities } = calibrateTemperature(raw, labels, classes);
+  return { classNames, predictions: images.map((im, i) => ({ id: im.path, label: im.label, probabilities: probabilities.subarray(i * classes, (i + 1) * classes) })) };
+}
+
+/** Pooled features [n, 2048] of every image at SIZE_PX: what a head-only run caches. */
+async function pooledFeatures(net: SegmentedResNet50, images: Image[]): Promise<Float32Array> {
+  const spec: PreprocessSpec = { ...DEFAULT_PREPROCESS_SPEC, sizePx: SIZE_PX };
+  const out = new Float32Array(images.length * 2048);
+  for (let start = 0; start < images.length; start += 8) {
+    const part = images.slice(start, start + 8);
+    const pixels = new Float32Array(part.length * SIZE_PX * SIZE_PX * 3);
+    part.forEach((im, j) => pixels.set(preprocessImage(im.rgba, spec), j * SIZE_PX * SIZE_PX * 3));
+    const pooled = tf.tidy(() => tf.mean(runSegments([net.stem, ...net.blocks], tf.tensor4d(pixels, [part.length, SIZE_PX, SIZE_PX, 3])), [1, 2])); // [n, 2048]
+    out.set((await pooled.data()) as Float32Array, start * 2048);
+    pooled.dispose();
+  }
+  return out;
+}
+
 function isGray({ data }: RgbaImage): boolean {
   for (let p = 0; p < data.length; p += 4) if (data[p] !== data[p + 1] || data[p] !== data[p + 2]) return false;
   return true;
@@ -94,6 +122,7 @@ describe.skipIf(!hasShared())('the data rules on stamps6, re-split and with plan
   let labels: string[] | null;
   let dataset: NodeDataset;
   let images: Image[];
+  let features: Float32Array;
 
   beforeAll(async () => {
     const loaded = await loadRealModel();
@@ -101,13 +130,14 @@ describe.skipIf(!hasShared())('the data rules on stamps6, re-split and with plan
     labels = loaded.labels;
     dataset = readStamps();
     images = dataset.files.map((path, i) => ({ path, label: dataset.labels[i]!, rgba: decodeImageFile(path) }));
+    features = await pooledFeatures(net, images);
   }, 120_000);
 
   it(`raises nothing above info over ${RESPLITS} seeded random re-splits`, async () => {
     const raised: string[][] = [];
     for (let seed = 1; seed <= RESPLITS; seed++) {
       const split = stratifiedSplit(dataset.labels, { validationFraction: 0.2, seed });
-      const findings = runDiagnostics(await diagnosticsInput(net, labels, dataset.classNames, images, split, { seed }));
+      const findings = runDiagnostics(await diagnosticsInput(net, labels, dataset.classNames, images, split, { seed, features }));
       raised.push(summary(findings));
     }
     console.info(`stamps6, ${RESPLITS} re-splits: ${raised.map((r, i) => `seed ${i + 1}: ${r.join(', ') || 'none'}`).join('; ')}`);
@@ -142,6 +172,14 @@ describe.skipIf(!hasShared())('the data rules on stamps6, re-split and with plan
         return at >= 0 && at < copies ? { ...images[train[at]!]!, path: `${image.path}-copy` } : image;
       });
       expect(await first({ seed: 42 }, { train, validation }, leaked)).toMatchObject({ id: 'data/split-leakage', severity: 'warning' });
+    });
+
+    it('20% of the images filed under another class: likely mislabelled, a warning', async () => {
+      const random = createPrng(5);
+      const noisy = images.map((image) => (random() < 0.2 ? { ...image, label: (image.label + 1 + Math.floor(random() * 5)) % 6 } : image));
+      const changed = noisy.filter((image, i) => image.label !== images[i]!.label).length;
+      expect(changed).toBe(23);
+      expect(await first({ seed: 42, features }, split(), noisy)).toMatchObject({ id: 'labels/likely-mislabeled', severity: 'warning' });
     });
 
     it('grayscale images at 24 px: very unlike ImageNet, a warning', async () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { LabError } from '../../../src/core/errors';
 import { wilsonInterval } from '../../../src/core/intervals';
-import { crossValidateProbe, fitLinearProbe, probeProbabilities, type LinearProbeModel } from '../../../src/core/linear-probe';
+import { calibrateTemperature, crossValidateProbe, fitLinearProbe, probeProbabilities, type LinearProbeModel } from '../../../src/core/linear-probe';
 import { createPrng } from '../../../src/core/prng';
 
 /** Standard normal draws (Box–Muller) from a seeded stream. */
@@ -305,3 +305,20 @@ function argmax(values: ArrayLike<number>): number {
   for (let c = 1; c < values.length; c++) if (values[c]! > values[best]!) best = c;
   return best;
 }
+
+describe('calibrateTemperature', () => {
+  it('softens overconfident probabilities to the temperature that fits the labels best, and leaves calibrated ones alone', () => {
+    // Two classes, 10 images, every prediction 0.99 for class 0, but 3 of them are class 1: the
+    // best single temperature makes p(class 0) about 0.7 (the share actually right).
+    const overconfident = Float64Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 0.99 : 0.01));
+    const labels = Int32Array.from([0, 0, 0, 0, 0, 0, 0, 1, 1, 1]);
+    const { temperature, probabilities } = calibrateTemperature(overconfident, labels, 2);
+    // 0.99^(1/T) / (0.99^(1/T) + 0.01^(1/T)) = 0.7 at T = ln(99) / ln(7/3) = 5.42; the grid's nearest is 5.5.
+    expect(temperature).toBe(5.5);
+    expect(probabilities[0]).toBeCloseTo(0.6975, 4); // 0.99^(1/5.5) / (0.99^(1/5.5) + 0.01^(1/5.5))
+    expect(probabilities[0]! + probabilities[1]!).toBeCloseTo(1, 12);
+    // Already calibrated (0.7 where 70% are right): T = 1 is best.
+    const calibrated = Float64Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 0.7 : 0.3));
+    expect(calibrateTemperature(calibrated, labels, 2).temperature).toBe(1);
+  });
+});

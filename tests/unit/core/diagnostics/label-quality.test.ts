@@ -58,15 +58,18 @@ describe('detectLabelIssues', () => {
     expect(finding.evidence[1]).toEqual({ kind: 'numbers', rows: [{ label: 'cat/3', value: 'filed as cat (10.0%), looks like dog (90.0%)' }] });
   });
 
-  it('warns with four suspects or more, 5% or more of the images', () => {
+  it('warns with four suspects or more, at least 15% of the images with 95% confidence (5 of 10: Wilson 23.7%–76.3%)', () => {
     const swapped = ['cat/a', 'cat/b', 'cat/c', 'cat/d'].map((id) => p(id, 0, [0.1, 0.9]));
     const finding = detectLabelIssues({ classNames: ['cat', 'dog'], predictions: [...PETS, ...swapped] })!;
     expect(finding.severity).toBe('warning');
   });
 
-  it('is only info when the suspects are under 5% (1 of 26)', () => {
+  it('is only info when the suspects may be under 15% (1 of 26; and 4 of 22, whose Wilson interval starts at 7.3%)', () => {
     const many = [...PETS, ...Array.from({ length: 20 }, (_, i) => p(`dog/extra${i}`, 1, [0.2, 0.8]))];
     expect(detectLabelIssues({ classNames: ['cat', 'dog'], predictions: many })?.severity).toBe('info');
+    const fourOf22 = [...many.slice(0, 19), ...['cat/a', 'cat/b', 'cat/c'].map((id) => p(id, 0, [0.1, 0.9]))];
+    expect(fourOf22).toHaveLength(22);
+    expect(detectLabelIssues({ classNames: ['cat', 'dog'], predictions: fourOf22 })?.severity).toBe('info');
   });
 
   it('stays silent when every image is closest to its own class', () => {
