@@ -45,6 +45,12 @@ test.describe('fine-tuning stamps6 in the page (needs ../shared)', () => {
     await expect(page.getByTestId('chart-classes')).toHaveAttribute('data-points', '6');
     await expect(page.getByTestId('confusion-cell')).toHaveCount(36);
     await expect(page.locator('[data-testid="chart-steps"] .recharts-line path.recharts-curve').first()).toBeVisible();
+    // The smoothing slider (TensorBoard's debiased EMA): at 0 the smoothed series is the raw loss.
+    const stepsChart = page.getByTestId('chart-steps');
+    const lastLoss = await stepsChart.getAttribute('data-last-loss');
+    expect(await stepsChart.getAttribute('data-last-smoothed')).not.toBe(lastLoss);
+    await page.getByTestId('smoothing').fill('0');
+    await expect(stepsChart).toHaveAttribute('data-last-smoothed', lastLoss!);
     // The tooltip is mounted when the pointer first comes over a chart, and shows the step under it.
     const stepChart = page.getByTestId('chart-steps');
     const box = (await stepChart.locator('.recharts-surface').boundingBox())!;

@@ -9,7 +9,7 @@ import { useLabActions, useThumbnailFailure, useThumbnails, useTrainingThrottled
 import { useObjectUrl } from '../dataset/useObjectUrls';
 import { PlainTick } from '../PlainTick';
 import { Staggered, useStages } from '../Staggered';
-import { stepSeries } from './downsample';
+import { DEFAULT_SMOOTHING, MAX_SMOOTHING, stepSeries } from './downsample';
 import { changeMarks } from './format';
 
 const COLORS = { train: '#2f6fde', validation: '#d9480f', raw: '#b8c7e8', precision: '#2f6fde', recall: '#2b8a3e', f1: '#d9480f' };
@@ -60,8 +60,9 @@ function ChangeMarks({ changes, x }: { changes: ChangeRecord[]; x: (change: Chan
 }
 
 const StepChart = memo(function StepChart({ steps, changes }: { steps: StepRecord[]; changes: ChangeRecord[] }) {
+  const [smoothing, setSmoothing] = useState(DEFAULT_SMOOTHING);
   // Counted from 1, as the progress line counts them.
-  const data = useMemo(() => stepSeries(steps).map((point) => ({ ...point, step: point.step + 1 })), [steps]);
+  const data = useMemo(() => stepSeries(steps, undefined, smoothing).map((point) => ({ ...point, step: point.step + 1 })), [steps, smoothing]);
   // With class weighting on, a step's loss is the weighted objective; the epoch chart's is not.
   const weighted = useMemo(() => steps.some((s) => s.classWeights.some((w) => w !== s.classWeights[0])), [steps]);
   const { hovered, hoverProps } = useHovered();
@@ -69,10 +70,32 @@ const StepChart = memo(function StepChart({ steps, changes }: { steps: StepRecor
   // its grid and axes, then its lines and marks, each in a turn of its own.
   const stage = useStages(3, 0);
   return (
-    <figure className="chart" data-testid="chart-steps" data-points={data.length} data-changes={changes.length} {...hoverProps}>
+    <figure
+      className="chart"
+      data-testid="chart-steps"
+      data-points={data.length}
+      data-changes={changes.length}
+      data-last-loss={data.at(-1)?.loss}
+      data-last-smoothed={data.at(-1)?.smoothed}
+      {...hoverProps}
+    >
       <figcaption>
         Loss per step{weighted && <span className="muted"> (class-weighted, as the optimiser sees it)</span>}
         <ChartKey items={[['loss', COLORS.raw], ['smoothed', COLORS.train]]} />
+        <label className="smoothing" title="TensorBoard's smoothing: an exponential moving average, debiased at the start">
+          smoothing{' '}
+          <input
+            type="range"
+            min={0}
+            max={MAX_SMOOTHING}
+            step={0.001}
+            value={smoothing}
+            onChange={(event) => setSmoothing(Number(event.target.value))}
+            data-testid="smoothing"
+            aria-label="Smoothing of the step loss"
+          />{' '}
+          {smoothing.toFixed(3)}
+        </label>
       </figcaption>
       <ResponsiveContainer width="100%" height={220}>
         <LineChart data={data} margin={{ top: 16, right: 16, bottom: 0, left: 0 }}>

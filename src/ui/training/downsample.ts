@@ -7,14 +7,27 @@ export interface SeriesPoint {
   smoothed: number;
 }
 
-/** Exponential moving average of the losses, then bucket means down to `maxPoints`. */
-export function stepSeries(losses: readonly { step: number; loss: number }[], maxPoints = 400, smoothing = 0.9): SeriesPoint[] {
+/** TensorBoard's default smoothing weight. */
+export const DEFAULT_SMOOTHING = 0.6;
+/** The slider's top: 0.999 averages over ~1,000 steps. */
+export const MAX_SMOOTHING = 0.999;
+
+/**
+ * TensorBoard's smoothing, then bucket means down to `maxPoints`: an exponential moving average
+ * with weight `smoothing` (0: the raw losses), divided by 1 − smoothing^n after n points. Without
+ * that debiasing the average starts at 0 (or, started at the first loss, drags it along: a fixed
+ * 0.9 showed 0.45 where the losses were ≈ 0).
+ */
+export function stepSeries(losses: readonly { step: number; loss: number }[], maxPoints = 400, smoothing = DEFAULT_SMOOTHING): SeriesPoint[] {
   const full: SeriesPoint[] = [];
-  let ema: number | null = null;
+  let accumulated = 0;
+  let count = 0;
   for (const { step, loss } of losses) {
     if (!Number.isFinite(loss)) continue;
-    ema = ema === null ? loss : smoothing * ema + (1 - smoothing) * loss;
-    full.push({ step, loss, smoothed: ema });
+    accumulated = accumulated * smoothing + (1 - smoothing) * loss;
+    count += 1;
+    const debias = smoothing === 1 ? 1 : 1 - smoothing ** count;
+    full.push({ step, loss, smoothed: accumulated / debias });
   }
   if (full.length <= maxPoints) return full;
   const bucket = Math.ceil(full.length / maxPoints);
