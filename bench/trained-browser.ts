@@ -62,7 +62,7 @@ export async function benchTrainedBrowser(): Promise<void> {
     const threads = await page.getByTestId('backend-badge').getAttribute('data-threads');
     printTable(`Keeping a trained model, Chromium, wasm (${threads} threads), 224 px, head-only demo model`, [
       [`predict, one image (decode + preprocess + forward; median of ${IMAGES})`, `${median(predictMs).toFixed(0)} ms (${predictMs.map((t) => t.toFixed(0)).join(', ')})`],
-      [`Grad-CAM heat map, one image (median of ${IMAGES})`, `${median(heatMapMs).toFixed(0)} ms (${heatMapMs.map((t) => t.toFixed(0)).join(', ')})`],
+      [`Grad-CAM heat map, one image: its gradient after the shared forward pass (median of ${IMAGES})`, `${median(heatMapMs).toFixed(0)} ms (${heatMapMs.map((t) => t.toFixed(0)).join(', ')})`],
       ['export TF.js zip, click to saved download', `${exportMs} ms, ${(zipBytes / 1e6).toFixed(1)} MB`],
       ['import that zip into a fresh page, pick to ready', `${importMs} ms`],
     ]);

@@ -152,7 +152,7 @@ export interface ImagePrediction {
   /** Up to three classes, most probable first. */
   top: LabelledClass[];
   heatMap: HeatMap | null;
-  /** Decode + preprocess + forward. */
+  /** Decode + preprocess + forward (without the heat map's gradient). */
   ms: number;
   heatMapMs: number | null;
 }

@@ -5,20 +5,20 @@
 
 import type { BackendInfo } from '../core/backends';
 import { LabError, serializeError } from '../core/errors';
-import { runDiagnostics, type DiagnosticsInput, type InputStatistics } from '../core/diagnostics';
+import { calibratedOutOfFold, runDiagnostics, type DiagnosticsInput, type InputStatistics } from '../core/diagnostics';
 import type { RgbaImage } from '../core/image';
 import { DEFAULT_PREPROCESS_SPEC, preprocessSpecHash, type PreprocessSpec } from '../core/preprocess-spec';
 import type { LiveChange, RunSettings } from '../core/run-records';
 import { emptyRunLog, exportRunZip, runJson, type RunLog, type RunSegment } from '../core/run-report';
 import { classCounts, classWeights } from '../core/class-weights';
-import { calibrateTemperature, crossValidateProbe, type ProbeCrossValidation } from '../core/linear-probe';
+import { crossValidateProbe, type ProbeCrossValidation } from '../core/linear-probe';
 import { topK } from '../core/top-k';
 import type { DecodeReply, DecodeRequest } from '../data/decode-job';
 import { pooledImages, type PooledImages } from '../data/pool-images';
 import { preprocessImage } from '../data/preprocess';
 import type { WorkerPool } from '../data/worker-pool';
 import { exportClassifierZip, importClassifierZip } from '../ml/classifier-zip';
-import { gradCam } from '../ml/grad-cam';
+import { predictWithHeatMap } from '../ml/grad-cam';
 import type { KerasTopology } from '../ml/model-loader';
 import type { PretrainedNetwork } from '../ml/pretrained-network';
 import { RunModel } from '../ml/run-model';
@@ -213,7 +213,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         ...(history.steps.length > 0
           ? { training: { numClasses, steps: history.steps, epochs: history.epochs, backboneLrMultiplier: engine.settings.backboneLrMultiplier } }
           : {}),
-        ...(probe ? { labelQuality: outOfFold(probe, classNames) } : labelQuality ? { labelQuality } : {}),
+        ...(probe ? { labelQuality: calibratedOutOfFold(probe.ids, probe.labels, probe.result.probabilities, classNames) } : labelQuality ? { labelQuality } : {}),
         ...(drift ? { batchNormDrift: { blocks: drift, batchNormPolicy: engine.settings.batchNormPolicy } } : {}),
         ...(probe && lastValidation
           ? {
@@ -417,16 +417,13 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         const decoded = await deps.decode(image, path);
         const { sizePx } = model.spec;
         const pixels = preprocessImage(decoded, model.spec);
-        const probabilities = await model.predict(pixels, sizePx);
+        // With a heat map, one forward pass serves both.
+        const explained = command.heatMaps ? await predictWithHeatMap(model, pixels, sizePx, now) : null;
+        const probabilities = explained?.probabilities ?? (await model.predict(pixels, sizePx));
         const top = topK(probabilities, Math.min(TOP_CLASSES, model.numClasses)).map(({ index, probability }) => ({ index, label: model.classNames[index]!, probability }));
-        const ms = now() - started;
-        let heatMap = null;
-        let heatMapMs = null;
-        if (command.heatMaps) {
-          const heatStart = now();
-          heatMap = { classIndex: top[0]!.index, ...(await gradCam(model, pixels, sizePx, top[0]!.index)) };
-          heatMapMs = now() - heatStart;
-        }
+        const heatMap = explained?.heatMap ?? null;
+        const heatMapMs = explained?.heatMapMs ?? null;
+        const ms = now() - started - (heatMapMs ?? 0);
         deps.emit(
           { type: 'trained/predicted', prediction: { requestId: command.requestId, path, width: decoded.width, height: decoded.height, top, heatMap, ms, heatMapMs } },
           heatMap ? [heatMap.values.buffer] : [],
@@ -534,19 +531,6 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         deps.emit({ type: 'train/failed', error: explain(error) });
       }
     },
-  };
-}
-
-/**
- * Every image's out-of-fold probabilities from the probe, calibrated (the probe is overconfident
- * with far fewer images than features): what the label check reads.
- */
-function outOfFold(probe: { result: ProbeCrossValidation; ids: string[]; labels: Int32Array }, classNames: readonly string[]): NonNullable<DiagnosticsInput['labelQuality']> {
-  const classes = classNames.length;
-  const { probabilities } = calibrateTemperature(probe.result.probabilities, probe.labels, classes);
-  return {
-    classNames,
-    predictions: probe.ids.map((id, i) => ({ id, label: probe.labels[i]!, probabilities: probabilities.subarray(i * classes, (i + 1) * classes) })),
   };
 }
 

@@ -8,14 +8,14 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classCounts, classWeights } from '../../src/core/class-weights';
 import type { SplitName } from '../../src/core/dataset';
-import { colorSignature, differenceHash, rgbaToGray, runDiagnostics, type DiagnosticsInput, type Finding } from '../../src/core/diagnostics';
+import { calibratedOutOfFold, colorSignature, differenceHash, rgbaToGray, runDiagnostics, type DiagnosticsInput, type Finding } from '../../src/core/diagnostics';
 import { fnv1a64Bytes } from '../../src/core/hash';
 import type { RgbaImage } from '../../src/core/image';
 import { DEFAULT_PREPROCESS_SPEC, preprocessSpecHash, type NormalizationMode, type PreprocessSpec } from '../../src/core/preprocess-spec';
 import { createPrng, stratifiedSample } from '../../src/core/prng';
 import { stratifiedSplit } from '../../src/core/splits';
 import { preprocessImage } from '../../src/data/preprocess';
-import { calibrateTemperature, crossValidateProbe } from '../../src/core/linear-probe';
+import { crossValidateProbe } from '../../src/core/linear-probe';
 import { runSegments, segmentResNet50, type SegmentedResNet50 } from '../../src/ml/segments';
 import { imagenetProbe, inputStatistics, PROBE_SAMPLE, STATISTICS_SAMPLE } from '../../src/workers/diagnostics-inputs';
 import { decodeImageFile } from '../helpers/node-images';
@@ -89,10 +89,8 @@ async function diagnosticsInput(net: SegmentedResNet50, labels: string[] | null,
 /** The worker's label check after a head-only run: the probe's calibrated out-of-fold probabilities for every image. */
 function outOfFoldLabels(features: Float32Array, images: Image[], classNames: string[], trainLabels: number[], seed: number): NonNullable<DiagnosticsInput['labelQuality']> {
   const labels = Int32Array.from(images, (im) => im.label);
-  const classes = classNames.length;
-  const { probabilities: raw } = crossValidateProbe(features, labels, classes, { seed, classWeights: classWeights(classCounts(trainLabels, classes), 'balanced') });
-  const { probabilities } = calibrateTemperature(raw, labels, classes);
-  return { classNames, predictions: images.map((im, i) => ({ id: im.path, label: im.label, probabilities: probabilities.subarray(i * classes, (i + 1) * classes) })) };
+  const { probabilities } = crossValidateProbe(features, labels, classNames.length, { seed, classWeights: classWeights(classCounts(trainLabels, classNames.length), 'balanced') });
+  return calibratedOutOfFold(images.map((im) => im.path), labels, probabilities, classNames);
 }
 
 /** Pooled features [n, 2048] of every image at SIZE_PX: what a head-only run caches. */

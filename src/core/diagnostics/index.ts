@@ -76,7 +76,7 @@ export type { DomainGapInput, ImageProfile } from './domain-gap';
 export type { ImageNetProbe, ImageNetTop1 } from './imagenet-probe';
 export { identifyInputScaling } from './input-normalization';
 export type { ChannelOrder, InputNormalizationInput, InputScaling, InputStatistics, ScalingVerdict } from './input-normalization';
-export { findLabelIssues, topLosses } from './label-quality';
+export { calibratedOutOfFold, findLabelIssues, topLosses } from './label-quality';
 export type { LabelIssue, LabelQualityInput, OutOfSamplePrediction } from './label-quality';
 export { colorSignature, differenceHash, hammingDistance, maxSignatureDifference, rgbaToGray } from './perceptual-hash';
 export type { SplitConsistencyInput, SplitSample } from './split-consistency';

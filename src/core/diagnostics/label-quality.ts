@@ -4,6 +4,7 @@
 // whose given class stays below its bar while another class clears that class's bar is suspect.
 
 import { wilsonInterval } from '../intervals';
+import { calibrateTemperature } from '../linear-probe';
 import { formatNumber, formatPercent } from './format';
 import type { Evidence, Finding } from './types';
 
@@ -53,6 +54,17 @@ const MAX_IMAGE_IDS = 24;
 export const TOP_LOSSES = 12;
 /** Keeps −ln p finite for a probability of 0. */
 const MIN_PROBABILITY = 1e-12;
+
+/**
+ * The label check's input from a cross-validated probe: every image's out-of-fold probabilities
+ * ([n, C] row-major), calibrated first by one temperature (calibrateTemperature: the probe is
+ * overconfident with far fewer images than features).
+ */
+export function calibratedOutOfFold(ids: readonly string[], labels: Int32Array, probabilities: ArrayLike<number>, classNames: readonly string[]): LabelQualityInput {
+  const classes = classNames.length;
+  const calibrated = calibrateTemperature(probabilities, labels, classes).probabilities;
+  return { classNames, predictions: ids.map((id, i) => ({ id, label: labels[i]!, probabilities: calibrated.subarray(i * classes, (i + 1) * classes) })) };
+}
 
 /** Per class: the mean probability the model gives that class on images labelled with it (Infinity for a class with none). */
 export function perClassThresholds(predictions: readonly OutOfSamplePrediction[], numClasses: number): number[] {

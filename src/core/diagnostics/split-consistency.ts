@@ -5,7 +5,7 @@
 import { createPrng } from '../prng';
 import { formatNumber } from './format';
 import type { InputStatistics } from './input-normalization';
-import { mergeChannelMoments, type ChannelMoments } from './statistics';
+import type { ChannelMoments } from './statistics';
 import type { Evidence, Finding } from './types';
 
 /** What is known about how one split was preprocessed. */
@@ -149,11 +149,19 @@ function varianceOfMeans(images: readonly (readonly ChannelMoments[])[], channel
 /** Bootstrap standard error of ln(pixel std) of a sample of images, drawing the images again (seeded: the same answer each time). */
 function logStdStandardError(images: readonly (readonly ChannelMoments[])[], channel: number): number {
   const random = createPrng(BOOTSTRAP_SEED + channel);
+  const drawn = new Array<ChannelMoments>(images.length);
   const logs: number[] = [];
   for (let r = 0; r < BOOTSTRAP_RESAMPLES; r++) {
-    let merged: ChannelMoments[] = [{ count: 0, mean: 0, m2: 0, min: Infinity, max: -Infinity }];
-    for (let i = 0; i < images.length; i++) merged = mergeChannelMoments(merged, [images[Math.floor(random() * images.length)]![channel]!]);
-    const { count, m2 } = merged[0]!;
+    // Pooled variance of the drawn images: Σ (m2ᵢ + nᵢ (meanᵢ − mean)²) / Σ nᵢ.
+    let count = 0;
+    let sum = 0;
+    for (let i = 0; i < images.length; i++) {
+      const m = (drawn[i] = images[Math.floor(random() * images.length)]![channel]!);
+      count += m.count;
+      sum += m.count * m.mean;
+    }
+    const mean = sum / count;
+    const m2 = drawn.reduce((total, m) => total + m.m2 + m.count * (m.mean - mean) ** 2, 0);
     if (count > 0 && m2 > 0) logs.push(0.5 * Math.log(m2 / count));
   }
   if (logs.length < 2) return 0;
