@@ -5,8 +5,9 @@
 import { memo, useDeferredValue, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ChangeRecord, EpochRecord, RunInfo, StepRecord } from '../../state/lab-state';
-import { useLabActions, useThumbnailFailure, useThumbnails, useTrainingThrottled } from '../../state/hooks';
-import { useObjectUrl } from '../dataset/useObjectUrls';
+import { useLabActions, useTrainingThrottled } from '../../state/hooks';
+import { CELL_PREVIEWS, CellImages } from './ImageThumbs';
+import { TopLosses } from './TopLosses';
 import { PlainTick } from '../PlainTick';
 import { Staggered, useStages } from '../Staggered';
 import { DEFAULT_SMOOTHING, MAX_SMOOTHING, stepSeries } from './downsample';
@@ -169,36 +170,6 @@ const ClassMetricsChart = memo(function ClassMetricsChart({ run, epoch }: { run:
   );
 });
 
-const CELL_PREVIEWS = 24;
-
-
-function Thumb({ path, blob }: { path: string; blob: Blob | undefined }) {
-  const url = useObjectUrl(blob);
-  return (
-    <li title={path}>
-      {url ? <img src={url} alt={path} /> : <span className="thumb-pending" />}
-      <span>{path.slice(path.lastIndexOf('/') + 1)}</span>
-    </li>
-  );
-}
-
-function CellImages({ paths }: { paths: string[] }) {
-  const thumbnails = useThumbnails();
-  const failure = useThumbnailFailure();
-  const shown = paths.slice(0, CELL_PREVIEWS);
-  return (
-    <>
-      <ul className="cell-thumbs" data-testid="cell-thumbs">
-        {shown.map((path) => (
-          <Thumb key={path} path={path} blob={thumbnails[path]} />
-        ))}
-        {paths.length > shown.length && <li className="muted">and {paths.length - shown.length} more</li>}
-      </ul>
-      {failure && <p className="error">The previews could not be made: {failure.error.message}</p>}
-    </>
-  );
-}
-
 const ConfusionMatrix = memo(function ConfusionMatrix({ run, epoch }: { run: RunInfo; epoch: EpochRecord }) {
   const [cell, setCell] = useState<[number, number] | null>(null);
   const { requestThumbnails } = useLabActions();
@@ -254,64 +225,6 @@ const ConfusionMatrix = memo(function ConfusionMatrix({ run, epoch }: { run: Run
         </div>
       )}
     </figure>
-  );
-});
-
-/** Validation images in the gallery: fastai's plot_top_losses shows 9 to 16. */
-const TOP_LOSSES = 12;
-
-/**
- * The validation images the model gets most wrong (fastai's top losses): each with its given and
- * predicted class, its loss and the model's confidence, and one click to leave it out (undone
- * from the dataset panel). A wrong label and a hard image look alike here: a person decides.
- */
-const TopLosses = memo(function TopLosses({ run, epoch }: { run: RunInfo; epoch: EpochRecord }) {
-  const { requestThumbnails, dropImages } = useLabActions();
-  const thumbnails = useThumbnails();
-  const validation = epoch.validation!;
-  const worst = validation.losses
-    .map((loss, i) => ({ i, loss }))
-    .sort((a, b) => b.loss - a.loss)
-    .slice(0, TOP_LOSSES);
-  return (
-    <details className="top-losses" data-testid="top-losses" onToggle={(event) => (event.currentTarget.open ? requestThumbnails(worst.map(({ i }) => run.validationPaths[i]!)) : undefined)}>
-      <summary>Top losses: the {worst.length} validation images the model gets most wrong (epoch {epoch.epoch + 1})</summary>
-      <table>
-        <thead>
-          <tr>
-            <th>image</th>
-            <th>given</th>
-            <th>predicted</th>
-            <th>loss</th>
-            <th>confidence</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {worst.map(({ i, loss }) => {
-            const path = run.validationPaths[i]!;
-            return (
-              <tr key={path} data-testid="top-loss" data-path={path}>
-                <td>
-                  <ul className="cell-thumbs">
-                    <Thumb path={path} blob={thumbnails[path]} />
-                  </ul>
-                </td>
-                <td>{run.classNames[run.validationLabels[i]!]}</td>
-                <td>{run.classNames[validation.predictions[i]!]}</td>
-                <td>{loss.toFixed(2)}</td>
-                <td>{(validation.confidences[i]! * 100).toFixed(1)}%</td>
-                <td>
-                  <button type="button" className="link-button" onClick={() => dropImages([path])} data-testid="drop-image" title="Leave this image out of the dataset (undo in the dataset panel)">
-                    Leave out
-                  </button>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </details>
   );
 });
 
