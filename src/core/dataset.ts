@@ -40,7 +40,8 @@ export type IngestIssueCode =
   | 'single-class'
   | 'no-classes'
   | 'decode-failed'
-  | 'too-large';
+  | 'too-large'
+  | 'unknown-relabel';
 
 export interface IngestIssue {
   severity: IssueSeverity;
@@ -113,11 +114,14 @@ function stripSharedRoot(paths: string[][]): { root: string | null; paths: strin
 /**
  * The index of a drop. `exclude` lists files (by position) known to be unreadable: they are left
  * out before the split, so that the split is over the images that will really be used.
+ * `relabel` files images (by path) under another of the drop's classes than their folder's: the
+ * user's corrections of likely mislabels, which never touch the files on disk.
  */
 export function buildDatasetIndex(
   files: readonly DroppedFileRef[],
   splitOptions: SplitOptions = DEFAULT_SPLIT_OPTIONS,
   exclude: ReadonlySet<number> = new Set(),
+  relabel: Readonly<Record<string, string>> = {},
 ): DatasetIndex {
   const issues: IngestIssue[] = [];
   const candidates: { fileIndex: number; segments: string[]; size: number; path: string }[] = [];
@@ -179,6 +183,12 @@ export function buildDatasetIndex(
 
   const classNames = [...new Set(placed.map((p) => p.className))].sort((a, b) => a.localeCompare(b));
   const classIndex = new Map(classNames.map((name, i) => [name, i]));
+  for (const p of placed) {
+    const to = relabel[p.candidate.path];
+    if (to === undefined || to === p.className) continue;
+    if (classIndex.has(to)) p.className = to;
+    else issues.push({ severity: 'warning', code: 'unknown-relabel', path: p.candidate.path, message: `${p.candidate.path}: cannot be moved to class ${to}, which this folder does not have; it stays in ${p.className}.` });
+  }
   const entries: DatasetEntry[] = placed.map((p) => ({
     fileIndex: p.candidate.fileIndex,
     path: p.candidate.path,

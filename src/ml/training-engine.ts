@@ -85,6 +85,8 @@ export class TrainingEngine {
   private step = 0;
   private epoch = 0;
   private checkpoint: WeightsCheckpoint | null = null;
+  /** The weights at the end of the epoch with the lowest validation loss so far: early stopping's. */
+  private best: { checkpoint: WeightsCheckpoint; epoch: number; loss: number } | null = null;
   /** BatchNorm moving statistics per segment at the run's start, and the deepest freeze depth since. */
   private batchNormStart: SegmentStatistics[] = [];
   private deepestDepth = 0;
@@ -215,6 +217,10 @@ export class TrainingEngine {
         }
         this.takeCheckpoint();
         const validationReport = validation ? await this.evaluate(validation) : null;
+        if (validationReport && Number.isFinite(validationReport.loss) && !(validationReport.loss >= (this.best?.loss ?? Infinity))) {
+          this.best?.checkpoint.dispose();
+          this.best = { checkpoint: WeightsCheckpoint.take(this.model, this.step), epoch: this.epoch, loss: validationReport.loss };
+        }
         this.hooks.onEpochEnd?.(
           {
             epoch: this.epoch,
@@ -261,10 +267,32 @@ export class TrainingEngine {
     }
   }
 
-  /** Frees the optimizer's state, the checkpoint and the cache; the model stays with its owner. */
+  /** The (0-based) epoch with the lowest validation loss so far, over every run of this engine. */
+  get bestEpoch(): { epoch: number; loss: number } | null {
+    return this.best && { epoch: this.best.epoch, loss: this.best.loss };
+  }
+
+  /**
+   * Early stopping after the fact: the model goes back to its weights at the end of the best
+   * epoch. The step and epoch counts stay (the charts go on from them); the optimizer's moments,
+   * which belong to the later weights, start over, and cached features of blocks that trained
+   * since are dropped.
+   */
+  restoreBestEpoch(): { epoch: number; loss: number } | null {
+    if (this.running) throw new LabError('input/invalid', 'Stop the run before going back to its best epoch.');
+    if (!this.best) return null;
+    this.best.checkpoint.restore(this.model);
+    this.optimizer.dispose();
+    this.inputs.clear();
+    return this.bestEpoch;
+  }
+
+  /** Frees the optimizer's state, the checkpoints and the cache; the model stays with its owner. */
   dispose(): void {
     this.checkpoint?.dispose();
     this.checkpoint = null;
+    this.best?.checkpoint.dispose();
+    this.best = null;
     this.optimizer.dispose();
     this.inputs.clear();
   }

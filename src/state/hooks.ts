@@ -53,7 +53,7 @@ const selectTrainingStatus = (state: LabState) => state.training.status;
 const selectTrainingSettings = (state: LabState) => state.training.settings;
 const selectTrainingMessage = (state: LabState) => state.training.message;
 const selectThumbnails = (state: LabState) => state.thumbnails;
-const selectLeftOut = (state: LabState) => state.leftOut;
+const selectDatasetEdits = (state: LabState) => state.datasetEdits;
 const selectDiagnostics = (state: LabState) => state.diagnostics;
 const selectWorkerError = (state: LabState) => state.workerError;
 const selectKeptModel = (state: LabState) => state.trained.model;
@@ -80,7 +80,7 @@ export const useTrainingSettings = () => useLab(selectTrainingSettings);
 export const useTrainingMessage = () => useLab(selectTrainingMessage);
 export const useThumbnails = () => useLab(selectThumbnails);
 /** Images left out of the open dataset, one list per click. */
-export const useLeftOut = () => useLab(selectLeftOut);
+export const useDatasetEdits = () => useLab(selectDatasetEdits);
 export const useDiagnostics = () => useLab(selectDiagnostics);
 export const useWorkerError = () => useLab(selectWorkerError);
 /** The model a run left or an import brought (none, importing, ready, failed). */

@@ -158,9 +158,12 @@ export interface LabState {
   predictions: PredictionsState;
   /** Set when the worker crashed; cleared by a restart. */
   workerError: SerializedError | null;
-  /** Images the user left out of the open dataset, one list per click, newest last (what undo puts back). */
-  leftOut: string[][];
+  /** The user's changes to the open dataset, one per click, newest last (what undo takes back). */
+  datasetEdits: DatasetEdit[];
 }
+
+/** Images left out of the open dataset, or filed under another of its classes; the files on disk never change. */
+export type DatasetEdit = { kind: 'leave-out'; paths: string[] } | { kind: 'relabel'; paths: string[]; className: string };
 
 export const MAX_PHOTO_CHECKS = 12;
 export const MAX_THUMBNAILS = 200;
@@ -178,7 +181,7 @@ export function initialLabState(requestedBackend: BackendName | null = null): La
     sampleFailures: {},
     diagnostics: null,
     thumbnailFailure: null,
-    leftOut: [],
+    datasetEdits: [],
     thumbnails: {},
     training: { status: 'idle', settings: DEFAULT_RUN_SETTINGS, run: null, steps: [], epochs: [], changes: [], runStart: { steps: 0, epochs: 0 }, message: null },
     photoChecks: [],

@@ -19,6 +19,7 @@ import {
   keptModelInfo,
   MAX_PHOTO_CHECKS,
   MAX_PREDICTION_BATCHES,
+  type DatasetEdit,
   type LabState,
   type PredictionBatch,
 } from './lab-state';
@@ -78,8 +79,12 @@ export interface LabActions {
   applyFix(fix: Fix): void;
   /** Leaves these images out of the dataset (e.g. validation copies of training images). */
   dropImages(paths: string[]): void;
-  /** Puts back the images the last dropImages left out. */
-  undoDropImages(): void;
+  /** Files these images under another of the dataset's classes (a likely mislabel corrected). */
+  relabelImages(paths: string[], className: string): void;
+  /** Takes back the last dropImages or relabelImages. */
+  undoDatasetEdit(): void;
+  /** The kept model back at its best validation epoch's weights (a run in progress stops first). */
+  restoreBestEpoch(): void;
   /** A new model from the pretrained weights (the worker discards the kept one); the charts start over. */
   startTraining(): void;
   /** More training of the kept model with the current settings: its steps and epochs stay on the charts and go on. */
@@ -159,15 +164,23 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
   let requestedBackend = requestedAtStart;
   let nextRequestId = 1;
   let lastSource: ModelSourceRef | null = null;
-  // The last drop's File objects stay here, outside the (serialisable) state, for a re-split.
-  let lastFiles: IngestedFile[] = [];
+  // The last drop's File objects stay here, outside the (serialisable) state, for a re-split and
+  // for the user's edits (state.datasetEdits), which the worker gets applied to them.
+  let droppedFiles: IngestedFile[] = [];
   let splitOptions: SplitOptions = DEFAULT_SPLIT_OPTIONS;
-  // The files before each dropImages, newest last: undo sends the last of them again.
-  let beforeDrops: IngestedFile[][] = [];
 
-  const sendFiles = (files: IngestedFile[]) => {
-    lastFiles = files;
-    worker.send({ type: 'dataset/open', files, split: splitOptions, ...(decodeWorkers ? { decodeWorkers } : {}) });
+  const sendDataset = () => {
+    const edits = store.getState().datasetEdits;
+    const leftOut = new Set(edits.flatMap((edit) => (edit.kind === 'leave-out' ? edit.paths : [])));
+    const relabel: Record<string, string> = {};
+    for (const edit of edits) if (edit.kind === 'relabel') for (const path of edit.paths) relabel[path] = edit.className;
+    const files = droppedFiles.filter((f) => !leftOut.has(f.path));
+    worker.send({ type: 'dataset/open', files, split: splitOptions, ...(Object.keys(relabel).length > 0 ? { relabel } : {}), ...(decodeWorkers ? { decodeWorkers } : {}) });
+  };
+  const editDataset = (edits: DatasetEdit[]) => {
+    if (droppedFiles.length === 0) return;
+    store.setState({ datasetEdits: edits });
+    sendDataset();
   };
   const readFiles = (reading: Promise<IngestedFile[] | null> | IngestedFile[]) => {
     const previous = store.getState().dataset;
@@ -180,9 +193,9 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
           return files !== null;
         }
         // A new folder: nothing of the old one's to put back.
-        beforeDrops = [];
-        store.setState({ leftOut: [] });
-        sendFiles(files);
+        droppedFiles = files;
+        store.setState({ datasetEdits: [] });
+        sendDataset();
         return true;
       },
       (error: unknown) => {
@@ -217,7 +230,7 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
       },
       resplit(options) {
         splitOptions = options;
-        if (lastFiles.length > 0) sendFiles(lastFiles);
+        if (droppedFiles.length > 0) sendDataset();
       },
       sampleSplit(split, count) {
         // As the next run would feed it: its size, and this split's scaling.
@@ -255,20 +268,22 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
             return updateTraining({ resize: fix.value });
           case 'dropImages':
             return dropImages(fix.imageIds);
+          case 'restoreBestEpoch':
+            return get().actions.restoreBestEpoch();
         }
       },
       dropImages(paths) {
-        const dropped = new Set(paths);
-        if (lastFiles.length === 0) return;
-        beforeDrops.push(lastFiles);
-        set({ leftOut: [...get().leftOut, paths] });
-        sendFiles(lastFiles.filter((f) => !dropped.has(f.path)));
+        editDataset([...get().datasetEdits, { kind: 'leave-out', paths }]);
       },
-      undoDropImages() {
-        const previous = beforeDrops.pop();
-        if (!previous) return;
-        set({ leftOut: get().leftOut.slice(0, -1) });
-        sendFiles(previous);
+      relabelImages(paths, className) {
+        editDataset([...get().datasetEdits, { kind: 'relabel', paths, className }]);
+      },
+      restoreBestEpoch() {
+        worker.send({ type: 'trained/restoreBest' });
+      },
+      undoDatasetEdit() {
+        const edits = get().datasetEdits;
+        if (edits.length > 0) editDataset(edits.slice(0, -1));
       },
       startTraining() {
         const { training } = get();
@@ -352,20 +367,21 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
       restartWorker(backend) {
         if (backend) requestedBackend = backend;
         worker.restart();
-        const { training, photoChecks, diagnostics, predictions } = get();
+        const { training, photoChecks, diagnostics, predictions, datasetEdits } = get();
         // initialLabState's `trained` is none: the kept model was the old worker's.
         set({
           ...initialLabState(requestedBackend),
           photoChecks,
           diagnostics,
+          datasetEdits,
           predictions: failRunningPredictions(predictions, { code: 'worker/died', message: 'The worker was restarted before it answered.' }),
           training: isUnfinished(training.status) ? { ...training, status: 'failed' } : training,
         });
         if (lastSource) get().actions.loadModel(lastSource);
         // The new worker has no dataset: the files are still here, so it gets them again.
-        if (lastFiles.length > 0) {
+        if (droppedFiles.length > 0) {
           store.setState({ dataset: { status: 'reading' } });
-          sendFiles(lastFiles);
+          sendDataset();
         }
       },
     },

@@ -70,7 +70,8 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
     const started = now();
     const pool = deps.pool(command.decodeWorkers);
     const refs = command.files.map((f) => ({ path: f.path, size: f.file?.size ?? 0, directory: f.file === null }));
-    const index = buildDatasetIndex(refs, command.split);
+    const relabel = command.relabel ?? {};
+    const index = buildDatasetIndex(refs, command.split, new Set(), relabel);
     const { entries, ...summary } = index;
     deps.emit({ type: 'dataset/indexed', dataset: { ...summary, imageCount: entries.length } });
     open = null;
@@ -148,7 +149,7 @@ export function createDatasetSession(deps: DatasetSessionDeps): DatasetSession {
 
     // Split again without the unreadable files, so that every split gets readable images. Class
     // indices stay those the page already shows, unless a class lost every image.
-    const final = failed.size > 0 ? buildDatasetIndex(refs, command.split, failed) : index;
+    const final = failed.size > 0 ? buildDatasetIndex(refs, command.split, failed, relabel) : index;
     const classOf = final.classNames.map((name) => index.classNames.indexOf(name));
     const entriesFinal = final.entries.map((e) => ({ ...e, classIndex: classOf[e.classIndex]! }));
     const usable = Object.fromEntries(SPLIT_NAMES.map((split) => [split, entriesFinal.filter((e) => e.split === split)])) as Record<SplitName, DatasetEntry[]>;

@@ -80,4 +80,6 @@ export function datasetInputs(dataset: OpenDataset): Pick<DiagnosticsInput, 'spl
 export interface HistoryRecorder {
   steps: StepPoint[];
   epochs: EpochRecord[];
+  /** The epoch whose weights the model went back to (early stopping), while it has them. */
+  keptEpoch?: number;
 }

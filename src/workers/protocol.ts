@@ -39,6 +39,8 @@ export type WorkerCommand =
       /** Every file and folder of the drop; folders have `file: null`. */
       files: { path: string; file: File | null }[];
       split: SplitOptions;
+      /** Images filed under another of the drop's classes than their folder's, by path: the user's relabels. */
+      relabel?: Record<string, string>;
       /** Decoding workers (the page's `?decodeWorkers=`). Default: cores − 1. */
       decodeWorkers?: number;
     }
@@ -112,7 +114,9 @@ export type TrainingCommand =
   /** Top classes (and, when asked, a Grad-CAM heat map) of each image with the kept model. */
   | { type: 'trained/predict'; requestId: number; images: { path: string; image: Blob }[]; heatMaps: boolean }
   /** 'tfjs': the classifier as a TensorFlow.js layers model zip; 'run': run.json and metrics.csv. */
-  | { type: 'trained/export'; format: ExportFormat };
+  | { type: 'trained/export'; format: ExportFormat }
+  /** Early stopping after the fact: the kept model goes back to its weights at the epoch of lowest validation loss; a run in progress stops first. */
+  | { type: 'trained/restoreBest' };
 
 export type ExportFormat = 'tfjs' | 'run';
 
@@ -131,6 +135,9 @@ export interface TrainedModelInfo {
   trainedSegments: string[];
   /** Parameters of the whole classifier. */
   parameters: number;
+  /** The (0-based) epoch of lowest validation loss so far, and the epoch whose weights the model has gone back to, if it did. */
+  bestEpoch: { epoch: number; loss: number } | null;
+  restoredEpoch: number | null;
 }
 
 export interface HeatMap {

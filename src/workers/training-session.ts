@@ -75,6 +75,8 @@ interface KeptModel {
   history: HistoryRecorder;
   /** An imported zip's run.json. */
   importedRun: unknown;
+  /** Runs the last run's diagnostics again, on the model as it is now. */
+  rediagnose: (() => Promise<void>) | null;
 }
 
 export function createTrainingSession(deps: TrainingSessionDeps): TrainingSession {
@@ -86,6 +88,8 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
   // From train/start until the run ends, including the seconds of sampling before the first step.
   let busy = false;
   let stopBeforeFirstStep = false;
+  // "Keep the best epoch" asked while a run trains: the run stops, then the model goes back.
+  let restoreAfterRun = false;
   // Numbers every diagnostics update, so that the page never lets an older one replace a newer.
   let diagnosticsSequence = 0;
 
@@ -116,7 +120,34 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
       epochs: k.engine?.currentEpoch ?? 0,
       trainedSegments: k.model.trainedSegments(),
       parameters: k.model.parameterCount(),
+      bestEpoch: k.engine?.bestEpoch ?? null,
+      restoredEpoch: k.history.keptEpoch ?? null,
     };
+  }
+
+  /** The kept model back at its best epoch's weights; false (and the page told why) when there is none. */
+  function goBackToBest(k: KeptModel): boolean {
+    const best = k.engine?.restoreBestEpoch() ?? null;
+    if (!best) {
+      deps.emit({ type: 'train/warning', message: 'No epoch of this model was validated, so there is no best epoch to go back to.' });
+      return false;
+    }
+    k.history.keptEpoch = best.epoch;
+    return true;
+  }
+
+  async function restoreBest(): Promise<void> {
+    if (busy) {
+      // The run ends at its next step; its end goes back to the best epoch and reports it.
+      restoreAfterRun = true;
+      if (kept?.engine?.isRunning) kept.engine.stop();
+      else stopBeforeFirstStep = true;
+      return;
+    }
+    const k = requireKept();
+    if (!goBackToBest(k)) return;
+    deps.emit({ type: 'trained/ready', model: info(k) });
+    await k.rediagnose?.();
   }
 
   function requireKept(): KeptModel {
@@ -174,9 +205,12 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         log: null,
         history: { steps: [], epochs: [] },
         importedRun: null,
+        rediagnose: null,
       };
     }
     const current = kept!;
+    // Trained on from here: its weights are no longer those of an earlier best epoch.
+    delete current.history.keptEpoch;
     current.model.spec = validationSpec;
     const engine = prepareEngine(current, settings);
     const log = (current.log ??= emptyRunLog(classNames, datasetLog(dataset), deps.backend?.() ?? null));
@@ -204,14 +238,16 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     const diagnoseNow = async (stage: 'before-training' | 'during-training' | 'after-training') => {
       const drift = history.epochs.length > 0 ? await engine.batchNormDrift() : null;
       const trainCounts = classNames.map((_, c) => train.filter((e) => e.classIndex === c).length);
-      const lastValidation = history.epochs.at(-1)?.validation ?? null;
+      // The epoch whose weights the model has: the last, unless it went back to the best.
+      const keptRecord = history.keptEpoch !== undefined ? history.epochs.find((e) => e.epoch === history.keptEpoch) : history.epochs.at(-1);
+      const lastValidation = keptRecord?.validation ?? null;
       const validationAccuracy = lastValidation?.metrics.accuracy;
       const findings = runDiagnostics({
         ...before,
         ...(before.domainGap && validationAccuracy !== undefined ? { domainGap: { ...before.domainGap, validationAccuracy } } : {}),
         classBalance: { classNames, trainCounts, classWeighting: engine.settings.classWeighting, ...(latestConfusion ? { validationConfusion: latestConfusion } : {}) },
         ...(history.steps.length > 0
-          ? { training: { numClasses, steps: history.steps, epochs: history.epochs, backboneLrMultiplier: engine.settings.backboneLrMultiplier } }
+          ? { training: { numClasses, steps: history.steps, epochs: history.epochs, backboneLrMultiplier: engine.settings.backboneLrMultiplier, ...(history.keptEpoch !== undefined ? { keptEpoch: history.keptEpoch } : {}) } }
           : {}),
         ...(probe ? { labelQuality: calibratedOutOfFold(probe.ids, probe.labels, probe.result.probabilities, classNames) } : labelQuality ? { labelQuality } : {}),
         ...(drift ? { batchNormDrift: { blocks: drift, batchNormPolicy: engine.settings.batchNormPolicy } } : {}),
@@ -308,8 +344,11 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
       if (engine.stepsDone > 0) deps.emit({ type: 'trained/ready', model: info(current) });
       return;
     }
+    current.rediagnose = () => diagnose('after-training');
     const summary = await engine.run(trainImages, validationImages);
     segment.ended = { at: date().toISOString(), status: summary.status };
+    if (restoreAfterRun && summary.status !== 'failed') goBackToBest(current);
+    restoreAfterRun = false;
     if (summary.status !== 'failed' && validationImages) {
       probe = await probeHead(engine, trainImages, validationImages, settings).catch((error: unknown) => {
         deps.emit({ type: 'train/warning', message: `The linear probe could not run: ${explain(error).message}` });
@@ -470,6 +509,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         log: null,
         history: { steps: [], epochs: [] },
         importedRun: imported.runJson,
+        rediagnose: null,
       };
       deps.emit({ type: 'trained/ready', model: info(kept) });
     } catch (error) {
@@ -525,6 +565,9 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
             break;
           case 'trained/export':
             await exportModel(command.format);
+            break;
+          case 'trained/restoreBest':
+            await restoreBest();
             break;
         }
       } catch (error) {

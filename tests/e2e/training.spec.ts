@@ -76,6 +76,15 @@ test.describe('fine-tuning stamps6 in the page (needs ../shared)', () => {
     await expect(page.getByTestId('left-out')).toHaveCount(0);
     await expect(page.getByTestId('dataset-summary')).toContainText('112 images');
     expect(path).toMatch(/^stamps6\//);
+    // Moving a wrongly predicted image to the class the model prefers, and back.
+    const movable = worst.filter({ has: page.getByTestId('relabel-image') }).first();
+    const target = (await movable.getByTestId('relabel-image').textContent())!.replace(/^Move to /, '');
+    await movable.getByTestId('relabel-image').click();
+    await expect(page.getByTestId('left-out')).toContainText('1 moved to another class');
+    await expect(movable.getByTestId('review-edited')).toHaveText(`moved to ${target}`);
+    await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+    await page.getByTestId('undo-drop').click();
+    await expect(page.getByTestId('left-out')).toHaveCount(0);
     await page.screenshot({ path: testInfo.outputPath('trained.png'), fullPage: true });
     expect(errors).toEqual([]);
     expect(foreign).toEqual([]);

@@ -312,6 +312,28 @@ describe('failures and leaks', () => {
     await run;
   });
 
+  it('goes back to the epoch of lowest validation loss (early stopping), forgetting blocks first trained after it', async () => {
+    const validationLosses: number[] = [];
+    // Epoch 0 head only, then res5c too at a learning rate that makes validation worse.
+    const e = engine({ freezeDepth: 0, epochs: 3, learningRate: 1e-3 }, { onEpochEnd: (r) => validationLosses.push(r.validation!.loss) });
+    const train = syntheticImages([8, 8, 8], SIZE_PX);
+    const validation = syntheticImages([4, 4, 4], SIZE_PX, 7);
+    await e.run(train, validation);
+    const best = validationLosses.indexOf(Math.min(...validationLosses));
+    expect(e.bestEpoch).toEqual({ epoch: best, loss: validationLosses[best] });
+    e.configure({ ...e.settings, freezeDepth: 1, learningRate: 0.5, epochs: 1 });
+    await e.run(train, validation);
+    const tensors = tf.memory().numTensors;
+    const restored = e.restoreBestEpoch()!;
+    expect(restored.epoch).toBe(validationLosses.indexOf(Math.min(...validationLosses)));
+    expect((await e.evaluate(validation)).loss).toBeCloseTo(restored.loss, 5);
+    expect(restored.epoch).toBeLessThan(3);
+    expect(e.model.trainedSegments()).toEqual([]);
+    // Its copies are freed, not leaked; the counts go on.
+    expect(tf.memory().numTensors).toBeLessThanOrEqual(tensors);
+    expect(e.stepsDone).toBe(24);
+  });
+
   it('leaks no tensors across steps, epochs, k changes, stop/restart and a failed step', async () => {
     const data = syntheticImages([4, 4, 4], SIZE_PX, 5);
     const e = engine({ freezeDepth: 1, epochs: 2 });

@@ -205,4 +205,17 @@ describe('training session (the training worker’s logic, in Node)', () => {
     // 12 images, the smallest class 6: five folds.
     expect(rows.find((r) => r.label === 'Linear probe, cross-validated macro-F1')?.value).toMatch(/\(5 folds\)$/);
   }, 300_000);
+
+  it('goes back to the best epoch when asked, says so, and runs the diagnostics again', async () => {
+    const ready = of('trained/ready').at(-1)!.model;
+    expect(ready.bestEpoch).not.toBeNull();
+    expect(ready.restoredEpoch).toBeNull();
+    const updates = of('diagnostics/updated').length;
+    await session.handle({ type: 'trained/restoreBest' });
+    expect(of('trained/ready').at(-1)!.model).toMatchObject({ restoredEpoch: ready.bestEpoch!.epoch, bestEpoch: ready.bestEpoch, steps: ready.steps });
+    expect(of('diagnostics/updated').length).toBe(updates + 1);
+    // Trained on, the model no longer has the best epoch's weights.
+    await session.handle({ type: 'train/start', settings: settings({ freezeDepth: 0, epochs: 1 }), continue: true });
+    expect(of('trained/ready').at(-1)!.model.restoredEpoch).toBeNull();
+  }, 300_000);
 });

@@ -135,12 +135,16 @@ export function detectLabelIssues(input: LabelQualityInput): Finding | null {
 
 function evidenceOf(input: LabelQualityInput, issues: readonly LabelIssue[], name: (c: number) => string): Evidence[] {
   return [
-    { kind: 'images', label: 'Likely in the wrong class, most suspicious first', imageIds: issues.slice(0, MAX_IMAGE_IDS).map((i) => i.id) },
     {
-      kind: 'numbers',
-      rows: issues.slice(0, MAX_LISTED).map((i) => ({
-        label: i.id,
-        value: `filed as ${name(i.givenLabel)} (${formatPercent(i.selfConfidence)}), looks like ${name(i.suggestedLabel)} (${formatPercent(i.suggestedProbability)})`,
+      kind: 'suspects',
+      label: 'Likely in the wrong class, most suspicious first',
+      images: issues.slice(0, MAX_IMAGE_IDS).map((i) => ({
+        id: i.id,
+        given: name(i.givenLabel),
+        suggested: name(i.suggestedLabel),
+        givenProbability: i.selfConfidence,
+        suggestedProbability: i.suggestedProbability,
+        loss: -Math.log(Math.max(i.selfConfidence, MIN_PROBABILITY)),
       })),
     },
     { kind: 'images', label: 'Highest loss', imageIds: topLosses(input.predictions).map((t) => t.id) },

@@ -11,7 +11,21 @@ export type Evidence =
   /** A line or bar chart: few enough points to draw as they are. */
   | { kind: 'series'; label: string; points: { x: number; y: number }[]; unit?: string }
   /** Images to open, by dataset path, most telling first. */
-  | { kind: 'images'; label: string; imageIds: string[] };
+  | { kind: 'images'; label: string; imageIds: string[] }
+  /** Images whose label the model doubts, each to leave out or move to the class it looks like. */
+  | { kind: 'suspects'; label: string; images: SuspectImage[] };
+
+/** One image of a 'suspects' evidence: its class, the class the model prefers, and how sure it is. */
+export interface SuspectImage {
+  id: string;
+  given: string;
+  suggested: string;
+  /** The probability of the given class, and of the suggested one. */
+  givenProbability: number;
+  suggestedProbability: number;
+  /** −ln of the given class's probability. */
+  loss: number;
+}
 
 /** A change the lab can make in one click. `label` is the button's text. */
 export type Fix =
@@ -25,7 +39,9 @@ export type Fix =
   | { kind: 'dropImages'; imageIds: string[]; label: string }
   | { kind: 'setBatchNormPolicy'; value: 'frozen'; label: string }
   /** How images are fitted into the square input (PreprocessSpec.resize), for the next run. */
-  | { kind: 'setResize'; value: 'pad'; label: string };
+  | { kind: 'setResize'; value: 'pad'; label: string }
+  /** Early stopping after the fact: the kept model goes back to its weights at `epoch` (0-based), the lowest validation loss. */
+  | { kind: 'restoreBestEpoch'; epoch: number; label: string };
 
 export interface Finding {
   /** Stable rule id, 'area/cause' (e.g. 'input/wrong-normalization'); the UI may key on it. */

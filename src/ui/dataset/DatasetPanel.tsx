@@ -3,8 +3,8 @@
 
 import { useMemo, useRef, useState, type DragEvent } from 'react';
 import { SPLIT_NAMES, type IngestIssue } from '../../core/dataset';
-import { useDataset, useKeptModel, useLabActions, useLeftOut, useSampleFailures, useSamples } from '../../state/hooks';
-import type { DatasetScan, DatasetSummary } from '../../state/lab-state';
+import { useDataset, useDatasetEdits, useKeptModel, useLabActions, useSampleFailures, useSamples } from '../../state/hooks';
+import type { DatasetEdit, DatasetScan, DatasetSummary } from '../../state/lab-state';
 import { useObjectUrls } from './useObjectUrls';
 
 const SPLIT_LABELS = { train: 'train', validation: 'validation', test: 'test' } as const;
@@ -179,18 +179,21 @@ function PreprocessingCheck() {
   );
 }
 
-/** Images the user left out (from a finding or the top losses), with the undo of the last click. */
-function LeftOutNote() {
-  const leftOut = useLeftOut();
-  const { undoDropImages } = useLabActions();
-  if (leftOut.length === 0) return null;
-  const count = leftOut.reduce((n, paths) => n + paths.length, 0);
-  const last = leftOut.at(-1)!;
+/** What the user changed in the folder (from a finding or the top losses), with the undo of the last click. */
+function DatasetEditsNote() {
+  const edits = useDatasetEdits();
+  const { undoDatasetEdit } = useLabActions();
+  if (edits.length === 0) return null;
+  const count = (kind: DatasetEdit['kind']) => new Set(edits.flatMap((e) => (e.kind === kind ? e.paths : []))).size;
+  const [leftOut, moved] = [count('leave-out'), count('relabel')];
+  const last = edits.at(-1)!;
+  const what = last.paths.length === 1 ? last.paths[0] : `the last ${last.paths.length}`;
+  const parts = [leftOut > 0 && `${leftOut} image${leftOut === 1 ? '' : 's'} left out`, moved > 0 && `${moved} moved to another class`].filter(Boolean);
   return (
     <p className="muted" data-testid="left-out">
-      {count} image{count === 1 ? '' : 's'} left out of this folder.{' '}
-      <button type="button" className="link-button" onClick={undoDropImages} data-testid="undo-drop">
-        Put back {last.length === 1 ? last[0] : `the last ${last.length}`}
+      {parts.join(', ')} (the files on disk are unchanged).{' '}
+      <button type="button" className="link-button" onClick={undoDatasetEdit} data-testid="undo-drop">
+        {last.kind === 'leave-out' ? `Put back ${what}` : `Move ${what} back`}
       </button>
     </p>
   );
@@ -215,7 +218,7 @@ export function DatasetPanel() {
       <h2 id="dataset-heading">Your images</h2>
       <DropZone />
       <ImportNote />
-      <LeftOutNote />
+      <DatasetEditsNote />
       {dataset.status === 'reading' && <p>Reading the folder…</p>}
       {dataset.status === 'failed' && (
         <div className="error" role="alert">

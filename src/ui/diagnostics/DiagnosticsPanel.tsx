@@ -7,6 +7,7 @@ import type { Evidence, Finding } from '../../state/lab-state';
 import { useDiagnostics, useLabActions, useThumbnails, useTrainingStatus } from '../../state/hooks';
 import { useObjectUrl } from '../dataset/useObjectUrls';
 import { PlainTick } from '../PlainTick';
+import { ImageReview } from '../review/ImageReview';
 import { Staggered } from '../Staggered';
 
 const STAGE_TEXT = {
@@ -41,6 +42,20 @@ function SeriesEvidence({ evidence }: { evidence: Extract<Evidence, { kind: 'ser
   );
 }
 
+/** The label check's gallery: each suspect to look at, leave out or move, opened from its finding. */
+function SuspectsEvidence({ evidence }: { evidence: Extract<Evidence, { kind: 'suspects' }> }) {
+  const { requestThumbnails } = useLabActions();
+  const rows = evidence.images.map((image) => ({ path: image.id, given: image.given, predicted: image.suggested, loss: image.loss, confidence: image.suggestedProbability }));
+  return (
+    <details className="evidence-images" data-testid="suspects" onToggle={(event) => (event.currentTarget.open ? requestThumbnails(rows.map((r) => r.path)) : undefined)}>
+      <summary>
+        {evidence.label}: review {evidence.images.length === 1 ? 'it' : `all ${evidence.images.length}`}
+      </summary>
+      <ImageReview rows={rows} rowTestId="suspect" />
+    </details>
+  );
+}
+
 function EvidenceView({ evidence }: { evidence: Evidence }) {
   const { requestThumbnails } = useLabActions();
   if (evidence.kind === 'numbers') {
@@ -58,6 +73,7 @@ function EvidenceView({ evidence }: { evidence: Evidence }) {
     );
   }
   if (evidence.kind === 'series') return <SeriesEvidence evidence={evidence} />;
+  if (evidence.kind === 'suspects') return <SuspectsEvidence evidence={evidence} />;
   const shown = evidence.imageIds.slice(0, 12);
   return (
     <details className="evidence-images" onToggle={(event) => (event.currentTarget.open ? requestThumbnails(shown) : undefined)}>

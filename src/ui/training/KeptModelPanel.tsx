@@ -26,7 +26,26 @@ function Summary({ info }: { info: TrainedModelInfo }) {
     <p className="kept-summary" data-testid="trained-model" data-origin={info.origin} data-steps={info.steps} data-epochs={info.epochs} data-classes={info.classNames.length}>
       <strong>Kept model</strong>, {origin}: {info.classNames.length} classes ({classList(info.classNames)}); {info.steps} step{info.steps === 1 ? '' : 's'}, {info.epochs} epoch
       {info.epochs === 1 ? '' : 's'}; weights of its own: {own} (the rest is the pretrained network's); {formatCount(info.parameters)} parameters.
+      {info.restoredEpoch !== null && (
+        <span data-testid="restored-epoch" data-epoch={info.restoredEpoch + 1}>
+          {' '}
+          Its weights are those of epoch {info.restoredEpoch + 1}, the lowest validation loss
+          {info.bestEpoch ? ` (${info.bestEpoch.loss.toFixed(3)})` : ''}.
+        </span>
+      )}
     </p>
+  );
+}
+
+/** Early stopping after the fact, offered when a later epoch's weights are kept. */
+function BestEpochButton({ info }: { info: TrainedModelInfo }) {
+  const { restoreBestEpoch } = useLabActions();
+  const best = info.bestEpoch;
+  if (!best || best.epoch === info.restoredEpoch || best.epoch === info.epochs - 1) return null;
+  return (
+    <button type="button" onClick={restoreBestEpoch} data-testid="restore-best" title="Early stopping: keep the weights of the epoch with the lowest validation loss">
+      Go back to epoch {best.epoch + 1} (lowest validation loss, {best.loss.toFixed(3)})
+    </button>
   );
 }
 
@@ -102,6 +121,7 @@ export function KeptModelPanel() {
           <div className="kept-actions">
             <ExportButton format="tfjs" />
             <ExportButton format="run" />
+            <BestEpochButton info={kept.info} />
             <button type="button" onClick={discardModel} data-testid="discard-model">
               Discard model
             </button>

@@ -75,6 +75,17 @@ describe('buildDatasetIndex', () => {
     expect(index.classNames).toEqual(['<img src=x onerror=alert(1)>', 'chats noirs', 'Hunde 🐕']);
   });
 
+  it('files relabelled images under the class they were moved to, and names a move to a class the folder lacks', () => {
+    const drop = files('pets/cats/a.jpg', 'pets/cats/b.jpg', 'pets/dogs/c.jpg', 'pets/dogs/d.jpg', 'pets/dogs/e.jpg');
+    const index = buildDatasetIndex(drop, undefined, new Set(), { 'pets/dogs/c.jpg': 'cats', 'pets/dogs/d.jpg': 'horses' });
+    const classOf = (path: string) => index.classNames[index.entries.find((e) => e.path === path)!.classIndex];
+    expect(classOf('pets/dogs/c.jpg')).toBe('cats');
+    expect(classOf('pets/dogs/d.jpg')).toBe('dogs');
+    expect(index.counts.train.map((n, c) => n + index.counts.validation[c]!)).toEqual([3, 2]);
+    expect(codes(index)).toContain('unknown-relabel:pets/dogs/d.jpg');
+    expect(index.issues.find((i) => i.code === 'unknown-relabel')!.message).toMatch(/horses/);
+  });
+
   it('splits reproducibly from the seed it shows', () => {
     const many = files(...Array.from({ length: 40 }, (_, i) => `d/${i % 2 ? 'a' : 'b'}/${i}.png`));
     const a = buildDatasetIndex(many, { validationFraction: 0.25, seed: 3 });

@@ -36,6 +36,8 @@ export function trainedModel(overrides: Partial<TrainedModelInfo> = {}): Trained
     epochs: 2,
     trainedSegments: ['res5c'],
     parameters: 4_098,
+    bestEpoch: null,
+    restoredEpoch: null,
     ...overrides,
   };
 }

@@ -22,7 +22,7 @@ describe('createLabStore: settings and fixes', () => {
   });
 });
 
-describe('createLabStore: leaving images out', () => {
+describe('createLabStore: leaving images out and relabelling them', () => {
   it('drops images from the files the worker gets, one click at a time, and undoes the last click; a new folder starts afresh', async () => {
     const { worker, store, actions } = setup();
     actions().openInput([file('a.png'), file('b.png'), file('c.png')]);
@@ -31,16 +31,39 @@ describe('createLabStore: leaving images out', () => {
     actions().dropImages(['a.png']);
     actions().dropImages(['c.png']);
     expect(paths()).toEqual(['b.png']);
-    expect(store.getState().leftOut).toEqual([['a.png'], ['c.png']]);
-    actions().undoDropImages();
+    expect(store.getState().datasetEdits).toEqual([
+      { kind: 'leave-out', paths: ['a.png'] },
+      { kind: 'leave-out', paths: ['c.png'] },
+    ]);
+    actions().undoDatasetEdit();
     expect(paths()).toEqual(['b.png', 'c.png']);
-    expect(store.getState().leftOut).toEqual([['a.png']]);
+    expect(store.getState().datasetEdits).toEqual([{ kind: 'leave-out', paths: ['a.png'] }]);
     actions().openInput([file('d.png')]);
     await settle();
-    expect(store.getState().leftOut).toEqual([]);
+    expect(store.getState().datasetEdits).toEqual([]);
     const sent = worker.sent.length;
-    actions().undoDropImages();
+    actions().undoDatasetEdit();
     expect(worker.sent.length).toBe(sent);
+  });
+
+  it('sends relabels with the files, keeps them over a re-split and a restarted worker, and undoes them newest first', async () => {
+    const { worker, actions } = setup();
+    actions().openInput([file('cats/a.png'), file('dogs/b.png'), file('dogs/c.png')]);
+    await settle();
+    const sentOpen = () => worker.last() as Extract<WorkerCommand, { type: 'dataset/open' }>;
+    actions().relabelImages(['dogs/b.png'], 'cats');
+    expect(sentOpen().relabel).toEqual({ 'dogs/b.png': 'cats' });
+    actions().dropImages(['dogs/c.png']);
+    expect(sentOpen()).toMatchObject({ relabel: { 'dogs/b.png': 'cats' } });
+    expect(sentOpen().files.map((f) => f.path)).toEqual(['cats/a.png', 'dogs/b.png']);
+    actions().resplit({ validationFraction: 0.3, seed: 7 });
+    expect(sentOpen()).toMatchObject({ relabel: { 'dogs/b.png': 'cats' }, split: { seed: 7 } });
+    actions().restartWorker();
+    expect(sentOpen()).toMatchObject({ relabel: { 'dogs/b.png': 'cats' } });
+    actions().undoDatasetEdit();
+    actions().undoDatasetEdit();
+    expect(sentOpen().relabel).toBeUndefined();
+    expect(sentOpen().files).toHaveLength(3);
   });
 });
 

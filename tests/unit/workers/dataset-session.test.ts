@@ -95,6 +95,18 @@ async function openPets(h: Harness): Promise<void> {
 }
 
 describe('dataset/open', () => {
+  it('files relabelled images under their new class, in the index, the scan and the images training reads', async () => {
+    const h = harness();
+    await h.handle({ type: 'dataset/open', files: petsDrop(), split: DEFAULT_SPLIT_OPTIONS, decodeWorkers: 2, relabel: { 'pets/dog/dog-0.jpg': 'cat', 'pets/dog/dog-1.jpg': 'cat' } });
+    const { dataset } = h.only('dataset/indexed');
+    // 10 cats (8 files + 2 moved), 4 dogs; the cut-off cat-7 and not-really.jpg fail to decode.
+    expect(dataset.counts.train.map((n, c) => n + dataset.counts.validation[c]!)).toEqual([10, 4]);
+    const { scan } = h.only('dataset/scanned');
+    expect(scan.counts.train.map((n, c) => n + scan.counts.validation[c]!)).toEqual([9, 3]);
+    const usable = [...h.session.current()!.usable.train, ...h.session.current()!.usable.validation];
+    expect(usable.find((e) => e.path === 'pets/dog/dog-1.jpg')!.classIndex).toBe(0);
+  });
+
   it('indexes class folders, reports progress, then the scan with its per-split counts, sizes and formats', async () => {
     const h = harness();
     await openPets(h);

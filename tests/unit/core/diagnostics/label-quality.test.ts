@@ -54,8 +54,11 @@ describe('detectLabelIssues', () => {
     expect(finding.id).toBe('labels/likely-mislabeled');
     expect(finding.severity).toBe('info');
     expect(finding.fix).toBeNull();
-    expect(finding.evidence[0]).toEqual({ kind: 'images', label: 'Likely in the wrong class, most suspicious first', imageIds: ['cat/3'] });
-    expect(finding.evidence[1]).toEqual({ kind: 'numbers', rows: [{ label: 'cat/3', value: 'filed as cat (10.0%), looks like dog (90.0%)' }] });
+    expect(finding.evidence[0]).toEqual({
+      kind: 'suspects',
+      label: 'Likely in the wrong class, most suspicious first',
+      images: [{ id: 'cat/3', given: 'cat', suggested: 'dog', givenProbability: 0.1, suggestedProbability: 0.9, loss: expect.closeTo(2.302585, 5) as number }],
+    });
   });
 
   it('warns with four suspects or more, at least 15% of the images with 95% confidence (5 of 10: Wilson 23.7%–76.3%)', () => {
