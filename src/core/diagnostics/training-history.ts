@@ -20,6 +20,8 @@ export interface TrainingHistory {
   epochs: readonly EpochRecord[];
   /** The backbone's learning rate is the head's × this (TrainingConfig.backboneLrMultiplier). */
   backboneLrMultiplier: number;
+  /** The epoch whose weights the model went back to (early stopping), while it has them. */
+  keptEpoch?: number;
 }
 
 /** Steps per window: the median of 10 batches shrugs off a few unlucky ones. Hand rule. */

@@ -65,6 +65,8 @@ describe('detectLabelIssues', () => {
     const swapped = ['cat/a', 'cat/b', 'cat/c', 'cat/d'].map((id) => p(id, 0, [0.1, 0.9]));
     const finding = detectLabelIssues({ classNames: ['cat', 'dog'], predictions: [...PETS, ...swapped] })!;
     expect(finding.severity).toBe('warning');
+    // From a model still training: info until the run's end checks again.
+    expect(detectLabelIssues({ classNames: ['cat', 'dog'], predictions: [...PETS, ...swapped], provisional: true })!.severity).toBe('info');
   });
 
   it('is only info when the suspects may be under 15% (1 of 26; and 4 of 22, whose Wilson interval starts at 7.3%)', () => {
