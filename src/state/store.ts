@@ -77,6 +77,8 @@ export interface LabActions {
   updateTraining(change: { config?: Partial<TrainingConfig>; sizePx?: number; resize?: ResizeRule; augment?: boolean; normalization?: NormalizationMode; validationNormalization?: NormalizationMode | null }): void;
   /** Applies a diagnostic's one-click fix (settings that cannot change mid-run apply to the next run). */
   applyFix(fix: Fix): void;
+  /** Applies the fix, then starts a new run with it: at once, or once the run in progress has stopped. */
+  fixAndRestart(fix: Fix): void;
   /** Leaves these images out of the dataset (e.g. validation copies of training images). */
   dropImages(paths: string[]): void;
   /** Files these images under another of the dataset's classes (a likely mislabel corrected). */
@@ -177,6 +179,15 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
     const files = droppedFiles.filter((f) => !leftOut.has(f.path));
     worker.send({ type: 'dataset/open', files, split: splitOptions, ...(Object.keys(relabel).length > 0 ? { relabel } : {}), ...(decodeWorkers ? { decodeWorkers } : {}) });
   };
+  // The checks before Start: as soon as a dataset and the model are there, and again when a
+  // setting they read changes; never during a run (it makes its own).
+  const sendCheck = () => {
+    const { model, dataset, training } = store.getState();
+    if (model.status !== 'ready' || dataset.status !== 'ready' || !dataset.scan || dataset.scan.decoded === 0 || isUnfinished(training.status)) return;
+    worker.send({ type: 'train/check', settings: training.settings });
+  };
+  // fixAndRestart during a run: the new run starts when this one has ended.
+  let restartWhenEnded = false;
   const editDataset = (edits: DatasetEdit[]) => {
     if (droppedFiles.length === 0) return;
     store.setState({ datasetEdits: edits });
@@ -242,7 +253,11 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
         const { training } = get();
         const config = { ...training.settings.config, ...change.config };
         set({ training: { ...training, settings: { ...training.settings, ...change, config } } });
-        if (training.status !== 'running' && training.status !== 'paused' && training.status !== 'starting') return;
+        if (!isUnfinished(training.status)) {
+          const checked = [change.normalization, change.validationNormalization, change.sizePx, change.resize, change.config?.classWeighting, change.config?.seed];
+          if (checked.some((value) => value !== undefined)) sendCheck();
+          return;
+        }
         const live = change.config ?? {};
         if (live.freezeDepth !== undefined) worker.send({ type: 'train/setFreezeDepth', value: live.freezeDepth });
         if (live.classWeighting !== undefined) worker.send({ type: 'train/setClassWeighting', value: live.classWeighting });
@@ -271,6 +286,14 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
           case 'restoreBestEpoch':
             return get().actions.restoreBestEpoch();
         }
+      },
+      fixAndRestart(fix) {
+        const { applyFix, startTraining, stopTraining } = get().actions;
+        applyFix(fix);
+        if (isUnfinished(get().training.status)) {
+          restartWhenEnded = true;
+          stopTraining();
+        } else startTraining();
       },
       dropImages(paths) {
         editDataset([...get().datasetEdits, { kind: 'leave-out', paths }]);
@@ -391,6 +414,11 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
     // An exported file's bytes go to the download and nowhere else: the state keeps its name and size.
     if (event.type === 'trained/exported') download.save(event.file.fileName, event.file.bytes);
     store.setState((state) => applyEvent(state, event));
+    if (event.type === 'dataset/scanned' || event.type === 'model/loaded') sendCheck();
+    if ((event.type === 'train/finished' || event.type === 'train/failed') && restartWhenEnded) {
+      restartWhenEnded = false;
+      store.getState().actions.startTraining();
+    }
   });
   return store;
 }

@@ -100,6 +100,8 @@ export interface DatasetSample {
 export type TrainingCommand =
   /** `continue`: "train more" from the kept model (its weights, optimizer state and step); false: a new model from the pretrained weights. */
   | { type: 'train/start'; settings: RunSettings; continue: boolean }
+  /** The checks that need no training (input scaling, splits, data, leakage, balance), on the open dataset with these settings; answered by diagnostics/updated 'before-training'. */
+  | { type: 'train/check'; settings: RunSettings }
   | { type: 'train/pause' }
   | { type: 'train/resume' }
   | { type: 'train/stop' }
