@@ -1,5 +1,6 @@
-// The page: the backend in use, then the lab from top to bottom: your images, fine-tuning, the
-// diagnostics, trying the kept model, the pretrained model and the photo check.
+// The page: the backend in use, then the lab's steps: your images; training as a workbench (the
+// settings on one side, in view while the charts and the findings go on beside them); trying and
+// exporting the kept model, the pretrained model and the photo check.
 
 import { useBackend, useLabActions, useWorkerError } from '../state/hooks';
 import { DatasetPanel } from './dataset/DatasetPanel';
@@ -7,7 +8,7 @@ import { DiagnosticsPanel } from './diagnostics/DiagnosticsPanel';
 import { ModelPanel } from './model/ModelPanel';
 import { PhotoCheckPanel } from './photo-check/PhotoCheckPanel';
 import { PredictPanel } from './predict/PredictPanel';
-import { TrainingPanel } from './training/TrainingPanel';
+import { TrainingPanel, TrainingResults } from './training/TrainingPanel';
 import { BackendBadge } from './shell/BackendBadge';
 
 function WorkerCrashBanner() {
@@ -38,6 +39,14 @@ function BackendLostBanner() {
   );
 }
 
+/** The lab's four steps, as a bar of links to them. */
+const STEPS = [
+  ['step-images', 'Your images'],
+  ['step-check', 'Check'],
+  ['step-train', 'Train'],
+  ['step-try', 'Try and export'],
+] as const;
+
 export function App() {
   return (
     <>
@@ -48,15 +57,40 @@ export function App() {
         </div>
         <BackendBadge />
       </header>
+      <nav className="steps-nav" aria-label="Steps">
+        <ol>
+          {STEPS.map(([id, label], i) => (
+            <li key={id}>
+              <a href={`#${id}`}>
+                <span className="step-number">{i + 1}</span> {label}
+              </a>
+            </li>
+          ))}
+        </ol>
+      </nav>
       <main className="main">
         <WorkerCrashBanner />
         <BackendLostBanner />
-        <DatasetPanel />
-        <TrainingPanel />
-        <DiagnosticsPanel />
-        <PredictPanel />
-        <ModelPanel />
-        <PhotoCheckPanel />
+        <div id="step-images">
+          <DatasetPanel />
+        </div>
+        {/* While a run trains, the settings stay in view beside the charts and the findings. */}
+        <div className="workbench" id="step-train">
+          <aside className="workbench-side" aria-label="Training settings">
+            <TrainingPanel />
+          </aside>
+          <div className="workbench-main">
+            <TrainingResults />
+            <div id="step-check">
+              <DiagnosticsPanel />
+            </div>
+          </div>
+        </div>
+        <div id="step-try" className="step-try">
+          <PredictPanel />
+          <ModelPanel />
+          <PhotoCheckPanel />
+        </div>
       </main>
     </>
   );

@@ -215,7 +215,9 @@ export function DatasetPanel() {
   const { resplit } = useLabActions();
   return (
     <section className="card" aria-labelledby="dataset-heading" data-testid="dataset-panel" data-status={dataset.status}>
-      <h2 id="dataset-heading">Your images</h2>
+      <h2 id="dataset-heading">
+        <span className="step-number">1</span> Your images
+      </h2>
       <DropZone />
       <ImportNote />
       <DatasetEditsNote />

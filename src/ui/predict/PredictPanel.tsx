@@ -51,7 +51,9 @@ export function PredictPanel() {
       onDragLeave={() => setOver(false)}
       onDrop={onDrop}
     >
-      <h2 id="predict-heading">Try it</h2>
+      <h2 id="predict-heading">
+        <span className="step-number">4</span> Try it
+      </h2>
       {ready ? (
         <p className="muted">
           The kept model ({model.classNames.length} classes, {model.steps} steps) on images it has not seen. Nothing is uploaded.
