@@ -6,6 +6,7 @@ import { isBackendName } from './core/backends';
 import { LabStoreContext } from './state/hooks';
 import { createLabStore, type DownloadPort } from './state/store';
 import { App } from './ui/App';
+import { saveBlob } from './ui/save-blob';
 import { createDemoDataset } from './data/demo-dataset';
 import { filesFromDataTransfer, filesFromInput, pickDirectory } from './data/ingest';
 import { createTrainingWorker } from './workers/client';
@@ -17,8 +18,6 @@ const decodeWorkers = Number(query.get('decodeWorkers')) || undefined;
 const wasmThreads = Number(query.get('threads')) || undefined;
 const worker = createTrainingWorker();
 
-/** The link's click only starts the download: the URL must outlive it a little. */
-const DOWNLOAD_URL_LIFETIME_MS = 10_000;
 const DOWNLOAD_TYPES: Record<string, string> = { zip: 'application/zip', csv: 'text/csv' };
 
 /** Hands a file to the browser's downloads: a Blob, its object URL, and a click on a temporary <a download>. */
@@ -27,16 +26,7 @@ const download: DownloadPort = {
     const extension = fileName.slice(fileName.lastIndexOf('.') + 1).toLowerCase();
     // Bytes from the worker arrive in a plain ArrayBuffer; only a shared one (which a Blob refuses) is copied.
     const part = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice();
-    const blob = new Blob([part], { type: DOWNLOAD_TYPES[extension] ?? 'application/octet-stream' });
-    const url = URL.createObjectURL(blob);
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = fileName;
-    link.hidden = true;
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), DOWNLOAD_URL_LIFETIME_MS);
+    saveBlob(fileName, new Blob([part], { type: DOWNLOAD_TYPES[extension] ?? 'application/octet-stream' }));
   },
 };
 

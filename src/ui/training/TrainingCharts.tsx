@@ -1,30 +1,48 @@
 // Live charts of a run: loss per step (raw and smoothed) and per epoch, accuracy per epoch,
 // per-class precision / recall / F1, and a confusion matrix whose cells list their images. Every
-// mid-run change is a labelled vertical mark.
+// mid-run change is a labelled vertical mark. The axes follow TensorBoard's: a loss from 0 (or on a
+// log scale), a fraction from 0 to 1; every chart downloads as CSV, SVG and PNG.
 
-import { memo, useDeferredValue, useMemo, useState } from 'react';
+import { memo, useDeferredValue, useMemo, useRef, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ChangeRecord, EpochRecord, RunInfo, StepRecord } from '../../state/lab-state';
-import { useLabActions, useTrainingThrottled } from '../../state/hooks';
-import { CELL_PREVIEWS, CellImages } from './ImageThumbs';
+import { useTrainingThrottled } from '../../state/hooks';
 import { TopLosses } from './TopLosses';
 import { PlainTick } from '../PlainTick';
 import { Staggered, useStages } from '../Staggered';
-import { DEFAULT_SMOOTHING, MAX_SMOOTHING, stepSeries } from './downsample';
+import { DEFAULT_SMOOTHING, MAX_SMOOTHING, stepSeries, type SeriesPoint } from './downsample';
 import { changeMarks } from './format';
+import { axisWidthPx, formatPercentTick, formatTick, FRACTION_AXIS, lossAxis, TICK_FONT_PX, type Axis, type LossScale } from './charts/axis';
+import { ChartDownloads } from './charts/ChartDownloads';
+import { chartSvg } from './charts/chart-export';
+import { classesCsv, epochsCsv, stepsCsv } from './charts/chart-csv';
+import { ConfusionMatrix } from './charts/ConfusionMatrix';
+import { abbreviate } from './charts/confusion';
+import { classesSummary, epochsSummary, stepsSummary } from './charts/summaries';
+import './charts/charts.css';
 
 const COLORS = { train: '#2f6fde', validation: '#d9480f', raw: '#b8c7e8', precision: '#2f6fde', recall: '#2b8a3e', f1: '#d9480f' };
 
 const MAX_EPOCH_DOTS = 40;
+/** Class names under the per-class bars are cut to this many characters (the tooltip names them in full). */
+const CLASS_TICK_CHARS = 10;
+
+type Key = [label: string, color: string][];
 
 // Mounting a recharts chart is the heaviest thing the page does while a run trains: its store
 // re-renders the chart once per part that registers itself. recharts' own Legend also measures
 // itself and renders the chart again, so the key is plain HTML; the Tooltip is mounted when the
 // pointer first comes over the chart, not with it. The axes show all of their (about five) nice
 // ticks, `interval={0}`, as plain text (PlainTick): thinning them out, and recharts' own labels,
-// measure every label's text in the DOM on each render.
+// measure every label's text in the DOM on each render. The y ticks are computed here (axis.ts),
+// so the axis's width can be too.
+//
+// recharts' accessibility layer makes each drawing a tab stop (role "application") whose arrow
+// keys move a tooltip that is not mounted yet: an empty stop. Each drawing is instead an image
+// labelled with a sentence (summaries.ts); its numbers are in the CSV.
+const chartA11y = (summary: string) => ({ accessibilityLayer: false, role: 'img', 'aria-label': summary });
 
-function ChartKey({ items }: { items: [label: string, color: string][] }) {
+function ChartKey({ items }: { items: Key }) {
   return (
     <ul className="chart-key">
       {items.map(([label, color]) => (
@@ -60,50 +78,102 @@ function ChangeMarks({ changes, x }: { changes: ChangeRecord[]; x: (change: Chan
   );
 }
 
+function ScaleToggle({ scale, onChange }: { scale: LossScale; onChange: (scale: LossScale) => void }) {
+  return (
+    <label title="A log scale shows the late, small changes of a loss that fell by orders of magnitude">
+      <input type="checkbox" checked={scale === 'log'} onChange={(event) => onChange(event.target.checked ? 'log' : 'linear')} data-testid="loss-scale" /> log scale
+    </label>
+  );
+}
+
+/** The y axis's props for `axis`, its ticks written by `format`. */
+function yAxisProps(axis: Axis, scale: LossScale, format: (value: number) => string) {
+  return {
+    tick: PlainTick,
+    interval: 0,
+    scale,
+    domain: axis.domain,
+    ticks: axis.ticks,
+    tickFormatter: format,
+    allowDataOverflow: true,
+    fontSize: TICK_FONT_PX,
+    width: axisWidthPx(axis.ticks.map(format)),
+  } as const;
+}
+
+/** A value in a tooltip: 4 significant digits are enough to tell two steps apart. */
+const tooltipValue = (value: unknown) => (typeof value === 'number' ? Number(value.toPrecision(4)) : String(value ?? ''));
+
+/** On a log axis a loss of 0 has no place: it is left out, as TensorBoard does. */
+const onLogAxis = (value: number | null, scale: LossScale) => (scale === 'log' && value !== null && !(value > 0) ? null : value);
+
+function stepLabel(point: SeriesPoint | undefined): string {
+  if (!point) return '';
+  return point.from === point.step ? `step ${point.step}` : `steps ${point.from}–${point.step} (mean loss)`;
+}
+
 const StepChart = memo(function StepChart({ steps, changes }: { steps: StepRecord[]; changes: ChangeRecord[] }) {
   const [smoothing, setSmoothing] = useState(DEFAULT_SMOOTHING);
+  const [scale, setScale] = useState<LossScale>('linear');
+  const figure = useRef<HTMLElement>(null);
   // Counted from 1, as the progress line counts them.
-  const data = useMemo(() => stepSeries(steps, undefined, smoothing).map((point) => ({ ...point, step: point.step + 1 })), [steps, smoothing]);
+  const data = useMemo(() => stepSeries(steps, undefined, smoothing).map((point) => ({ ...point, step: point.step + 1, from: point.from + 1 })), [steps, smoothing]);
+  const axis = useMemo(() => lossAxis(data.flatMap((p) => [p.loss, p.smoothed]), scale), [data, scale]);
+  const plotted = useMemo(() => (scale === 'log' ? data.map((p) => ({ ...p, loss: onLogAxis(p.loss, scale), smoothed: onLogAxis(p.smoothed, scale) })) : data), [data, scale]);
   // With class weighting on, a step's loss is the weighted objective; the epoch chart's is not.
   const weighted = useMemo(() => steps.some((s) => s.classWeights.some((w) => w !== s.classWeights[0])), [steps]);
   const { hovered, hoverProps } = useHovered();
   // The page's first chart mounts on code the browser has not compiled yet: the chart alone, then
   // its grid and axes, then its lines and marks, each in a turn of its own.
   const stage = useStages(3, 0);
+  const key: Key = [['loss', COLORS.raw], ['smoothed', COLORS.train]];
+  const last = data.at(-1);
   return (
     <figure
       className="chart"
+      ref={figure}
       data-testid="chart-steps"
       data-points={data.length}
       data-changes={changes.length}
-      data-last-loss={data.at(-1)?.loss}
-      data-last-smoothed={data.at(-1)?.smoothed}
+      data-last-loss={last?.loss}
+      data-last-smoothed={last?.smoothed}
+      data-scale={scale}
+      data-y-domain={axis.domain.join(',')}
       {...hoverProps}
     >
       <figcaption>
         Loss per step{weighted && <span className="muted"> (class-weighted, as the optimiser sees it)</span>}
-        <ChartKey items={[['loss', COLORS.raw], ['smoothed', COLORS.train]]} />
-        <label className="smoothing" title="TensorBoard's smoothing: an exponential moving average, debiased at the start">
-          smoothing{' '}
-          <input
-            type="range"
-            min={0}
-            max={MAX_SMOOTHING}
-            step={0.001}
-            value={smoothing}
-            onChange={(event) => setSmoothing(Number(event.target.value))}
-            data-testid="smoothing"
-            aria-label="Smoothing of the step loss"
-          />{' '}
-          {smoothing.toFixed(3)}
-        </label>
+        <ChartKey items={key} />
+        <span className="chart-tools">
+          <label className="smoothing" title="TensorBoard's smoothing: an exponential moving average, debiased at the start">
+            smoothing{' '}
+            <input
+              type="range"
+              min={0}
+              max={MAX_SMOOTHING}
+              step={0.001}
+              value={smoothing}
+              onChange={(event) => setSmoothing(Number(event.target.value))}
+              data-testid="smoothing"
+              aria-label="Smoothing of the step loss"
+            />{' '}
+            {smoothing.toFixed(3)}
+          </label>
+          <ScaleToggle scale={scale} onChange={setScale} />
+          <ChartDownloads
+            name="steps"
+            subject="the loss per step"
+            csv={() => stepsCsv(steps, changes, smoothing)}
+            picture={() => figure.current && chartSvg(figure.current, { title: `Loss per step (smoothing ${smoothing.toFixed(3)})`, key })}
+          />
+        </span>
       </figcaption>
       <ResponsiveContainer width="100%" height={220}>
-        <LineChart data={data} margin={{ top: 16, right: 16, bottom: 0, left: 0 }}>
+        <LineChart data={plotted} margin={{ top: 16, right: 16, bottom: 0, left: 0 }} {...chartA11y(stepsSummary(steps.length, last, smoothing))}>
           {stage > 1 && <CartesianGrid stroke="#eee" />}
-          {stage > 1 && <XAxis tick={PlainTick} dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} interval={0} />}
-          {stage > 1 && <YAxis tick={PlainTick} width={48} interval={0} />}
-          {hovered && <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : v)} />}
+          {stage > 1 && <XAxis tick={PlainTick} dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} interval={0} fontSize={TICK_FONT_PX} />}
+          {stage > 1 && <YAxis {...yAxisProps(axis, scale, formatTick)} />}
+          {hovered && <Tooltip formatter={tooltipValue} labelFormatter={(_, payload) => stepLabel(payload[0]?.payload as SeriesPoint | undefined)} />}
           {stage > 2 && <Line dataKey="loss" name="loss" stroke={COLORS.raw} dot={false} isAnimationActive={false} />}
           {stage > 2 && <Line dataKey="smoothed" name="smoothed" stroke={COLORS.train} dot={false} strokeWidth={2} isAnimationActive={false} />}
           {stage > 2 && <ChangeMarks changes={changes} x={(c) => c.step + 1} />}
@@ -114,28 +184,53 @@ const StepChart = memo(function StepChart({ steps, changes }: { steps: StepRecor
 });
 
 const EpochChart = memo(function EpochChart({ metric, epochs, changes, run }: { metric: 'loss' | 'accuracy'; epochs: EpochRecord[]; changes: ChangeRecord[]; run: RunInfo }) {
-  const data = epochs.map((e) => ({
-    epoch: e.epoch + 1,
-    train: metric === 'loss' ? e.train.loss : e.train.metrics.accuracy,
-    validation: e.validation ? (metric === 'loss' ? e.validation.loss : e.validation.metrics.accuracy) : null,
-  }));
+  const [scale, setScale] = useState<LossScale>('linear');
+  const figure = useRef<HTMLElement>(null);
+  const data = useMemo(
+    () =>
+      epochs.map((e) => ({
+        epoch: e.epoch + 1,
+        train: metric === 'loss' ? e.train.loss : e.train.metrics.accuracy,
+        validation: e.validation ? (metric === 'loss' ? e.validation.loss : e.validation.metrics.accuracy) : null,
+      })),
+    [epochs, metric],
+  );
+  const lossScale = metric === 'loss' ? scale : 'linear';
+  const axis = useMemo(() => (metric === 'loss' ? lossAxis(data.flatMap((p) => [p.train, p.validation]), lossScale) : FRACTION_AXIS), [data, metric, lossScale]);
+  const plotted = useMemo(
+    () => (lossScale === 'log' ? data.map((p) => ({ ...p, train: onLogAxis(p.train, lossScale), validation: onLogAxis(p.validation, lossScale) })) : data),
+    [data, lossScale],
+  );
   const perEpoch = run.stepsPerEpoch;
   // A dot per epoch while they can be told apart; a long run is a line (and hundreds fewer elements).
   const dots = data.length <= MAX_EPOCH_DOTS;
   const { hovered, hoverProps } = useHovered();
+  const title = metric === 'loss' ? 'Loss per epoch' : 'Accuracy per epoch';
+  const key: Key = [['train', COLORS.train], ['validation', COLORS.validation]];
+  const format = metric === 'loss' ? formatTick : formatPercentTick;
+  const value = metric === 'loss' ? tooltipValue : (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(1)}%` : String(v ?? ''));
   return (
-    <figure className="chart" data-testid={`chart-epoch-${metric}`} data-points={data.length} {...hoverProps}>
+    <figure className="chart" ref={figure} data-testid={`chart-epoch-${metric}`} data-points={data.length} data-scale={lossScale} data-y-domain={axis.domain.join(',')} {...hoverProps}>
       <figcaption>
-        {metric === 'loss' ? 'Loss per epoch' : 'Accuracy per epoch'}
+        {title}
         {metric === 'loss' && <span className="muted"> (unweighted)</span>}
-        <ChartKey items={[['train', COLORS.train], ['validation', COLORS.validation]]} />
+        <ChartKey items={key} />
+        <span className="chart-tools">
+          {metric === 'loss' && <ScaleToggle scale={scale} onChange={setScale} />}
+          <ChartDownloads
+            name={`epoch-${metric}`}
+            subject={`the ${metric} per epoch`}
+            csv={() => epochsCsv(epochs, metric)}
+            picture={() => figure.current && chartSvg(figure.current, { title, key })}
+          />
+        </span>
       </figcaption>
       <ResponsiveContainer width="100%" height={200}>
-        <LineChart data={data} margin={{ top: 16, right: 16, bottom: 0, left: 0 }}>
+        <LineChart data={plotted} margin={{ top: 16, right: 16, bottom: 0, left: 0 }} {...chartA11y(epochsSummary(metric, data))}>
           <CartesianGrid stroke="#eee" />
-          <XAxis tick={PlainTick} dataKey="epoch" type="number" domain={[0.5, 'dataMax']} allowDecimals={false} interval={0} />
-          <YAxis tick={PlainTick} width={48} domain={metric === 'accuracy' ? [0, 1] : ['auto', 'auto']} interval={0} />
-          {hovered && <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : v)} />}
+          <XAxis tick={PlainTick} dataKey="epoch" type="number" domain={[0.5, 'dataMax']} allowDecimals={false} interval={0} fontSize={TICK_FONT_PX} />
+          <YAxis {...yAxisProps(axis, lossScale, format)} />
+          {hovered && <Tooltip formatter={value} labelFormatter={(epoch) => `epoch ${epoch}`} />}
           <Line dataKey="train" name="train" stroke={COLORS.train} dot={dots} isAnimationActive={false} />
           <Line dataKey="validation" name="validation" stroke={COLORS.validation} dot={dots} isAnimationActive={false} />
           <ChangeMarks changes={changes} x={(c) => c.step / perEpoch} />
@@ -146,84 +241,37 @@ const EpochChart = memo(function EpochChart({ metric, epochs, changes, run }: { 
 });
 
 const ClassMetricsChart = memo(function ClassMetricsChart({ run, epoch }: { run: RunInfo; epoch: EpochRecord }) {
-  const data = epoch.validation!.metrics.perClass.map((m, c) => ({ name: run.classNames[c], precision: m.precision, recall: m.recall, f1: m.f1 }));
+  const figure = useRef<HTMLElement>(null);
+  const { perClass, macroF1, count } = epoch.validation!.metrics;
+  const data = perClass.map((m, c) => ({ name: run.classNames[c]!, precision: m.precision, recall: m.recall, f1: m.f1 }));
   const { hovered, hoverProps } = useHovered();
+  const key: Key = [['precision', COLORS.precision], ['recall', COLORS.recall], ['F1', COLORS.f1]];
+  const title = `Validation per class, epoch ${epoch.epoch + 1}`;
   return (
-    <figure className="chart" data-testid="chart-classes" data-points={data.length} {...hoverProps}>
+    <figure className="chart" ref={figure} data-testid="chart-classes" data-points={data.length} {...hoverProps}>
       <figcaption>
-        Validation per class, epoch {epoch.epoch + 1} (macro-F1 {epoch.validation!.metrics.macroF1.toFixed(2)} on {epoch.validation!.metrics.count} images; the smallest class has{' '}
-        {Math.min(...epoch.validation!.metrics.perClass.map((m) => m.support))})
-        <ChartKey items={[['precision', COLORS.precision], ['recall', COLORS.recall], ['F1', COLORS.f1]]} />
+        {title} (macro-F1 {macroF1.toFixed(2)} on {count} images; the smallest class has {Math.min(...perClass.map((m) => m.support))})
+        <ChartKey items={key} />
+        <span className="chart-tools">
+          <ChartDownloads
+            name="classes"
+            subject="the per-class metrics"
+            csv={() => classesCsv(run.classNames, perClass)}
+            picture={() => figure.current && chartSvg(figure.current, { title, key })}
+          />
+        </span>
       </figcaption>
       <ResponsiveContainer width="100%" height={200}>
-        <BarChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+        <BarChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }} {...chartA11y(classesSummary(epoch.epoch + 1, data))}>
           <CartesianGrid stroke="#eee" />
-          <XAxis tick={PlainTick} dataKey="name" interval={0} fontSize={11} />
-          <YAxis tick={PlainTick} width={48} domain={[0, 1]} interval={0} />
+          <XAxis tick={PlainTick} dataKey="name" interval={0} fontSize={TICK_FONT_PX} tickFormatter={(name) => abbreviate(String(name), CLASS_TICK_CHARS)} />
+          <YAxis {...yAxisProps(FRACTION_AXIS, 'linear', formatTick)} />
           {hovered && <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(2) : v)} />}
           <Bar dataKey="precision" fill={COLORS.precision} isAnimationActive={false} />
           <Bar dataKey="recall" fill={COLORS.recall} isAnimationActive={false} />
           <Bar dataKey="f1" name="F1" fill={COLORS.f1} isAnimationActive={false} />
         </BarChart>
       </ResponsiveContainer>
-    </figure>
-  );
-});
-
-const ConfusionMatrix = memo(function ConfusionMatrix({ run, epoch }: { run: RunInfo; epoch: EpochRecord }) {
-  const [cell, setCell] = useState<[number, number] | null>(null);
-  const { requestThumbnails } = useLabActions();
-  const { confusion } = epoch.validation!.metrics;
-  const max = Math.max(1, ...confusion.flat());
-  const images = cell
-    ? run.validationPaths.filter((_, i) => run.validationLabels[i] === cell[0] && epoch.validation!.predictions[i] === cell[1])
-    : [];
-  return (
-    <figure className="chart" data-testid="confusion-matrix">
-      <figcaption>Confusion matrix (validation, rows: actual, columns: predicted). Click a cell for its images.</figcaption>
-      <table className="confusion">
-        <thead>
-          <tr>
-            <th />
-            {run.classNames.map((name) => (
-              <th key={name} title={name}>
-                {name}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {confusion.map((row, actual) => (
-            <tr key={actual}>
-              <th>{run.classNames[actual]}</th>
-              {row.map((count, predicted) => (
-                <td
-                  key={predicted}
-                  className={actual === predicted ? 'diagonal' : undefined}
-                  style={{ background: `rgba(47, 111, 222, ${count / max})`, color: count / max > 0.5 ? '#fff' : undefined }}
-                  onClick={() => {
-                    setCell([actual, predicted]);
-                    requestThumbnails(
-                      run.validationPaths.filter((_, i) => run.validationLabels[i] === actual && epoch.validation!.predictions[i] === predicted).slice(0, CELL_PREVIEWS),
-                    );
-                  }}
-                  data-testid="confusion-cell"
-                >
-                  {count}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {cell && (
-        <div className="cell-images" data-testid="cell-images">
-          <strong>
-            {run.classNames[cell[0]]} predicted as {run.classNames[cell[1]]}: {images.length} image{images.length === 1 ? '' : 's'}
-          </strong>
-          <CellImages paths={images} />
-        </div>
-      )}
     </figure>
   );
 });

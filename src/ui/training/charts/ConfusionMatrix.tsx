@@ -1,0 +1,149 @@
+// The validation confusion matrix: counts or row fractions, right answers in blue and errors in
+// orange-red, a grid the keyboard moves through (one tab stop; arrows, Home, End; Enter or Space
+// opens a cell), and the open cell's images, worst loss first, each with the model's confidence.
+
+import { memo, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import type { EpochRecord, RunInfo } from '../../../state/lab-state';
+import { useLabActions } from '../../../state/hooks';
+import { CELL_PREVIEWS, CellImages, type CellImage } from '../ImageThumbs';
+import { ChartDownloads } from './ChartDownloads';
+import { confusionCsv } from './chart-csv';
+import { abbreviate, cellColors, cellText, confusionSvg, intensities, moveCell, normalizeRows, type Cell } from './confusion';
+import { confusionSummary } from './summaries';
+
+/** Column heads are cut shorter the more classes there are (the full name is their title), so the matrix fits a narrow screen. */
+const columnLabelChars = (classes: number) => (classes <= 4 ? 12 : classes <= 8 ? 8 : 5);
+const ROW_LABEL_CHARS = 14;
+
+const within = (cell: Cell | null, n: number): cell is Cell => cell !== null && cell[0] < n && cell[1] < n;
+const same = (a: Cell | null, b: Cell) => a !== null && a[0] === b[0] && a[1] === b[1];
+
+export const ConfusionMatrix = memo(function ConfusionMatrix({ run, epoch }: { run: RunInfo; epoch: EpochRecord }) {
+  const [normalized, setNormalized] = useState(false);
+  const [openCell, setOpenCell] = useState<Cell | null>(null);
+  const [focusCell, setFocusCell] = useState<Cell>([0, 0]);
+  const table = useRef<HTMLTableElement>(null);
+  const { requestThumbnails } = useLabActions();
+  const validation = epoch.validation!;
+  const { confusion } = validation.metrics;
+  const names = run.classNames;
+  const n = confusion.length;
+  const values = useMemo(() => (normalized ? normalizeRows(confusion) : confusion), [confusion, normalized]);
+  const shade = useMemo(() => intensities(values, normalized), [values, normalized]);
+  // A later run may have fewer classes: a cell beyond its matrix is no cell.
+  const open = within(openCell, n) ? openCell : null;
+  const focused = within(focusCell, n) ? focusCell : ([0, 0] as const);
+
+  const imagesOf = ([actual, predicted]: Cell): CellImage[] =>
+    run.validationPaths
+      .map((path, i) => ({ path, i }))
+      .filter(({ i }) => run.validationLabels[i] === actual && validation.predictions[i] === predicted)
+      .sort((a, b) => validation.losses[b.i]! - validation.losses[a.i]!)
+      .map(({ path, i }) => {
+        const confidence = `${(validation.confidences[i]! * 100).toFixed(1)}%`;
+        const loss = validation.losses[i]!.toFixed(2);
+        return { path, caption: `${confidence} · loss ${loss}`, description: `predicted ${names[predicted]} with probability ${confidence}, loss ${loss}` };
+      });
+  const images = open ? imagesOf(open) : [];
+
+  const openAt = (cell: Cell) => {
+    setOpenCell(cell);
+    setFocusCell(cell);
+    requestThumbnails(
+      imagesOf(cell)
+        .slice(0, CELL_PREVIEWS)
+        .map((image) => image.path),
+    );
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLTableElement>) => {
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      openAt(focused);
+      return;
+    }
+    const next = moveCell(focused, event.key, n, event.ctrlKey || event.metaKey);
+    if (!next) return;
+    event.preventDefault();
+    setFocusCell(next);
+    table.current?.querySelector<HTMLElement>(`[data-row="${next[0]}"][data-col="${next[1]}"]`)?.focus();
+  };
+  const title = `Confusion matrix, epoch ${epoch.epoch + 1} (${normalized ? 'row fractions' : 'counts'})`;
+
+  return (
+    <figure className="chart" data-testid="confusion-matrix" data-normalized={normalized}>
+      <figcaption>
+        Confusion matrix (validation, rows: actual, columns: predicted){' '}
+        <span className="muted">
+          {confusionSummary(confusion)}. Click a cell, or move to it with the arrow keys and press Enter, for its images.
+        </span>
+        <span className="chart-tools">
+          <label title="Each row divided by its total: the diagonal is each class's recall">
+            <input type="checkbox" checked={normalized} onChange={(event) => setNormalized(event.target.checked)} data-testid="confusion-normalize" /> row-normalised
+          </label>
+          <ChartDownloads
+            name="confusion"
+            subject="the confusion matrix"
+            csv={() => confusionCsv(names, values)}
+            picture={() => confusionSvg(title, names, values, normalized)}
+          />
+        </span>
+      </figcaption>
+      <div className="confusion-scroll">
+        <table className="confusion" role="grid" aria-label={`${title}: rows are the actual class, columns the predicted one`} ref={table} onKeyDown={onKeyDown}>
+          <thead>
+            <tr>
+              <td />
+              {names.map((name) => (
+                <th key={name} scope="col" title={name}>
+                  {abbreviate(name, columnLabelChars(n))}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {values.map((row, actual) => (
+              <tr key={actual}>
+                <th scope="row" title={names[actual]}>
+                  {abbreviate(names[actual] ?? '', ROW_LABEL_CHARS)}
+                </th>
+                {row.map((value, predicted) => {
+                  const cell = [actual, predicted] as const;
+                  const isOpen = same(open, cell);
+                  const count = confusion[actual]![predicted]!;
+                  const share = normalized ? ` (${cellText(value, true)} of ${names[actual]})` : '';
+                  return (
+                    <td
+                      key={predicted}
+                      role="gridcell"
+                      className={actual === predicted ? 'diagonal' : 'error'}
+                      style={cellColors(shade[actual]![predicted]!, actual === predicted)}
+                      tabIndex={same(focused, cell) ? 0 : -1}
+                      aria-selected={isOpen}
+                      aria-label={`${count} ${names[actual]} image${count === 1 ? '' : 's'} predicted as ${names[predicted]}${share}`}
+                      data-open={isOpen || undefined}
+                      data-row={actual}
+                      data-col={predicted}
+                      onClick={() => openAt(cell)}
+                      data-testid="confusion-cell"
+                    >
+                      {cellText(value, normalized)}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {open && (
+        <div className="cell-images" data-testid="cell-images">
+          <strong>
+            {names[open[0]]} predicted as {names[open[1]]}: {images.length} image{images.length === 1 ? '' : 's'}
+          </strong>
+          {images.length > 1 && <span className="muted"> (highest loss first; under each, the probability the model gave its prediction)</span>}
+          <CellImages images={images} />
+        </div>
+      )}
+    </figure>
+  );
+});
