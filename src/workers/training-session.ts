@@ -161,6 +161,9 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     if (busy) throw new LabError('input/invalid', 'A run is already in progress: stop it first.');
     busy = true;
     stopBeforeFirstStep = false;
+    restoreAfterRun = false;
+    // A check still under way must not land after this run's own findings.
+    checkGeneration++;
     try {
       await startRun(command);
     } finally {
@@ -374,6 +377,8 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     await diagnose('before-training');
     if (stopBeforeFirstStep) {
       segment.ended = { at: date().toISOString(), status: 'stopped' };
+      if (restoreAfterRun && engine.stepsDone > 0) goBackToBest(current);
+      restoreAfterRun = false;
       deps.emit({ type: 'train/finished', status: 'stopped', steps: engine.stepsDone });
       if (engine.stepsDone > 0) deps.emit({ type: 'trained/ready', model: info(current) });
       return;
