@@ -3,6 +3,7 @@
 // only the head plateaus; unfreezing the top of the backbone at a low learning rate adapts them.
 
 import { describeFreezeDepth, FINE_TUNE_HEAD_LEARNING_RATE, RES4_FREEZE_DEPTH, RES5_FREEZE_DEPTH } from './fine-tuning';
+import { Z_95 } from '../intervals';
 import { formatNumber, formatPercent } from './format';
 import { summarizeProbe, type ImageNetProbe } from './imagenet-probe';
 import type { Evidence, Finding, Fix } from './types';
@@ -122,12 +123,22 @@ function tinySignal(images: readonly ImageProfile[]): Signal | null {
 function confidenceSignal(probe: ImageNetProbe | undefined): Signal | null {
   const meanTop1 = probe && probe.predictions.length > 0 ? summarizeProbe(probe).meanTop1 : null;
   const entropy = probe?.meanNormalizedEntropy ?? null;
-  const below = (limit: number) => meanTop1 !== null && meanTop1 < limit;
+  // The mean is of a sample: it counts as below a limit only when its 95% upper bound is.
+  const upperTop1 = meanTop1 !== null ? meanTop1 + Z_95 * standardErrorOfMean(probe!.predictions.map((p) => p.probability)) : null;
+  const below = (limit: number) => upperTop1 !== null && upperTop1 < limit;
   const above = (limit: number) => entropy !== null && entropy > limit;
   const level: GapLevel | null = below(STRONG_MAX_TOP1) || above(STRONG_MIN_ENTROPY) ? 'strong' : below(MODERATE_MAX_TOP1) || above(MODERATE_MIN_ENTROPY) ? 'moderate' : null;
   if (!level) return null;
   const figures = [meanTop1 !== null ? `${formatPercent(meanTop1)} mean confidence` : null, entropy !== null ? `entropy ${formatNumber(entropy, 2)} of the maximum` : null];
   return { level, reason: `the pretrained network is unsure what your images show (${figures.filter(Boolean).join(', ')}; on real photos it is 87–99% sure)` };
+}
+
+/** Sample standard deviation over √n; with fewer than two values nothing can be told (Infinity). */
+function standardErrorOfMean(values: readonly number[]): number {
+  if (values.length < 2) return Infinity;
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance = values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1);
+  return Math.sqrt(variance / values.length);
 }
 
 function isTiny(image: ImageProfile): boolean {

@@ -41,6 +41,12 @@ describe('detectDomainGap', () => {
     expect(images?.kind === 'images' && images.imageIds[0]).toBe('train/x/0.png');
   });
 
+  it('judges the mean confidence with its sampling error: 45% on four images spread 5%–95% cannot tell, on many alike it can', () => {
+    // Mean 0.45, standard error 0.21: the upper bound (0.86) is far above 50%.
+    expect(detectDomainGap({ images: photos(10, 0, 0), caffeProbe: probe([0.05, 0.3, 0.5, 0.95]) })).toBeNull();
+    expect(detectDomainGap({ images: photos(10, 0, 0), caffeProbe: probe(Array.from({ length: 40 }, (_, i) => 0.4 + (i % 2) * 0.1)) })?.severity).toBe('info');
+  });
+
   it('calls a very unsure head (mean top-1 12%) very unlike, and offers no fix when the run already trains enough', () => {
     const finding = detectDomainGap({ images: photos(10, 0, 0), caffeProbe: probe([0.1, 0.12, 0.14]), currentFreezeDepth: 13 })!;
     expect(finding.severity).toBe('warning');
