@@ -77,7 +77,9 @@ test.describe('fine-tuning stamps6 in the page (needs ../shared)', () => {
     await expect(page.getByTestId('dataset-summary')).toContainText('112 images');
     expect(path).toMatch(/^stamps6\//);
     // Moving a wrongly predicted image to the class the model prefers, and back.
-    const movable = worst.filter({ has: page.getByTestId('relabel-image') }).first();
+    // By its path: once moved, the row no longer has the button the filter looks for.
+    const movablePath = (await worst.filter({ has: page.getByTestId('relabel-image') }).first().getAttribute('data-path'))!;
+    const movable = page.locator(`[data-testid="top-loss"][data-path="${movablePath}"]`);
     const target = (await movable.getByTestId('relabel-image').textContent())!.replace(/^Move to /, '');
     await movable.getByTestId('relabel-image').click();
     await expect(page.getByTestId('left-out')).toContainText('1 moved to another class');
