@@ -182,7 +182,10 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
   // The checks before Start: as soon as a dataset and the model are there, and again when a
   // setting they read changes; never during a run (it makes its own).
   const sendCheck = () => {
-    const { model, dataset, training } = store.getState();
+    const { model, dataset, training, backend } = store.getState();
+    // On a GPU backend the checks' forward pass queues behind (and slows) a run's first steps; there
+    // the run's own checks before its first step stand alone.
+    if (backend.status === 'ready' && backend.info.name !== 'wasm' && backend.info.name !== 'cpu') return;
     if (model.status !== 'ready' || dataset.status !== 'ready' || !dataset.scan || dataset.scan.decoded === 0 || isUnfinished(training.status)) return;
     worker.send({ type: 'train/check', settings: training.settings });
   };
