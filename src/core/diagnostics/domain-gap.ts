@@ -6,6 +6,7 @@ import { describeFreezeDepth, FINE_TUNE_HEAD_LEARNING_RATE, RES4_FREEZE_DEPTH, R
 import { Z_95 } from '../intervals';
 import { formatNumber, formatPercent } from './format';
 import { summarizeProbe, type ImageNetProbe } from './imagenet-probe';
+import { standardErrorOfMean } from './statistics';
 import type { Evidence, Finding, Fix } from './types';
 
 /** What the data path knows about one image of the dataset. */
@@ -131,14 +132,6 @@ function confidenceSignal(probe: ImageNetProbe | undefined): Signal | null {
   if (!level) return null;
   const figures = [meanTop1 !== null ? `${formatPercent(meanTop1)} mean confidence` : null, entropy !== null ? `entropy ${formatNumber(entropy, 2)} of the maximum` : null];
   return { level, reason: `the pretrained network is unsure what your images show (${figures.filter(Boolean).join(', ')}; on real photos it is 87–99% sure)` };
-}
-
-/** Sample standard deviation over √n; with fewer than two values nothing can be told (Infinity). */
-function standardErrorOfMean(values: readonly number[]): number {
-  if (values.length < 2) return Infinity;
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const variance = values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1);
-  return Math.sqrt(variance / values.length);
 }
 
 function isTiny(image: ImageProfile): boolean {

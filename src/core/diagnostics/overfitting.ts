@@ -6,7 +6,7 @@ import { Z_95 } from '../intervals';
 import { describeFreezeDepth, previousStageBoundary } from './fine-tuning';
 import { formatNumber, formatPercent, plural } from './format';
 import type { EpochRecord } from '../run-records';
-import { mean } from './statistics';
+import { mean, standardErrorOfMean } from './statistics';
 import type { TrainingHistory } from './training-history';
 import type { Evidence, Finding, Fix, Severity } from './types';
 
@@ -103,17 +103,10 @@ function riseOverBest(last: ValidatedEpoch, best: ValidatedEpoch): { rise: numbe
   if (images < 2) return { rise: last.validation.loss - best.validation.loss, margin: Infinity, images };
   if (after.length === before.length) {
     const differences = after.map((loss, i) => loss - before[i]!);
-    return { rise: mean(differences), margin: OVERFIT_Z * standardError(differences), images };
+    return { rise: mean(differences), margin: OVERFIT_Z * standardErrorOfMean(differences), images };
   }
-  const error = Math.hypot(standardError(after), standardError(before));
+  const error = Math.hypot(standardErrorOfMean(after), standardErrorOfMean(before));
   return { rise: mean(after) - mean(before), margin: OVERFIT_Z * error, images };
-}
-
-/** Standard error of the mean: the sample standard deviation (n − 1) over √n. */
-function standardError(values: readonly number[]): number {
-  const m = mean(values);
-  const variance = values.reduce((sum, v) => sum + (v - m) ** 2, 0) / (values.length - 1);
-  return Math.sqrt(variance / values.length);
 }
 
 /** One stage fewer to train, if anything beyond the head trains. */

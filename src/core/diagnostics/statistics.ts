@@ -6,6 +6,14 @@ export function mean(values: readonly number[]): number {
 }
 
 /** Median, robust to the odd noisy batch; NaN for no values. */
+/** Standard error of the mean: the sample standard deviation (n − 1) over √n; Infinity (nothing can be told) below two values. */
+export function standardErrorOfMean(values: readonly number[]): number {
+  if (values.length < 2) return Infinity;
+  const m = mean(values);
+  const variance = values.reduce((sum, v) => sum + (v - m) ** 2, 0) / (values.length - 1);
+  return Math.sqrt(variance / values.length);
+}
+
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
