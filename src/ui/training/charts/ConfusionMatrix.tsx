@@ -1,11 +1,13 @@
 // The validation confusion matrix: counts or row fractions, right answers in blue and errors in
 // orange-red, a grid the keyboard moves through (one tab stop; arrows, Home, End; Enter or Space
-// opens a cell), and the open cell's images, worst loss first, each with the model's confidence.
+// opens a cell), and the open cell's images, worst loss first: an error cell's as a review (each
+// with one click to leave it out or move it to the predicted class), a right cell's as thumbnails.
 
 import { memo, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { EpochRecord, RunInfo } from '../../../state/lab-state';
 import { useLabActions } from '../../../state/hooks';
-import { CELL_PREVIEWS, CellImages, type CellImage } from '../ImageThumbs';
+import { ImageReview } from '../../review/ImageReview';
+import { CELL_PREVIEWS, CellImages } from '../ImageThumbs';
 import { ChartDownloads } from './ChartDownloads';
 import { confusionCsv } from './chart-csv';
 import { abbreviate, cellColors, cellText, confusionSvg, intensities, moveCell, normalizeRows, type Cell } from './confusion';
@@ -34,26 +36,10 @@ export const ConfusionMatrix = memo(function ConfusionMatrix({ run, epoch }: { r
   const open = within(openCell, n) ? openCell : null;
   const focused = within(focusCell, n) ? focusCell : ([0, 0] as const);
 
-  const imagesOf = ([actual, predicted]: Cell): CellImage[] =>
-    run.validationPaths
-      .map((path, i) => ({ path, i }))
-      .filter(({ i }) => run.validationLabels[i] === actual && validation.predictions[i] === predicted)
-      .sort((a, b) => validation.losses[b.i]! - validation.losses[a.i]!)
-      .map(({ path, i }) => {
-        const confidence = `${(validation.confidences[i]! * 100).toFixed(1)}%`;
-        const loss = validation.losses[i]!.toFixed(2);
-        return { path, caption: `${confidence} · loss ${loss}`, description: `predicted ${names[predicted]} with probability ${confidence}, loss ${loss}` };
-      });
-  const images = open ? imagesOf(open) : [];
-
   const openAt = (cell: Cell) => {
     setOpenCell(cell);
     setFocusCell(cell);
-    requestThumbnails(
-      imagesOf(cell)
-        .slice(0, CELL_PREVIEWS)
-        .map((image) => image.path),
-    );
+    requestThumbnails(cellImageIndices(run, validation, cell).slice(0, CELL_PREVIEWS).map((i) => run.validationPaths[i]!));
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTableElement>) => {
     if (event.key === 'Enter' || event.key === ' ') {
@@ -135,15 +121,58 @@ export const ConfusionMatrix = memo(function ConfusionMatrix({ run, epoch }: { r
           </tbody>
         </table>
       </div>
-      {open && (
-        <div className="cell-images" data-testid="cell-images">
-          <strong>
-            {names[open[0]]} predicted as {names[open[1]]}: {images.length} image{images.length === 1 ? '' : 's'}
-          </strong>
-          {images.length > 1 && <span className="muted"> (highest loss first; under each, the probability the model gave its prediction)</span>}
-          <CellImages images={images} />
-        </div>
-      )}
+      {open && <OpenCell run={run} validation={validation} cell={open} />}
     </figure>
   );
 });
+
+type Validation = NonNullable<EpochRecord['validation']>;
+
+/** The validation images in a cell (given class `actual`, predicted `predicted`), highest loss first. */
+function cellImageIndices(run: RunInfo, validation: Validation, [actual, predicted]: Cell): number[] {
+  return run.validationPaths
+    .map((_, i) => i)
+    .filter((i) => run.validationLabels[i] === actual && validation.predictions[i] === predicted)
+    .sort((a, b) => validation.losses[b]! - validation.losses[a]!);
+}
+
+/**
+ * An open cell's images. Errors are what a person reviews (fastai's top losses, opened from the
+ * matrix): each row offers to leave the image out or file it under the predicted class. Right
+ * answers are thumbnails, each with the model's confidence.
+ */
+export function OpenCell({ run, validation, cell }: { run: RunInfo; validation: Validation; cell: Cell }) {
+  const names = run.classNames;
+  const [actual, predicted] = cell;
+  const indices = cellImageIndices(run, validation, cell);
+  const isError = actual !== predicted;
+  return (
+    <div className="cell-images" data-testid="cell-images" data-error={isError || undefined}>
+      <strong>
+        {names[actual]} predicted as {names[predicted]}: {indices.length} image{indices.length === 1 ? '' : 's'}
+      </strong>
+      {indices.length > 1 && <span className="muted"> (highest loss first{isError ? '' : '; under each, the probability the model gave its prediction'})</span>}
+      {isError ? (
+        <ImageReview
+          rowTestId="cell-review"
+          rows={indices.slice(0, CELL_PREVIEWS).map((i) => ({
+            path: run.validationPaths[i]!,
+            given: names[actual]!,
+            predicted: names[predicted]!,
+            loss: validation.losses[i]!,
+            confidence: validation.confidences[i]!,
+          }))}
+        />
+      ) : (
+        <CellImages
+          images={indices.map((i) => {
+            const confidence = `${(validation.confidences[i]! * 100).toFixed(1)}%`;
+            const loss = validation.losses[i]!.toFixed(2);
+            return { path: run.validationPaths[i]!, caption: `${confidence} · loss ${loss}`, description: `predicted ${names[predicted]} with probability ${confidence}, loss ${loss}` };
+          })}
+        />
+      )}
+      {isError && indices.length > CELL_PREVIEWS && <p className="muted">and {indices.length - CELL_PREVIEWS} more</p>}
+    </div>
+  );
+}

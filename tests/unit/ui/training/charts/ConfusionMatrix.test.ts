@@ -1,9 +1,10 @@
 // The matrix as the page first shows it: counts, one tab stop, errors in their own colour, long
-// class names cut with the full name in a title.
+// class names cut with the full name in a title; and an open cell's images, which an error cell
+// offers to leave out or move.
 
 import { createElement } from 'react';
 import { describe, expect, it } from 'vitest';
-import { ConfusionMatrix } from '../../../../../src/ui/training/charts/ConfusionMatrix';
+import { ConfusionMatrix, OpenCell } from '../../../../../src/ui/training/charts/ConfusionMatrix';
 import { cellColors } from '../../../../../src/ui/training/charts/confusion';
 import { fakeLabStore } from '../../../state/fake-store';
 import { epochRecord, runInfo } from '../../../state/fixtures';
@@ -27,5 +28,22 @@ describe('ConfusionMatrix', () => {
     expect(html).toContain('title="a very long class name">a very long…</th>');
     expect(html).toContain('1 of 2 validation images (50.0%) predicted as their class');
     expect(html).toContain('data-testid="confusion-normalize"');
+  });
+
+  it("opens an error cell as a review with one click to leave each image out or move it, and a right cell as thumbnails", () => {
+    const { store } = fakeLabStore();
+    const run = runInfo();
+    const validation = epochRecord(0).validation!;
+    // d/b/1.png is filed under b and predicted as a.
+    const error = renderWithStore(store, () => createElement(OpenCell, { run, validation, cell: [1, 0] }));
+    expect(error).toContain('b predicted as a: 1 image');
+    expect(error).toContain('data-testid="cell-review" data-path="d/b/1.png"');
+    expect(error).toContain('data-testid="drop-image"');
+    expect(error).toContain('Move to a</button>');
+    const right = renderWithStore(store, () => createElement(OpenCell, { run, validation, cell: [0, 0] }));
+    expect(right).toContain('a predicted as a: 1 image');
+    expect(right).toContain('data-testid="cell-thumbs"');
+    expect(right).toContain('90.0% · loss 0.10');
+    expect(right).not.toContain('data-testid="drop-image"');
   });
 });
