@@ -47,7 +47,7 @@ export async function imagenetProbe(net: SegmentedResNet50, labels: readonly str
   const count = Math.min(ids.length, PROBE_SAMPLE);
   const answers = await probeImageNet(net, pixels.subarray(0, count * perImage), sizePx);
   return {
-    predictions: answers.map((a, i) => ({ imageId: ids[i]!, classIndex: a.classIndex, probability: a.probability, ...(labels ? { label: labels[a.classIndex]! } : {}) })),
+    predictions: answers.map((a, i) => ({ imageId: ids[i]!, classIndex: a.classIndex, probability: a.probability, normalizedEntropy: a.normalizedEntropy, ...(labels ? { label: labels[a.classIndex]! } : {}) })),
     meanNormalizedEntropy: answers.reduce((sum, a) => sum + a.normalizedEntropy, 0) / Math.max(1, answers.length),
   };
 }

@@ -124,10 +124,15 @@ function tinySignal(images: readonly ImageProfile[]): Signal | null {
 function confidenceSignal(probe: ImageNetProbe | undefined): Signal | null {
   const meanTop1 = probe && probe.predictions.length > 0 ? summarizeProbe(probe).meanTop1 : null;
   const entropy = probe?.meanNormalizedEntropy ?? null;
-  // The mean is of a sample: it counts as below a limit only when its 95% upper bound is.
+  // Both means are of a sample: the confidence counts as below a limit only when its 95% upper
+  // bound is, the entropy as above one only when its 95% lower bound is (when the images'
+  // entropies are known; else the mean as it is).
   const upperTop1 = meanTop1 !== null ? meanTop1 + Z_95 * standardErrorOfMean(probe!.predictions.map((p) => p.probability)) : null;
+  const entropies = probe?.predictions.map((p) => p.normalizedEntropy) ?? [];
+  const measured = entropies.length > 0 && entropies.every((e) => e !== undefined);
+  const lowerEntropy = entropy !== null ? entropy - (measured ? Z_95 * standardErrorOfMean(entropies as number[]) : 0) : null;
   const below = (limit: number) => upperTop1 !== null && upperTop1 < limit;
-  const above = (limit: number) => entropy !== null && entropy > limit;
+  const above = (limit: number) => lowerEntropy !== null && lowerEntropy > limit;
   const level: GapLevel | null = below(STRONG_MAX_TOP1) || above(STRONG_MIN_ENTROPY) ? 'strong' : below(MODERATE_MAX_TOP1) || above(MODERATE_MIN_ENTROPY) ? 'moderate' : null;
   if (!level) return null;
   const figures = [meanTop1 !== null ? `${formatPercent(meanTop1)} mean confidence` : null, entropy !== null ? `entropy ${formatNumber(entropy, 2)} of the maximum` : null];

@@ -11,6 +11,8 @@ export interface ImageNetTop1 {
   probability: number;
   /** Human-readable class name (assets/labels.json), when known. */
   label?: string;
+  /** The entropy of its 1000-way softmax divided by ln(1000), when measured. */
+  normalizedEntropy?: number;
 }
 
 export interface ImageNetProbe {

@@ -52,4 +52,16 @@ describe('detectDomainGap', () => {
     expect(finding.severity).toBe('warning');
     expect(finding.fix).toBeNull();
   });
+
+  it('judges the mean entropy with its sampling error when each image has one: 0.7 on three images spread 0.3–0.99 cannot tell, on many alike it can', () => {
+    const sure = 0.9;
+    const withEntropies = (entropies: readonly number[]): ImageNetProbe => ({
+      predictions: entropies.map((normalizedEntropy, i) => ({ imageId: `train/x/${i}.png`, classIndex: i, probability: sure, normalizedEntropy })),
+      meanNormalizedEntropy: entropies.reduce((a, b) => a + b, 0) / entropies.length,
+    });
+    // Mean 0.70, standard error 0.20: the lower bound (0.31) is below even the moderate limit.
+    expect(detectDomainGap({ images: photos(10, 0, 0), caffeProbe: withEntropies([0.3, 0.81, 0.99]) })).toBeNull();
+    // Mean 0.70 over 40 images within ±0.02: above the strong limit (0.65).
+    expect(detectDomainGap({ images: photos(10, 0, 0), caffeProbe: withEntropies(Array.from({ length: 40 }, (_, i) => 0.68 + (i % 2) * 0.04)) })?.severity).toBe('warning');
+  });
 });
