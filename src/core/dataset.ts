@@ -213,9 +213,11 @@ export function buildDatasetIndex(
   }
 
   if (!useSplitFolders) {
+    // Ranked by path: leaving an image out or moving it keeps the other images where they were.
     const { validation } = stratifiedSplit(
       entries.map((e) => e.classIndex),
       splitOptions,
+      entries.map((e) => e.path),
     );
     for (const i of validation) entries[i]!.split = 'validation';
   }

@@ -180,8 +180,8 @@ describe.skipIf(!hasShared())('the data rules on stamps6, re-split and with plan
       expect(await first({ seed: 42, features }, split(), noisy)).toMatchObject({ id: 'labels/likely-mislabeled', severity: 'warning' });
     });
 
-    it('grayscale images at 24 px: very unlike ImageNet, a warning', async () => {
-      const grayTiny = images.map((image) => ({ ...image, rgba: grayscaleThumbnail(image.rgba, 24) }));
+    it('grayscale images at 32 px: very unlike ImageNet, a warning', async () => {
+      const grayTiny = images.map((image) => ({ ...image, rgba: grayscaleThumbnail(image.rgba, 32) }));
       expect(await first({ seed: 42 }, split(), grayTiny)).toMatchObject({ id: 'data/unlike-imagenet', severity: 'warning' });
     });
   });

@@ -83,6 +83,38 @@ describe('stratifiedSplit', () => {
     expect(stratifiedSplit(labels, { validationFraction: 0.2, seed: 7 })).toEqual(stratifiedSplit(labels, { validationFraction: 0.2, seed: 7 }));
     expect(stratifiedSplit(labels, { validationFraction: 0.2, seed: 7 }).validation).not.toEqual(stratifiedSplit(labels, { validationFraction: 0.2, seed: 8 }).validation);
   });
+  describe('ranked by path', () => {
+    // Two classes of 40 and 25 files named the way cameras and exports name them.
+    const paths = [...Array.from({ length: 40 }, (_, i) => `d/cats/IMG_${String(i + 1).padStart(4, '0')}.png`), ...Array.from({ length: 25 }, (_, i) => `d/dogs/dog (${i + 1}).jpg`)];
+    const labelsOf = (ps: readonly string[]) => ps.map((p) => (p.includes('/cats/') ? 0 : 1));
+    const heldOut = (ps: readonly string[], labels = labelsOf(ps), seed = 42) => new Set(stratifiedSplit(labels, { validationFraction: 0.2, seed }, ps).validation.map((i) => ps[i]!));
+
+    it('holds out the same counts as the shuffle, spread over the file names, different per seed', () => {
+      const held = heldOut(paths);
+      expect([...held].filter((p) => p.includes('/cats/'))).toHaveLength(8);
+      expect([...held].filter((p) => p.includes('/dogs/'))).toHaveLength(5);
+      // Not a run of neighbouring names: the held-out cats' numbers spread over 1..40.
+      const numbers = [...held].filter((p) => p.includes('/cats/')).map((p) => Number(/IMG_(\d+)/.exec(p)![1]));
+      expect(Math.max(...numbers) - Math.min(...numbers)).toBeGreaterThan(20);
+      expect(heldOut(paths, labelsOf(paths), 43)).not.toEqual(held);
+      expect(heldOut([...paths].reverse())).toEqual(held);
+    });
+
+    it('keeps every other image where it was when one is left out or filed under another class', () => {
+      const held = heldOut(paths);
+      const moved = (a: Set<string>, b: Set<string>, except: string) => [...paths].filter((p) => p !== except && a.has(p) !== b.has(p));
+      // 39 cats still hold out round(39 · 0.2) = 8: leaving out a training image moves nobody;
+      // leaving out a held-out one brings the next cat in its place, and only it.
+      const trainingCat = paths.find((p) => p.includes('/cats/') && !held.has(p))!;
+      const heldCat = [...held].find((p) => p.includes('/cats/'))!;
+      expect(moved(held, heldOut(paths.filter((p) => p !== trainingCat)), trainingCat)).toEqual([]);
+      expect(moved(held, heldOut(paths.filter((p) => p !== heldCat)), heldCat)).toHaveLength(1);
+      // Filing a training cat under dogs: 39 cats (8 held out) and 26 dogs (5): at most the one image itself moves.
+      const relabelled = trainingCat;
+      const labels = paths.map((p) => (p === relabelled ? 1 : p.includes('/cats/') ? 0 : 1));
+      expect(moved(held, heldOut(paths, labels), relabelled).length).toBeLessThanOrEqual(1);
+    });
+  });
 });
 
 describe('prng', () => {
