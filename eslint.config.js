@@ -81,6 +81,22 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/history/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            noReact,
+            noTfjs('history/', 'stores plain run records in IndexedDB: no tensors.'),
+            ours(['ml', 'data', 'workers', 'state', 'ui'], 'history/ may import core/ only: the page (state/, ui/) reads it, and main.tsx opens it.'),
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', ...DOM_GLOBALS.map((g) => ({ ...g, message: 'history/ has no DOM: it runs in Node tests (fake-indexeddb).' }))],
+    },
+  },
+  {
     files: ['src/workers/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [noReact, ours(['state', 'ui'], 'workers/ know nothing of the page: the page talks to them through protocol.ts.')] }],

@@ -1,0 +1,485 @@
+// The run history: each run's RunLog kept in IndexedDB, one record per run, so that a reload or a
+// crash does not lose it. No DOM: the page and the training worker both open it.
+
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPObjectStore } from 'idb';
+import type { BackendName } from '../core/backends';
+import type { ClassWeighting } from '../core/class-weights';
+import type { SplitName } from '../core/dataset';
+import type { NormalizationMode } from '../core/preprocess-spec';
+import type { RunLog, RunSegment } from '../core/run-report';
+import type { OptimizerKind } from '../core/training-config';
+
+export const DEFAULT_DATABASE_NAME = 'finetune-lab';
+/** The shape of a stored record; a record with another version is listed but never opened. */
+export const RUN_RECORD_VERSION = 1;
+export const MAX_RUN_NAME_CHARS = 120;
+
+const RUNS_STORE = 'runs';
+/** The database's schema (stores and indexes), not the records': bump it with a step in `upgrade`. */
+const DATABASE_VERSION = 1;
+/** Keeps a default name within MAX_RUN_NAME_CHARS with room for " · 2025-01-31 23:59". */
+const MAX_DEFAULT_NAME_DATASET_CHARS = 80;
+
+/** The key settings of a run segment as it started (live changes are in RunLog.changes). */
+export interface RunSummarySettings {
+  sizePx: number;
+  freezeDepth: number;
+  learningRate: number;
+  epochs: number;
+  batchSize: number;
+  classWeighting: ClassWeighting;
+  normalization: NormalizationMode;
+  optimizer: OptimizerKind;
+}
+
+export type RunStatus = 'running' | NonNullable<RunSegment['ended']>['status'];
+
+/** What the history list shows of a run, derived from its RunLog by summarizeRun. */
+export interface RunSummary {
+  /** The dropped folder's name; null when it had none. */
+  datasetName: string | null;
+  classNames: string[];
+  /** Images each split read. */
+  imageCounts: Record<SplitName, number>;
+  epochsDone: number;
+  stepsDone: number;
+  /**
+   * Of the last run segment; null before the first one starts. A 'running' run from an earlier
+   * session was cut off (the tab closed or crashed) before it ended.
+   */
+  status: RunStatus | null;
+  backend: BackendName | null;
+  /** Of the last run segment; null before the first one starts. */
+  settings: RunSummarySettings | null;
+  /** Over every epoch's validation; null without one. */
+  bestValidationAccuracy: number | null;
+  bestValidationMacroF1: number | null;
+}
+
+/** A run as stored. */
+export interface StoredRun {
+  id: string;
+  version: typeof RUN_RECORD_VERSION;
+  name: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601: the last createRun or saveRun (a rename does not move a run up the list). */
+  updatedAt: string;
+  log: RunLog;
+  summary: RunSummary;
+}
+
+/** A run without its log: what listRuns and createRun return. */
+export interface StoredRunSummary extends Omit<StoredRun, 'log'> {
+  kind: 'run';
+}
+
+/** A record this version of the lab cannot read: it is listed so that it can be deleted. */
+export interface UnreadableRun {
+  kind: 'unreadable';
+  id: string;
+  name?: string;
+  /** Why, for the user. */
+  unreadable: string;
+}
+
+export type StoredRunListing = StoredRunSummary | UnreadableRun;
+
+export interface StorageEstimate {
+  /** null when the browser does not say. */
+  usedBytes: number | null;
+  availableBytes: number | null;
+}
+
+export interface RunStoreOptions {
+  /** The IndexedDB database. Default: 'finetune-lab'. */
+  name?: string;
+  /**
+   * Tests only: writes fail as the browser's full storage fails them once the records' JSON,
+   * the new one included, would exceed this. Default: none (the browser's own quota).
+   */
+  quotaBytes?: number;
+  /** The clock of createdAt, updatedAt and default names. Default: the system clock. */
+  now?: () => Date;
+}
+
+export interface RunStore {
+  /** Stores a new run; the name defaults to "<dataset> · <date time>". */
+  createRun(log: RunLog, name?: string): Promise<StoredRunSummary>;
+  /** Replaces the log and summary of a stored run; fails with 'not-found' when it was deleted. */
+  saveRun(id: string, log: RunLog): Promise<void>;
+  /** Newest updatedAt first; records of other versions last. */
+  listRuns(): Promise<StoredRunListing[]>;
+  /** null when there is no such run; fails with 'unreadable' for a record of another version. */
+  getRun(id: string): Promise<StoredRun | null>;
+  renameRun(id: string, name: string): Promise<void>;
+  /** Deleting a run that is already gone (another tab deleted it) is not an error. */
+  deleteRun(id: string): Promise<void>;
+  estimate(): Promise<StorageEstimate>;
+  close(): void;
+}
+
+export type RunStoreErrorCode = 'quota' | 'not-found' | 'unreadable' | 'invalid-name' | 'unavailable';
+
+/** A failure of the run history; the message is for the user and says what was not saved. */
+export class RunStoreError extends Error {
+  override readonly name = 'RunStoreError';
+
+  constructor(
+    readonly code: RunStoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+interface RunsSchema extends DBSchema {
+  runs: {
+    key: string;
+    // Written as StoredRun; a record of another version may have any shape, so every read goes
+    // through readRecord.
+    value: StoredRun;
+    indexes: { updatedAt: string };
+  };
+}
+
+type RunsDatabase = IDBPDatabase<RunsSchema>;
+type RunsObjectStore = IDBPObjectStore<RunsSchema, ['runs'], 'runs', 'readwrite'>;
+
+export function summarizeRun(log: RunLog): RunSummary {
+  const last = log.runs.at(-1);
+  const validations = log.epochs.flatMap((e) => (e.validation ? [e.validation.metrics] : []));
+  return {
+    datasetName: log.dataset.rootName,
+    classNames: [...log.classNames],
+    imageCounts: {
+      train: log.dataset.files.train.length,
+      validation: log.dataset.files.validation.length,
+      test: log.dataset.files.test.length,
+    },
+    epochsDone: log.epochs.length,
+    stepsDone: log.steps.length,
+    status: last ? (last.ended?.status ?? 'running') : null,
+    backend: log.backend?.name ?? null,
+    settings: last ? segmentSettings(last) : null,
+    bestValidationAccuracy: largest(validations.map((m) => m.accuracy)),
+    bestValidationMacroF1: largest(validations.map((m) => m.macroF1)),
+  };
+}
+
+function segmentSettings({ settings }: RunSegment): RunSummarySettings {
+  const { config } = settings;
+  return {
+    sizePx: settings.sizePx,
+    freezeDepth: config.freezeDepth,
+    learningRate: config.learningRate,
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    classWeighting: config.classWeighting,
+    normalization: settings.normalization,
+    optimizer: config.optimizer,
+  };
+}
+
+function largest(values: number[]): number | null {
+  const finite = values.filter((v) => Number.isFinite(v));
+  return finite.length > 0 ? Math.max(...finite) : null;
+}
+
+export async function openRunStore(options: RunStoreOptions = {}): Promise<RunStore> {
+  const now = options.now ?? (() => new Date());
+  const { quotaBytes } = options;
+  /** Why this connection can no longer be used; null while it can. */
+  let lost: string | null = null;
+  const db = await openDatabase(options.name ?? DEFAULT_DATABASE_NAME, (reason) => {
+    lost = reason;
+  });
+
+  const storedBytes = async () => (await db.getAll(RUNS_STORE)).reduce((sum, record) => sum + jsonBytes(record), 0);
+
+  const estimate = async (): Promise<StorageEstimate> => {
+    if (quotaBytes === undefined) return browserEstimate();
+    const usedBytes = await storedBytes();
+    return { usedBytes, availableBytes: Math.max(0, quotaBytes - usedBytes) };
+  };
+
+  /** Runs `operation`, turning any failure into a RunStoreError that begins with `subject()`. */
+  const guard = async <T>(subject: () => string, operation: () => Promise<T>, quotaAdvice = 'Delete old runs to make room.'): Promise<T> => {
+    if (lost !== null) throw new RunStoreError('unavailable', `${subject()}: ${lost}`);
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof RunStoreError) throw error;
+      if (isQuotaError(error)) {
+        const usedBytes = await estimate().then((e) => e.usedBytes, () => null);
+        const used = usedBytes === null ? '' : ` (${formatMegabytes(usedBytes)} used)`;
+        throw new RunStoreError('quota', `${subject()}: the browser's storage for this page is full${used}. ${quotaAdvice}`, { cause: error });
+      }
+      const reason = lost ?? `the browser's storage failed (${describe(error)}).`;
+      throw new RunStoreError('unavailable', `${subject()}: ${reason}`, { cause: error });
+    }
+  };
+
+  /** The run `id` as stored, for a change to it; fails when it is gone or cannot be read. */
+  const existingRun = async (store: RunsObjectStore, id: string, subject: string): Promise<StoredRun> => {
+    const record = readRecord(await store.get(id));
+    if (record === undefined) {
+      throw new RunStoreError('not-found', `${subject}: it is no longer in the run history (it may have been deleted in another tab).`);
+    }
+    if ('unreadable' in record) throw new RunStoreError('unreadable', record.unreadable);
+    return record;
+  };
+
+  const put = async (store: RunsObjectStore, record: StoredRun) => {
+    if (quotaBytes !== undefined) {
+      const others = (await store.getAll()).filter((r) => r.id !== record.id);
+      const usedBytes = others.reduce((sum, r) => sum + jsonBytes(r), 0);
+      if (usedBytes + jsonBytes(record) > quotaBytes) {
+        throw new DOMException(`The test quota of ${quotaBytes} bytes is exceeded.`, 'QuotaExceededError');
+      }
+    }
+    await store.put(record);
+  };
+
+  return {
+    async createRun(log, name) {
+      const at = now();
+      const record: StoredRun = {
+        id: crypto.randomUUID(),
+        version: RUN_RECORD_VERSION,
+        name: name === undefined ? defaultName(log, at) : validName(name, 'The run was not saved'),
+        createdAt: at.toISOString(),
+        updatedAt: at.toISOString(),
+        log,
+        summary: summarizeRun(log),
+      };
+      await guard(
+        () => `The run “${record.name}” was not saved`,
+        () => inTransaction(db, (store) => put(store, record)),
+        'Delete old runs to make room; the run goes on.',
+      );
+      return listing(record);
+    },
+
+    async saveRun(id, log) {
+      let subject = 'The run was not saved';
+      await guard(
+        () => subject,
+        () =>
+          inTransaction(db, async (store) => {
+            const existing = await existingRun(store, id, subject);
+            subject = `The run “${existing.name}” was not saved`;
+            await put(store, { ...existing, updatedAt: now().toISOString(), log, summary: summarizeRun(log) });
+          }),
+        'Delete old runs to make room; the run goes on.',
+      );
+    },
+
+    async listRuns() {
+      const values: unknown[] = await guard(
+        () => 'The run history could not be read',
+        () => db.getAll(RUNS_STORE),
+      );
+      // Sorted here rather than read through the updatedAt index: the index leaves out a record
+      // of another version that lacks updatedAt.
+      const entries = values.map((value) => {
+        const record = readRecord(value)!;
+        return 'unreadable' in record ? { listing: record, updatedAt: '' } : { listing: listing(record), updatedAt: record.updatedAt };
+      });
+      entries.sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0));
+      return entries.map((e) => e.listing);
+    },
+
+    async getRun(id) {
+      const record = readRecord(
+        await guard(
+          () => 'The run could not be read',
+          () => db.get(RUNS_STORE, id),
+        ),
+      );
+      if (record === undefined) return null;
+      if ('unreadable' in record) throw new RunStoreError('unreadable', record.unreadable);
+      return record;
+    },
+
+    async renameRun(id, name) {
+      let subject = 'The run was not renamed';
+      const newName = validName(name, subject);
+      await guard(
+        () => subject,
+        () =>
+          inTransaction(db, async (store) => {
+            const existing = await existingRun(store, id, subject);
+            subject = `The run “${existing.name}” was not renamed`;
+            await put(store, { ...existing, name: newName });
+          }),
+      );
+    },
+
+    async deleteRun(id) {
+      await guard(
+        () => 'The run was not deleted',
+        () => db.delete(RUNS_STORE, id),
+      );
+    },
+
+    async estimate() {
+      return guard(() => 'The storage used could not be measured', estimate);
+    },
+
+    close() {
+      lost ??= 'the run history is closed.';
+      db.close();
+    },
+  };
+}
+
+/**
+ * Opens (and on first use creates) the database. `onLost` is told when the connection closes
+ * under the store: a newer version of the lab in another tab needs it, or the browser ended it.
+ */
+async function openDatabase(name: string, onLost: (reason: string) => void): Promise<RunsDatabase> {
+  if (typeof indexedDB === 'undefined') {
+    throw new RunStoreError('unavailable', 'Runs are not kept: this browser offers no IndexedDB here (private browsing can turn it off).');
+  }
+  let blocked = false;
+  let reportBlocked = () => {};
+  const blockedSignal = new Promise<never>((_, reject) => {
+    reportBlocked = () =>
+      reject(new RunStoreError('unavailable', 'Runs are not kept: another tab has an older version of the lab open. Close it and reload this page.'));
+  });
+  const opening = openDB<RunsSchema>(name, DATABASE_VERSION, {
+    upgrade(database, oldVersion) {
+      if (oldVersion < 1) database.createObjectStore(RUNS_STORE, { keyPath: 'id' }).createIndex('updatedAt', 'updatedAt');
+    },
+    blocked() {
+      blocked = true;
+      reportBlocked();
+    },
+    blocking(_currentVersion, _blockedVersion, event) {
+      // Holding on would keep the newer version from opening in the other tab.
+      (event.target as IDBDatabase).close();
+      onLost('the lab was updated in another tab. Reload this page to keep saving runs.');
+    },
+    terminated() {
+      onLost('the browser closed the run history. Reload this page to keep saving runs.');
+    },
+  });
+  // Should the other tab let go after all, this store was already reported unavailable.
+  opening.then(
+    (database) => {
+      if (blocked) database.close();
+    },
+    () => undefined,
+  );
+  try {
+    return await Promise.race([opening, blockedSignal]);
+  } catch (error) {
+    if (error instanceof RunStoreError) throw error;
+    throw new RunStoreError('unavailable', `Runs are not kept: the browser would not open their storage (${describe(error)}).`, { cause: error });
+  }
+}
+
+/** Runs `work` in one readwrite transaction of the runs store: all of it is written, or none. */
+async function inTransaction<T>(db: RunsDatabase, work: (store: RunsObjectStore) => Promise<T>): Promise<T> {
+  const tx = db.transaction(RUNS_STORE, 'readwrite');
+  // Its failure reaches the caller through `work` or the await below, never as an unhandled rejection.
+  tx.done.catch(() => undefined);
+  try {
+    const result = await work(tx.store);
+    await tx.done;
+    return result;
+  } catch (error) {
+    try {
+      tx.abort();
+    } catch {
+      // Already aborted by the failure itself.
+    }
+    throw error;
+  }
+}
+
+/** A stored value as this version reads it; undefined when there is none. */
+function readRecord(value: unknown): StoredRun | UnreadableRun | undefined {
+  if (value === undefined) return undefined;
+  const record = value as Partial<Record<keyof StoredRun, unknown>>;
+  const isObject = (field: unknown) => typeof field === 'object' && field !== null;
+  if (
+    record.version === RUN_RECORD_VERSION &&
+    isObject(record.log) &&
+    isObject(record.summary) &&
+    typeof record.name === 'string' &&
+    typeof record.createdAt === 'string' &&
+    typeof record.updatedAt === 'string'
+  ) {
+    return value as StoredRun;
+  }
+  const version = typeof record.version === 'number' || typeof record.version === 'string' ? record.version : 'unknown';
+  return {
+    kind: 'unreadable',
+    id: String(record.id),
+    ...(typeof record.name === 'string' ? { name: record.name } : {}),
+    unreadable: `This run was saved by another version of the lab (record version ${version}) and cannot be opened.`,
+  };
+}
+
+function listing({ log: _log, ...rest }: StoredRun): StoredRunSummary {
+  return { kind: 'run', ...rest };
+}
+
+/** The name trimmed; fails with a message that begins with `subject` when it is empty or too long. */
+function validName(name: string, subject: string): string {
+  const trimmed = name.trim();
+  if (trimmed === '') throw new RunStoreError('invalid-name', `${subject}: a run's name cannot be empty.`);
+  const length = [...trimmed].length;
+  if (length > MAX_RUN_NAME_CHARS) {
+    throw new RunStoreError('invalid-name', `${subject}: a run's name can have at most ${MAX_RUN_NAME_CHARS} characters, and this one has ${length}.`);
+  }
+  return trimmed;
+}
+
+/** "<dataset> · YYYY-MM-DD HH:MM", in local time. */
+function defaultName(log: RunLog, at: Date): string {
+  const characters = [...(log.dataset.rootName?.trim() || 'Run')];
+  const dataset = characters.length > MAX_DEFAULT_NAME_DATASET_CHARS ? `${characters.slice(0, MAX_DEFAULT_NAME_DATASET_CHARS - 1).join('')}…` : characters.join('');
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${dataset} · ${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}`;
+}
+
+async function browserEstimate(): Promise<StorageEstimate> {
+  const unknown = { usedBytes: null, availableBytes: null };
+  // Node has no navigator before 21, and some browsers no navigator.storage outside secure contexts.
+  if (typeof navigator === 'undefined' || typeof navigator.storage?.estimate !== 'function') return unknown;
+  try {
+    const { usage, quota } = await navigator.storage.estimate();
+    return {
+      usedBytes: usage ?? null,
+      availableBytes: usage !== undefined && quota !== undefined ? Math.max(0, quota - usage) : null,
+    };
+  } catch {
+    return unknown;
+  }
+}
+
+/** The browser's full storage: a DOMException named QuotaExceededError (legacy code 22). */
+function isQuotaError(error: unknown): boolean {
+  return error instanceof DOMException && (error.name === 'QuotaExceededError' || error.code === DOMException.QUOTA_EXCEEDED_ERR);
+}
+
+const utf8 = new TextEncoder();
+
+function jsonBytes(value: unknown): number {
+  return utf8.encode(JSON.stringify(value)).byteLength;
+}
+
+function formatMegabytes(bytes: number): string {
+  const megabytes = bytes / 1_000_000;
+  if (megabytes >= 10) return `${Math.round(megabytes)} MB`;
+  if (megabytes >= 0.1) return `${megabytes.toFixed(1)} MB`;
+  return 'less than 0.1 MB';
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
