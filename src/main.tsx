@@ -10,12 +10,15 @@ import { saveBlob } from './ui/save-blob';
 import { createDemoDataset } from './data/demo-dataset';
 import { filesFromDataTransfer, filesFromInput, pickDirectory } from './data/ingest';
 import { createTrainingWorker } from './workers/client';
+import { openRunStore } from './history/run-store';
 import './ui/styles.css';
 
 const query = new URLSearchParams(location.search);
 const requested = query.get('backend');
 const decodeWorkers = Number(query.get('decodeWorkers')) || undefined;
 const wasmThreads = Number(query.get('threads')) || undefined;
+// Tests only: a small storage quota for the run history, to see what a full disk does.
+const historyQuotaBytes = Number(query.get('historyQuotaBytes')) || undefined;
 const worker = createTrainingWorker();
 
 const DOWNLOAD_TYPES: Record<string, string> = { zip: 'application/zip', csv: 'text/csv' };
@@ -37,6 +40,7 @@ const store = createLabStore({
   requestedBackend: isBackendName(requested) ? requested : null,
   decodeWorkers,
   wasmThreads,
+  history: () => openRunStore(historyQuotaBytes ? { quotaBytes: historyQuotaBytes } : {}),
 });
 store.getState().actions.loadModel({ kind: 'url', url: new URL(`${import.meta.env.BASE_URL}models/resnet50/model.json`, location.href).href });
 

@@ -59,6 +59,7 @@ const selectWorkerError = (state: LabState) => state.workerError;
 const selectKeptModel = (state: LabState) => state.trained.model;
 const selectExports = (state: LabState) => state.trained.exports;
 const selectPredictions = (state: LabState) => state.predictions;
+const selectHistory = (state: LabState) => state.history;
 const selectActions = (state: { actions: LabActions }) => state.actions;
 
 export const useBackend = () => useLab(selectBackend);
@@ -89,4 +90,6 @@ export const useKeptModel = () => useLab(selectKeptModel);
 export const useExports = () => useLab(selectExports);
 /** "Try it": the predict batches, newest first, and why the last pick sent nothing. */
 export const usePredictions = () => useLab(selectPredictions);
+/** The runs kept across reloads, the one opened and those compared. */
+export const useRunHistory = () => useLab(selectHistory);
 export const useLabActions = () => useLab(selectActions);

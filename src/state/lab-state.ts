@@ -6,6 +6,8 @@ import type { SerializedError } from '../core/errors';
 import type { SplitName } from '../core/dataset';
 import type { Evidence, Finding, Fix } from '../core/diagnostics';
 import { DEFAULT_TRAINING_CONFIG } from '../core/training-config';
+import type { RunLog } from '../core/run-report';
+import type { StorageEstimate, StoredRunListing } from '../history/run-store';
 import type {
   BackendInfo,
   ChangeRecord,
@@ -135,6 +137,32 @@ export interface PredictionsState {
   message: string | null;
 }
 
+/** A stored run opened from the history, shown as it was. */
+export interface OpenedRun {
+  id: string;
+  name: string;
+  log: RunLog;
+}
+
+/** The run history kept in IndexedDB (src/history/run-store.ts), as the page shows it. */
+export interface HistoryState {
+  /** 'unavailable': no IndexedDB here, or it would not open; `message` says why. */
+  status: 'loading' | 'ready' | 'unavailable';
+  /** Newest first. */
+  runs: StoredRunListing[];
+  /** The stored run this tab's current model is saved as, once its first save went through. */
+  currentId: string | null;
+  /** What was not saved, or could not be done, until the next save goes through. */
+  message: string | null;
+  storage: StorageEstimate | null;
+  /** A run opened from the list (its charts and findings as they were). */
+  opened: OpenedRun | null;
+  /** Runs picked to compare, in the order picked (at most MAX_COMPARED_RUNS), with their logs. */
+  compared: OpenedRun[];
+}
+
+export const INITIAL_HISTORY_STATE: HistoryState = { status: 'loading', runs: [], currentId: null, message: null, storage: null, opened: null, compared: [] };
+
 export interface LabState {
   backend: BackendState;
   model: ModelState;
@@ -160,6 +188,8 @@ export interface LabState {
   workerError: SerializedError | null;
   /** The user's changes to the open dataset, one per click, newest last (what undo takes back). */
   datasetEdits: DatasetEdit[];
+  /** Runs kept across reloads. */
+  history: HistoryState;
 }
 
 /** Images left out of the open dataset, or filed under another of its classes; the files on disk never change. */
@@ -188,6 +218,7 @@ export function initialLabState(requestedBackend: BackendName | null = null): La
     trained: INITIAL_TRAINED_STATE,
     predictions: { batches: [], message: null },
     workerError: null,
+    history: INITIAL_HISTORY_STATE,
   };
 }
 
@@ -376,6 +407,9 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
     }
     case 'trained/exportFailed':
       return { ...state, trained: { ...state.trained, exports: { ...state.trained.exports, [event.format]: { status: 'failed', error: event.error } } } };
+    case 'history/log':
+      // The store saves it (an IndexedDB write, not a change of state); the list follows the save.
+      return state;
     case 'diagnostics/updated':
       if (state.diagnostics && state.diagnostics.sequence > event.sequence) return state;
       return { ...state, diagnostics: { stage: event.stage, sequence: event.sequence, findings: event.findings } };

@@ -10,6 +10,9 @@ import type { TrainingConfig } from '../core/training-config';
 import type { Fix } from '../core/diagnostics';
 import { DEFAULT_PREPROCESS_SPEC, type NormalizationMode, type ResizeRule } from '../core/preprocess-spec';
 import { predictionsCsv } from '../core/predictions-csv';
+import { exportRunZip, type RunLog } from '../core/run-report';
+import { MAX_COMPARED_RUNS } from '../history/compare';
+import { RunStoreError, type RunStore } from '../history/run-store';
 import type { ExportFormat, ModelSourceRef, WorkerCommand, WorkerEvent } from '../workers/protocol';
 import {
   applyEvent,
@@ -19,7 +22,9 @@ import {
   keptModelInfo,
   MAX_PHOTO_CHECKS,
   MAX_PREDICTION_BATCHES,
+  INITIAL_HISTORY_STATE,
   type DatasetEdit,
+  type HistoryState,
   type LabState,
   type PredictionBatch,
 } from './lab-state';
@@ -115,6 +120,18 @@ export interface LabActions {
    * from where it came from, the dataset sent again; the last run's charts stay until the next run.
    */
   restartWorker(backend?: BackendName): void;
+  /** Reads the run history's list and the storage used again. */
+  refreshHistory(): Promise<void>;
+  /** Shows a stored run's charts and findings as they were. */
+  openStoredRun(id: string): Promise<void>;
+  closeStoredRun(): void;
+  renameStoredRun(id: string, name: string): Promise<void>;
+  /** Deletes a stored run; the run this tab is training is then no longer saved. */
+  deleteStoredRun(id: string): Promise<void>;
+  /** Saves a stored run's run.json and metrics.csv as a zip, as "Export run" does for the kept model. */
+  exportStoredRun(id: string): Promise<void>;
+  /** Adds a stored run to the comparison, or takes it out (at most MAX_COMPARED_RUNS). */
+  toggleCompared(id: string): Promise<void>;
 }
 
 export type LabStore = StoreApi<LabState & { actions: LabActions }>;
@@ -129,6 +146,10 @@ export interface LabStoreOptions {
   wasmThreads?: number;
   /** Where exported models and CSV files go. */
   download: DownloadPort;
+  /** The run history (IndexedDB). Without it, or when it fails to open, runs are not kept. */
+  history?: () => Promise<RunStore>;
+  /** The clock of exported files' names and run.json. Default: new Date(). */
+  date?: () => Date;
 }
 
 /** A drop of exactly one .zip file (not a folder named so): a model to import, not a dataset. */
@@ -162,7 +183,7 @@ function uniqueByPath(images: readonly PickedImage[]): PickedImage[] {
 const csvEncoder = new TextEncoder();
 const NO_MODEL_MESSAGE = 'There is no model to try yet: fine-tune one, or import one.';
 
-export function createLabStore({ worker, ingest, download, requestedBackend: requestedAtStart, decodeWorkers, wasmThreads }: LabStoreOptions): LabStore {
+export function createLabStore({ worker, ingest, download, requestedBackend: requestedAtStart, decodeWorkers, wasmThreads, history, date = () => new Date() }: LabStoreOptions): LabStore {
   let requestedBackend = requestedAtStart;
   let nextRequestId = 1;
   let lastSource: ModelSourceRef | null = null;
@@ -218,6 +239,76 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
       },
     );
   };
+
+  // The run history. Each worker log (history/log) becomes one stored run: created by its first
+  // save, replaced by the next ones. Saves go one at a time; while one is under way only the
+  // newest log of each run waits, so a slow disk never queues a backlog of epochs.
+  const openedHistory = history ? history() : Promise.reject(new RunStoreError('unavailable', 'Runs are not kept on this page.'));
+  openedHistory.catch(() => undefined);
+  /** logId → stored id; null once the stored run was deleted (it is then no longer saved). */
+  const storedIds = new Map<string, string | null>();
+  const waitingLogs = new Map<string, RunLog>();
+  let saving = Promise.resolve();
+  const setHistory = (change: Partial<HistoryState>) => store.setState((state) => ({ history: { ...state.history, ...change } }));
+  const historyMessage = (error: unknown) => (error instanceof RunStoreError ? error.message : `The run history failed: ${serializeError(error).message}`);
+  const withHistory = async <T>(work: (runs: RunStore) => Promise<T>): Promise<T | undefined> => {
+    let runs: RunStore;
+    try {
+      runs = await openedHistory;
+    } catch (error) {
+      setHistory({ status: 'unavailable', message: historyMessage(error) });
+      return undefined;
+    }
+    try {
+      return await work(runs);
+    } catch (error) {
+      setHistory({ message: historyMessage(error) });
+      return undefined;
+    }
+  };
+  const refreshHistory = () =>
+    withHistory(async (runs) => {
+      const [listing, storage] = await Promise.all([runs.listRuns(), runs.estimate()]);
+      setHistory({ status: 'ready', runs: listing, storage });
+    }).then(() => undefined);
+  const saveLog = async (logId: string) => {
+    const log = waitingLogs.get(logId);
+    waitingLogs.delete(logId);
+    if (!log || storedIds.get(logId) === null) return;
+    await withHistory(async (runs) => {
+      const id = storedIds.get(logId);
+      try {
+        if (id === undefined) {
+          const created = await runs.createRun(log);
+          storedIds.set(logId, created.id);
+          setHistory({ currentId: created.id });
+        } else if (id !== null) {
+          await runs.saveRun(id, log);
+        }
+      } catch (error) {
+        // Deleted (here or in another tab): it stays deleted, and the run goes on unsaved.
+        if (error instanceof RunStoreError && error.code === 'not-found') {
+          storedIds.set(logId, null);
+          setHistory({ currentId: null, message: 'This run was deleted from the history, so it is no longer saved; it goes on training.' });
+          return;
+        }
+        throw error;
+      }
+      setHistory({ message: null });
+    });
+    await refreshHistory();
+  };
+  const keepLog = (logId: string, log: RunLog) => {
+    const queued = waitingLogs.has(logId);
+    waitingLogs.set(logId, log);
+    if (!queued) saving = saving.then(() => saveLog(logId));
+  };
+  const storedRun = (id: string) =>
+    withHistory(async (runs) => {
+      const run = await runs.getRun(id);
+      if (!run) throw new RunStoreError('not-found', 'That run is no longer in the history (it may have been deleted in another tab).');
+      return { id: run.id, name: run.name, log: run.log };
+    });
 
   const store: LabStore = createStore<LabState & { actions: LabActions }>()((set, get) => ({
     ...initialLabState(requestedBackend),
@@ -410,12 +501,62 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
           sendDataset();
         }
       },
+      refreshHistory,
+      async openStoredRun(id) {
+        const run = await storedRun(id);
+        if (run) setHistory({ opened: run });
+      },
+      closeStoredRun() {
+        setHistory({ opened: null });
+      },
+      async renameStoredRun(id, name) {
+        const done = await withHistory(async (runs) => {
+          await runs.renameRun(id, name);
+          return true;
+        });
+        if (!done) return;
+        const { opened, compared } = get().history;
+        const renamed = <T extends { id: string; name: string }>(run: T): T => (run.id === id ? { ...run, name: name.trim() } : run);
+        setHistory({ message: null, ...(opened ? { opened: renamed(opened) } : {}), compared: compared.map(renamed) });
+        await refreshHistory();
+      },
+      async deleteStoredRun(id) {
+        const done = await withHistory(async (runs) => {
+          await runs.deleteRun(id);
+          return true;
+        });
+        if (!done) return;
+        const { opened, compared, currentId } = get().history;
+        setHistory({ opened: opened?.id === id ? null : opened, compared: compared.filter((run) => run.id !== id), currentId: currentId === id ? null : currentId });
+        await refreshHistory();
+      },
+      async exportStoredRun(id) {
+        const run = await storedRun(id);
+        if (!run) return;
+        const stem = run.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'finetune-lab';
+        download.save(`${stem}-run.zip`, exportRunZip(run.log, date()));
+      },
+      async toggleCompared(id) {
+        const { compared } = get().history;
+        if (compared.some((run) => run.id === id)) {
+          setHistory({ compared: compared.filter((run) => run.id !== id) });
+          return;
+        }
+        if (compared.length >= MAX_COMPARED_RUNS) {
+          setHistory({ message: `At most ${MAX_COMPARED_RUNS} runs can be compared at once: take one out first.` });
+          return;
+        }
+        const run = await storedRun(id);
+        // Picked twice while it loaded: once is enough.
+        if (run && !get().history.compared.some((r) => r.id === id)) setHistory({ compared: [...get().history.compared, run] });
+      },
     },
   }));
 
   worker.subscribe((event) => {
     // An exported file's bytes go to the download and nowhere else: the state keeps its name and size.
     if (event.type === 'trained/exported') download.save(event.file.fileName, event.file.bytes);
+    if (event.type === 'history/log') keepLog(event.logId, event.log);
     store.setState((state) => applyEvent(state, event));
     if (event.type === 'dataset/scanned' || event.type === 'model/loaded') sendCheck();
     if ((event.type === 'train/finished' || event.type === 'train/failed') && restartWhenEnded) {
@@ -423,5 +564,7 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
       store.getState().actions.startTraining();
     }
   });
+  if (history) void refreshHistory();
+  else store.setState({ history: { ...INITIAL_HISTORY_STATE, status: 'unavailable' } });
   return store;
 }

@@ -1,6 +1,6 @@
 // The page: the backend in use, then the lab's steps: your images; training as a workbench (the
 // settings on one side, in view while the charts and the findings go on beside them); trying and
-// exporting the kept model, the pretrained model and the photo check.
+// exporting the kept model, the pretrained model and the photo check; the runs kept in this browser.
 
 import { useBackend, useLabActions, useWorkerError } from '../state/hooks';
 import { DatasetPanel } from './dataset/DatasetPanel';
@@ -10,6 +10,7 @@ import { PhotoCheckPanel } from './photo-check/PhotoCheckPanel';
 import { PredictPanel } from './predict/PredictPanel';
 import { TrainingPanel, TrainingResults } from './training/TrainingPanel';
 import { BackendBadge } from './shell/BackendBadge';
+import { RunHistoryPanel } from './history/RunHistoryPanel';
 
 function WorkerCrashBanner() {
   const error = useWorkerError();
@@ -39,12 +40,13 @@ function BackendLostBanner() {
   );
 }
 
-/** The lab's four steps, as a bar of links to them. */
+/** The lab's steps, as a bar of links to them. */
 const STEPS = [
   ['step-images', 'Your images'],
   ['step-check', 'Check'],
   ['step-train', 'Train'],
   ['step-try', 'Try and export'],
+  ['step-runs', 'Runs'],
 ] as const;
 
 export function App() {
@@ -90,6 +92,9 @@ export function App() {
           <PredictPanel />
           <ModelPanel />
           <PhotoCheckPanel />
+        </div>
+        <div id="step-runs">
+          <RunHistoryPanel />
         </div>
       </main>
     </>

@@ -9,6 +9,7 @@ import type { NormalizationMode, PreprocessSpec } from '../core/preprocess-spec'
 import type { LabelledClass } from '../core/top-k';
 import type { BatchNormPolicy } from '../core/training-config';
 import type { ChangeRecord, EpochRecord, RunSettings, StepRecord } from '../core/run-records';
+import type { RunLog } from '../core/run-report';
 import type { ClassWeighting } from '../core/class-weights';
 import type { Finding } from '../core/diagnostics';
 
@@ -253,5 +254,10 @@ export type WorkerEvent =
    * grows with every update the worker sends: an older one never replaces a newer one.
    */
   | { type: 'diagnostics/updated'; stage: 'before-training' | 'during-training' | 'after-training'; sequence: number; findings: Finding[] }
+  /**
+   * The current model's run log, as it stands: at a run's start, after each diagnosis and at its
+   * end. `logId` names it for the page's run history ("train more" keeps it).
+   */
+  | { type: 'history/log'; logId: string; log: RunLog }
   /** Sent by the page's side of the channel when the worker itself crashed. */
   | { type: 'worker/died'; error: SerializedError };

@@ -71,6 +71,8 @@ interface KeptModel {
   engine: TrainingEngine | null;
   /** Its training in this lab, for run.json; null until a run trains it. */
   log: RunLog | null;
+  /** Names the log in the page's run history (history/log): made with the log, kept by "train more". */
+  logId: string | null;
   /** What the diagnostics read: the log's steps, with the failed ones too. */
   history: HistoryRecorder;
   /** An imported zip's run.json. */
@@ -240,6 +242,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         topology: pretrained.topology,
         engine: null,
         log: null,
+        logId: null,
         history: { steps: [], epochs: [] },
         importedRun: null,
         rediagnose: null,
@@ -251,10 +254,15 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     current.model.spec = validationSpec;
     const engine = prepareEngine(current, settings);
     const log = (current.log ??= emptyRunLog(classNames, datasetLog(dataset), deps.backend?.() ?? null));
+    const logId = (current.logId ??= newLogId());
     log.backend = deps.backend?.() ?? log.backend;
     log.dataset = datasetLog(dataset);
     const segment: RunSegment = { settings, firstStep: engine.stepsDone, firstEpoch: engine.currentEpoch, startedAt: date().toISOString(), ended: null };
     log.runs.push(segment);
+    // The page keeps the log in its run history: at the start, after each diagnosis (every epoch
+    // and the run's end) and when the run ends. A copy goes with each event.
+    const keepLog = () => deps.emit({ type: 'history/log', logId, log });
+    keepLog();
     const history = current.history;
 
     let latestConfusion: number[][] | undefined = log.epochs.at(-1)?.validation?.metrics.confusion;
@@ -310,6 +318,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
       });
       log.findings = findings;
       deps.emit({ type: 'diagnostics/updated', stage, sequence: ++diagnosticsSequence, findings });
+      keepLog();
     };
     runHooks = {
       onStep: (step) => {
@@ -377,6 +386,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     await diagnose('before-training');
     if (stopBeforeFirstStep) {
       segment.ended = { at: date().toISOString(), status: 'stopped' };
+      keepLog();
       if (restoreAfterRun && engine.stepsDone > 0) goBackToBest(current);
       restoreAfterRun = false;
       deps.emit({ type: 'train/finished', status: 'stopped', steps: engine.stepsDone });
@@ -386,6 +396,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     current.rediagnose = () => diagnose('after-training');
     const summary = await engine.run(trainImages, validationImages);
     segment.ended = { at: date().toISOString(), status: summary.status };
+    keepLog();
     if (restoreAfterRun && summary.status !== 'failed') goBackToBest(current);
     restoreAfterRun = false;
     if (summary.status !== 'failed' && validationImages) {
@@ -546,6 +557,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         topology: imported.topology,
         engine: null,
         log: null,
+        logId: null,
         history: { steps: [], epochs: [] },
         importedRun: imported.runJson,
         rediagnose: null,
@@ -617,6 +629,11 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
       }
     },
   };
+}
+
+/** A run log's name in the page's history: random, so that two tabs never share one. */
+function newLogId(): string {
+  return globalThis.crypto.randomUUID();
 }
 
 /** What run.json records of the dataset: where the splits came from and their exact files. */

@@ -12,8 +12,9 @@ import { PlainTick } from '../PlainTick';
 import { Staggered, useStages } from '../Staggered';
 import { DEFAULT_SMOOTHING, MAX_SMOOTHING, stepSeries, type SeriesPoint } from './downsample';
 import { changeMarks } from './format';
-import { axisWidthPx, formatPercentTick, formatTick, FRACTION_AXIS, lossAxis, TICK_FONT_PX, type Axis, type LossScale } from './charts/axis';
+import { formatPercentTick, formatTick, FRACTION_AXIS, lossAxis, TICK_FONT_PX, type LossScale } from './charts/axis';
 import { ChartDownloads } from './charts/ChartDownloads';
+import { chartA11y, tooltipValue, useHovered, yAxisProps } from './charts/chart-parts';
 import { chartSvg } from './charts/chart-export';
 import { classesCsv, epochsCsv, stepsCsv } from './charts/chart-csv';
 import { ConfusionMatrix } from './charts/ConfusionMatrix';
@@ -37,10 +38,8 @@ type Key = [label: string, color: string][];
 // measure every label's text in the DOM on each render. The y ticks are computed here (axis.ts),
 // so the axis's width can be too.
 //
-// recharts' accessibility layer makes each drawing a tab stop (role "application") whose arrow
-// keys move a tooltip that is not mounted yet: an empty stop. Each drawing is instead an image
-// labelled with a sentence (summaries.ts); its numbers are in the CSV.
-const chartA11y = (summary: string) => ({ accessibilityLayer: false, role: 'img', 'aria-label': summary });
+// The parts the live and the compare charts share (accessibility, hover, y axis) are in
+// charts/chart-parts.ts.
 
 function ChartKey({ items }: { items: Key }) {
   return (
@@ -53,12 +52,6 @@ function ChartKey({ items }: { items: Key }) {
       ))}
     </ul>
   );
-}
-
-/** True from the first time the pointer comes over the element that spreads `hoverProps`. */
-function useHovered() {
-  const [hovered, setHovered] = useState(false);
-  return { hovered, hoverProps: hovered ? {} : { onPointerEnter: () => setHovered(true) } };
 }
 
 function ChangeMarks({ changes, x }: { changes: ChangeRecord[]; x: (change: ChangeRecord) => number }) {
@@ -86,23 +79,6 @@ function ScaleToggle({ scale, onChange }: { scale: LossScale; onChange: (scale: 
   );
 }
 
-/** The y axis's props for `axis`, its ticks written by `format`. */
-function yAxisProps(axis: Axis, scale: LossScale, format: (value: number) => string) {
-  return {
-    tick: PlainTick,
-    interval: 0,
-    scale,
-    domain: axis.domain,
-    ticks: axis.ticks,
-    tickFormatter: format,
-    allowDataOverflow: true,
-    fontSize: TICK_FONT_PX,
-    width: axisWidthPx(axis.ticks.map(format)),
-  } as const;
-}
-
-/** A value in a tooltip: 4 significant digits are enough to tell two steps apart. */
-const tooltipValue = (value: unknown) => (typeof value === 'number' ? Number(value.toPrecision(4)) : String(value ?? ''));
 
 /** On a log axis a loss of 0 has no place: it is left out, as TensorBoard does. */
 const onLogAxis = (value: number | null, scale: LossScale) => (scale === 'log' && value !== null && !(value > 0) ? null : value);
@@ -172,7 +148,7 @@ const StepChart = memo(function StepChart({ steps, changes }: { steps: StepRecor
         <LineChart data={plotted} margin={{ top: 16, right: 16, bottom: 0, left: 0 }} {...chartA11y(stepsSummary(steps.length, last, smoothing))}>
           {stage > 1 && <CartesianGrid stroke="#eee" />}
           {stage > 1 && <XAxis tick={PlainTick} dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} interval={0} fontSize={TICK_FONT_PX} />}
-          {stage > 1 && <YAxis {...yAxisProps(axis, scale, formatTick)} />}
+          {stage > 1 && <YAxis {...yAxisProps(axis, formatTick, scale)} />}
           {hovered && <Tooltip formatter={tooltipValue} labelFormatter={(_, payload) => stepLabel(payload[0]?.payload as SeriesPoint | undefined)} />}
           {stage > 2 && <Line dataKey="loss" name="loss" stroke={COLORS.raw} dot={false} isAnimationActive={false} />}
           {stage > 2 && <Line dataKey="smoothed" name="smoothed" stroke={COLORS.train} dot={false} strokeWidth={2} isAnimationActive={false} />}
@@ -229,7 +205,7 @@ const EpochChart = memo(function EpochChart({ metric, epochs, changes, run }: { 
         <LineChart data={plotted} margin={{ top: 16, right: 16, bottom: 0, left: 0 }} {...chartA11y(epochsSummary(metric, data))}>
           <CartesianGrid stroke="#eee" />
           <XAxis tick={PlainTick} dataKey="epoch" type="number" domain={[0.5, 'dataMax']} allowDecimals={false} interval={0} fontSize={TICK_FONT_PX} />
-          <YAxis {...yAxisProps(axis, lossScale, format)} />
+          <YAxis {...yAxisProps(axis, format, lossScale)} />
           {hovered && <Tooltip formatter={value} labelFormatter={(epoch) => `epoch ${epoch}`} />}
           <Line dataKey="train" name="train" stroke={COLORS.train} dot={dots} isAnimationActive={false} />
           <Line dataKey="validation" name="validation" stroke={COLORS.validation} dot={dots} isAnimationActive={false} />
@@ -265,7 +241,7 @@ const ClassMetricsChart = memo(function ClassMetricsChart({ run, epoch }: { run:
         <BarChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }} {...chartA11y(classesSummary(epoch.epoch + 1, data))}>
           <CartesianGrid stroke="#eee" />
           <XAxis tick={PlainTick} dataKey="name" interval={0} fontSize={TICK_FONT_PX} tickFormatter={(name) => abbreviate(String(name), CLASS_TICK_CHARS)} />
-          <YAxis {...yAxisProps(FRACTION_AXIS, 'linear', formatTick)} />
+          <YAxis {...yAxisProps(FRACTION_AXIS, formatTick)} />
           {hovered && <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(2) : v)} />}
           <Bar dataKey="precision" fill={COLORS.precision} isAnimationActive={false} />
           <Bar dataKey="recall" fill={COLORS.recall} isAnimationActive={false} />
@@ -281,9 +257,15 @@ interface ChartsProps {
   steps: StepRecord[];
   epochs: EpochRecord[];
   changes: ChangeRecord[];
+  /**
+   * The open dataset's run (default): the confusion matrix's cells open their images, and the top
+   * losses offer to leave each out. A stored run's images may not be open: its charts alone.
+   */
+  live?: boolean;
 }
 
-const Charts = memo(function Charts({ run, steps, epochs, changes }: ChartsProps) {
+/** Every chart of a run, from its records: the live run's, or a stored one's. */
+export const Charts = memo(function Charts({ run, steps, epochs, changes, live = true }: ChartsProps) {
   const last = epochs.at(-1);
   return (
     <div className="charts">
@@ -304,11 +286,11 @@ const Charts = memo(function Charts({ run, steps, epochs, changes }: ChartsProps
             <ClassMetricsChart run={run} epoch={last} />
           </Staggered>
           <Staggered order={4} placeholderHeight={220}>
-            <ConfusionMatrix run={run} epoch={last} />
+            <ConfusionMatrix run={run} epoch={last} showImages={live} />
           </Staggered>
         </div>
       )}
-      {last?.validation && <TopLosses run={run} epoch={last} />}
+      {live && last?.validation && <TopLosses run={run} epoch={last} />}
     </div>
   );
 });

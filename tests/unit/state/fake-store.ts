@@ -1,6 +1,7 @@
 // A lab store around fake ports: a worker channel that records the commands sent and lets a test
 // emit events, an ingestion that returns a given drop, and a download that records what it saved.
 
+import type { RunStore } from '../../../src/history/run-store';
 import { createLabStore, type DownloadPort, type IngestedFile, type IngestPort, type WorkerPort } from '../../../src/state/store';
 import type { TrainedModelInfo, WorkerCommand, WorkerEvent } from '../../../src/workers/protocol';
 import { trainedModel } from './fixtures';
@@ -26,7 +27,7 @@ export function fakeWorker() {
   };
 }
 
-export function fakeLabStore({ dropped = [] as IngestedFile[] } = {}) {
+export function fakeLabStore({ dropped = [] as IngestedFile[], history }: { dropped?: IngestedFile[]; history?: () => Promise<RunStore> } = {}) {
   const worker = fakeWorker();
   const saved: { fileName: string; bytes: Uint8Array }[] = [];
   const download: DownloadPort = { save: (fileName, bytes) => void saved.push({ fileName, bytes }) };
@@ -36,7 +37,7 @@ export function fakeLabStore({ dropped = [] as IngestedFile[] } = {}) {
     pickDirectory: () => Promise.resolve(null),
     demo: () => Promise.resolve([]),
   };
-  const store = createLabStore({ worker: worker.port, ingest, download, requestedBackend: null });
+  const store = createLabStore({ worker: worker.port, ingest, download, requestedBackend: null, ...(history ? { history } : {}), date: () => new Date('2026-12-02T12:00:00Z') });
   const actions = () => store.getState().actions;
   /** A run ended and left a model, as the worker reports it. */
   const keepModel = (overrides: Partial<TrainedModelInfo> = {}) => worker.emit({ type: 'trained/ready', model: trainedModel(overrides) });

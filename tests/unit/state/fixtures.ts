@@ -1,6 +1,7 @@
 // Records as the training worker sends them, small enough to read, for the state's tests.
 
 import { DEFAULT_PREPROCESS_SPEC } from '../../../src/core/preprocess-spec';
+import type { RunLog } from '../../../src/core/run-report';
 import type { EpochRecord, ImagePrediction, RunInfo, StepRecord, TrainedModelInfo } from '../../../src/workers/protocol';
 import { initialLabState } from '../../../src/state/lab-state';
 
@@ -55,5 +56,31 @@ export function imagePrediction(requestId: number, path: string, top1 = 'a'): Im
     heatMap: { classIndex: 0, width: 2, height: 2, values: new Float32Array([0, 0.25, 0.5, 1]) },
     ms: 35,
     heatMapMs: 12,
+  };
+}
+
+/** A run log as the worker sends it (history/log) after `epochs` epochs of 2 steps: classes a and b, the paths of runInfo(). */
+export function runLog(epochs: number, ended: 'completed' | 'stopped' | null = null, rootName = 'd'): RunLog {
+  return {
+    classNames: ['a', 'b'],
+    runs: [{ settings: runInfo().settings, firstStep: 0, firstEpoch: 0, startedAt: '2026-12-02T10:00:00.000Z', ended: ended ? { at: '2026-12-02T10:05:00.000Z', status: ended } : null }],
+    steps: Array.from({ length: epochs * 2 }, (_, i) => stepRecord(i)),
+    epochs: Array.from({ length: epochs }, (_, e) => epochRecord(e)),
+    changes: [],
+    findings: [],
+    backend: null,
+    dataset: {
+      rootName,
+      splitSource: 'stratified',
+      splitOptions: { validationFraction: 0.2, seed: 42 },
+      files: {
+        train: Array.from({ length: 8 }, (_, i) => ({ path: `d/${i % 2 ? 'b' : 'a'}/t${i}.png`, className: i % 2 ? 'b' : 'a' })),
+        validation: [
+          { path: 'd/a/1.png', className: 'a' },
+          { path: 'd/b/1.png', className: 'b' },
+        ],
+        test: [],
+      },
+    },
   };
 }

@@ -20,7 +20,8 @@ const ROW_LABEL_CHARS = 14;
 const within = (cell: Cell | null, n: number): cell is Cell => cell !== null && cell[0] < n && cell[1] < n;
 const same = (a: Cell | null, b: Cell) => a !== null && a[0] === b[0] && a[1] === b[1];
 
-export const ConfusionMatrix = memo(function ConfusionMatrix({ run, epoch }: { run: RunInfo; epoch: EpochRecord }) {
+/** `showImages` (default): a cell opens its validation images; a stored run's may not be at hand. */
+export const ConfusionMatrix = memo(function ConfusionMatrix({ run, epoch, showImages = true }: { run: RunInfo; epoch: EpochRecord; showImages?: boolean }) {
   const [normalized, setNormalized] = useState(false);
   const [openCell, setOpenCell] = useState<Cell | null>(null);
   const [focusCell, setFocusCell] = useState<Cell>([0, 0]);
@@ -37,6 +38,7 @@ export const ConfusionMatrix = memo(function ConfusionMatrix({ run, epoch }: { r
   const focused = within(focusCell, n) ? focusCell : ([0, 0] as const);
 
   const openAt = (cell: Cell) => {
+    if (!showImages) return;
     setOpenCell(cell);
     setFocusCell(cell);
     requestThumbnails(cellImageIndices(run, validation, cell).slice(0, CELL_PREVIEWS).map((i) => run.validationPaths[i]!));
@@ -60,7 +62,7 @@ export const ConfusionMatrix = memo(function ConfusionMatrix({ run, epoch }: { r
       <figcaption>
         Confusion matrix (validation, rows: actual, columns: predicted){' '}
         <span className="muted">
-          {confusionSummary(confusion)}. Click a cell, or move to it with the arrow keys and press Enter, for its images.
+          {confusionSummary(confusion)}.{showImages ? ' Click a cell, or move to it with the arrow keys and press Enter, for its images.' : ''}
         </span>
         <span className="chart-tools">
           <label title="Each row divided by its total: the diagonal is each class's recall">

@@ -1,0 +1,165 @@
+// The runs kept in this browser (IndexedDB): each saved as it trains, listed newest first with its
+// dataset, key settings and best validation figures; opened as it was, renamed, exported, deleted,
+// or picked to compare with others. Also what the storage holds, and what could not be saved.
+
+import { useState, type FormEvent } from 'react';
+import type { StorageEstimate, StoredRunListing, StoredRunSummary } from '../../history/run-store';
+import { MAX_COMPARED_RUNS } from '../../history/compare';
+import { useLabActions, useRunHistory } from '../../state/hooks';
+import { CompareRuns } from './CompareRuns';
+import { StoredRunView } from './StoredRunView';
+import './run-history.css';
+
+function megabytes(bytes: number): string {
+  const mb = bytes / 1e6;
+  return mb >= 100 ? `${Math.round(mb).toLocaleString('en')} MB` : mb >= 0.1 ? `${mb.toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
+}
+
+export function storageLine(storage: StorageEstimate | null): string {
+  if (!storage || storage.usedBytes === null) return 'The browser does not say how much of its storage this page uses.';
+  const free = storage.availableBytes === null ? '' : `, ${megabytes(storage.availableBytes)} free`;
+  return `This page's storage: ${megabytes(storage.usedBytes)} used${free}.`;
+}
+
+const percent = (value: number | null) => (value === null ? '–' : `${(value * 100).toFixed(1)}%`);
+
+function statusText(run: StoredRunSummary, current: boolean): string {
+  switch (run.summary.status) {
+    case 'running':
+      return current ? 'training now' : 'did not end (the tab was closed or crashed), or trains in another tab';
+    case 'completed':
+      return 'completed';
+    case 'stopped':
+      return 'stopped';
+    case 'failed':
+      return 'failed';
+    case null:
+      return 'not started';
+  }
+}
+
+function settingsText(run: StoredRunSummary): string {
+  const s = run.summary.settings;
+  if (!s) return '';
+  const depth = s.freezeDepth === 0 ? 'head only' : `${s.freezeDepth} block${s.freezeDepth === 1 ? '' : 's'} trained`;
+  return `${s.sizePx} px · ${depth} · learning rate ${s.learningRate} · ${s.epochs} epochs · batch ${s.batchSize} · class weights ${s.classWeighting} · ${s.optimizer}`;
+}
+
+function RunName({ run }: { run: StoredRunSummary }) {
+  const { renameStoredRun } = useLabActions();
+  const [draft, setDraft] = useState<string | null>(null);
+  if (draft === null) {
+    return (
+      <span className="run-name">
+        <strong data-testid="run-name">{run.name}</strong>{' '}
+        <button type="button" className="link-button" onClick={() => setDraft(run.name)} data-testid="rename-run" aria-label={`Rename ${run.name}`}>
+          Rename
+        </button>
+      </span>
+    );
+  }
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void renameStoredRun(run.id, draft).then(() => setDraft(null));
+  };
+  return (
+    <form className="run-name" onSubmit={submit}>
+      <label>
+        <span className="visually-hidden">New name for {run.name}</span>
+        <input value={draft} onChange={(event) => setDraft(event.target.value)} maxLength={120} data-testid="run-name-input" autoFocus />
+      </label>{' '}
+      <button type="submit" className="button" data-testid="run-name-save">
+        Save
+      </button>{' '}
+      <button type="button" className="link-button" onClick={() => setDraft(null)}>
+        Cancel
+      </button>
+    </form>
+  );
+}
+
+function RunItem({ run, current, compared, canCompareMore }: { run: StoredRunListing; current: boolean; compared: boolean; canCompareMore: boolean }) {
+  const { openStoredRun, exportStoredRun, deleteStoredRun, toggleCompared } = useLabActions();
+  const remove = (
+    <button type="button" className="link-button" onClick={() => void deleteStoredRun(run.id)} data-testid="delete-run">
+      Delete
+    </button>
+  );
+  if (run.kind === 'unreadable') {
+    return (
+      <li className="run-item" data-testid="run-item" data-run-id={run.id} data-unreadable="true">
+        <strong>{run.name ?? 'A run'}</strong>: <span className="muted">{run.unreadable}</span> {remove}
+      </li>
+    );
+  }
+  const { summary } = run;
+  const images = summary.imageCounts.train + summary.imageCounts.validation + summary.imageCounts.test;
+  return (
+    <li className="run-item" data-testid="run-item" data-run-id={run.id} data-status={summary.status ?? 'none'} data-current={current || undefined} data-epochs={summary.epochsDone}>
+      <div className="run-item-head">
+        <RunName run={run} />
+        <span className="muted">{new Date(run.createdAt).toLocaleString()}</span>
+      </div>
+      <div className="muted">
+        {summary.datasetName ?? 'a dataset'}: {summary.classNames.length} classes, {images} images · {settingsText(run)}
+      </div>
+      <div>
+        {summary.epochsDone} epoch{summary.epochsDone === 1 ? '' : 's'}, {statusText(run, current)} · best validation accuracy{' '}
+        <span data-testid="run-best-accuracy">{percent(summary.bestValidationAccuracy)}</span>, macro-F1 {percent(summary.bestValidationMacroF1)}
+      </div>
+      <div className="run-actions">
+        <button type="button" className="link-button" onClick={() => void openStoredRun(run.id)} data-testid="open-run">
+          Open
+        </button>
+        <label title={compared || canCompareMore ? undefined : `At most ${MAX_COMPARED_RUNS} runs at once`}>
+          <input type="checkbox" checked={compared} disabled={!compared && !canCompareMore} onChange={() => void toggleCompared(run.id)} data-testid="compare-run" /> Compare
+        </label>
+        <button type="button" className="link-button" onClick={() => void exportStoredRun(run.id)} data-testid="export-stored-run">
+          Export run.json
+        </button>
+        {remove}
+      </div>
+    </li>
+  );
+}
+
+export function RunHistoryPanel() {
+  const history = useRunHistory();
+  const { toggleCompared } = useLabActions();
+  const comparedIds = new Set(history.compared.map((run) => run.id));
+  return (
+    <section className="card" aria-labelledby="history-heading" data-testid="run-history" data-status={history.status} data-count={history.runs.length}>
+      <h2 id="history-heading">
+        <span className="step-number">5</span> Runs
+      </h2>
+      {history.status === 'unavailable' ? (
+        <p className="muted" data-testid="history-message">
+          {history.message ?? 'Runs are not kept on this page.'}
+        </p>
+      ) : (
+        <>
+          <p className="muted">
+            Every run is saved in this browser as it trains (after each epoch), so a reload or a crash keeps it. Nothing leaves your machine.{' '}
+            <span data-testid="storage-estimate">{storageLine(history.storage)}</span>
+          </p>
+          {history.message && (
+            <p className="error" role="alert" data-testid="history-message">
+              {history.message}
+            </p>
+          )}
+          {history.runs.length === 0 ? (
+            <p className="muted">{history.status === 'loading' ? 'Reading the saved runs…' : 'No runs yet: the first one is saved when it starts.'}</p>
+          ) : (
+            <ul className="run-list">
+              {history.runs.map((run) => (
+                <RunItem key={run.id} run={run} current={run.id === history.currentId} compared={comparedIds.has(run.id)} canCompareMore={history.compared.length < MAX_COMPARED_RUNS} />
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+      {history.opened && <StoredRunView run={history.opened} />}
+      {history.compared.length > 0 && <CompareRuns runs={history.compared} onRemove={(id) => void toggleCompared(id)} />}
+    </section>
+  );
+}

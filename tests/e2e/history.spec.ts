@@ -1,0 +1,91 @@
+// The run history in Chromium: a run is saved as it trains and is still listed after a reload,
+// with its charts and findings; two runs overlaid on one chart each, their differing settings
+// marked; a full storage quota is told to the user while the run goes on.
+
+import { expect, test, type Page } from '@playwright/test';
+import { openDemo } from '../helpers/page';
+
+function watch(page: Page) {
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
+
+async function train(page: Page) {
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('training-progress')).toHaveAttribute('data-status', 'completed', { timeout: 5 * 60_000 });
+  await expect(page.getByTestId('diagnostics-panel')).toHaveAttribute('data-stage', 'after-training');
+}
+
+test('a run is kept across a reload, opened as it was, and compared with another', async ({ page }, testInfo) => {
+  const errors = watch(page);
+  await openDemo(page, { backend: 'wasm', sizePx: 64, epochs: 2 });
+  await train(page);
+  const history = page.getByTestId('run-history');
+  const items = history.getByTestId('run-item');
+  await expect(items).toHaveCount(1);
+  await expect(items.first()).toHaveAttribute('data-status', 'completed');
+  await expect(items.first()).toHaveAttribute('data-epochs', '2');
+  await expect(items.first()).toHaveAttribute('data-current', 'true');
+  const steps = await page.getByTestId('training-progress').getAttribute('data-steps');
+  await expect(history.getByTestId('storage-estimate')).toContainText('used');
+
+  await page.reload();
+  await expect(history).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+  await expect(items).toHaveCount(1);
+  await expect(items.first()).toHaveAttribute('data-epochs', '2');
+  await expect(items.first()).not.toHaveAttribute('data-current', 'true');
+  // Opened: its charts as they were, and its findings.
+  await items.first().getByTestId('open-run').click();
+  const stored = page.getByTestId('stored-run');
+  await expect(stored.getByTestId('chart-steps')).toHaveAttribute('data-points', steps!);
+  await expect(stored.getByTestId('chart-epoch-loss')).toHaveAttribute('data-points', '2');
+  await expect(stored.getByTestId('confusion-matrix')).toBeVisible();
+  await expect(stored.getByTestId('stored-finding').first()).toBeVisible();
+  // Renamed, and the name stays.
+  await items.first().getByTestId('rename-run').click();
+  await items.first().getByTestId('run-name-input').fill('demo at 64 px');
+  await items.first().getByTestId('run-name-save').click();
+  await expect(items.first().getByTestId('run-name')).toHaveText('demo at 64 px');
+
+  // A second run with another learning rate, then both compared.
+  await page.getByTestId('model-ready').waitFor({ timeout: 8 * 60_000 });
+  await page.getByTestId('demo-button').click();
+  await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+  await page.getByTestId('image-size').selectOption('64');
+  await page.getByTestId('epochs').fill('2');
+  await page.getByTestId('learning-rate').fill('0.003');
+  await train(page);
+  await expect(items).toHaveCount(2);
+  await expect(items.first()).toHaveAttribute('data-current', 'true');
+  // Checked once the run's records are read from the history.
+  for (const item of [items.nth(0), items.nth(1)]) {
+    await item.getByTestId('compare-run').click();
+    await expect(item.getByTestId('compare-run')).toBeChecked();
+  }
+  const compare = page.getByTestId('compare-runs');
+  for (const chart of ['compare-steps', 'compare-epoch-loss', 'compare-accuracy']) {
+    await expect(compare.getByTestId(chart)).toHaveAttribute('data-lines', '2');
+  }
+  const differing = compare.locator('[data-testid="compare-settings"] tr[data-differs="true"]');
+  await expect(differing.filter({ hasText: /learning rate/i }).first()).toBeVisible();
+  await expect(compare).toContainText('demo at 64 px');
+  await page.screenshot({ path: testInfo.outputPath('history.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('a full storage quota is told, and the run goes on to its end', async ({ page }) => {
+  const errors = watch(page);
+  await page.goto('/?backend=wasm&historyQuotaBytes=4000');
+  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 8 * 60_000 });
+  await page.getByTestId('demo-button').click();
+  await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+  await page.getByTestId('image-size').selectOption('64');
+  await page.getByTestId('epochs').fill('2');
+  await train(page);
+  await expect(page.getByTestId('history-message')).toContainText("was not saved: the browser's storage for this page is full");
+  await expect(page.getByTestId('history-message')).toContainText('the run goes on');
+  await expect(page.getByTestId('training-progress')).toHaveAttribute('data-status', 'completed');
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,122 @@
+// The page's run history against fake-indexeddb: each worker log saved as one stored run, the
+// newest log winning while a save is under way; a full quota, a deleted run and a missing
+// IndexedDB each told to the user while the run goes on; open, rename, export and compare.
+
+import 'fake-indexeddb/auto';
+import { unzipSync, strFromU8 } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import { openRunStore, type RunStoreOptions } from '../../../src/history/run-store';
+import { fakeLabStore } from './fake-store';
+import { runInfo, runLog } from './fixtures';
+
+let databases = 0;
+function historyStore(options: RunStoreOptions = {}) {
+  const name = `history-test-${++databases}`;
+  const opened = openRunStore({ name, ...options });
+  return { name, open: () => opened };
+}
+
+/** Until the store's history has taken in everything sent so far (saves, then the list read again). */
+async function settled(check: () => boolean) {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(check()).toBe(true);
+}
+
+describe('createLabStore: the run history', () => {
+  it('saves each worker log as one stored run, replaced as the run goes on, and lists it newest first', async () => {
+    const { open } = historyStore();
+    const { store, worker } = fakeLabStore({ history: open });
+    await settled(() => store.getState().history.status === 'ready');
+    expect(store.getState().history.runs).toEqual([]);
+    worker.emit({ type: 'history/log', logId: 'log-1', log: runLog(0) });
+    // Three logs while the first save is under way: only the newest of them is written after it.
+    worker.emit({ type: 'history/log', logId: 'log-1', log: runLog(1) });
+    worker.emit({ type: 'history/log', logId: 'log-1', log: runLog(2) });
+    worker.emit({ type: 'history/log', logId: 'log-1', log: runLog(3, 'completed') });
+    await settled(() => {
+      const first = store.getState().history.runs[0];
+      return first?.kind === 'run' && first.summary.status === 'completed';
+    });
+    const { runs, currentId, storage, message } = store.getState().history;
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.kind === 'run' && runs[0]!.summary.epochsDone).toBe(3);
+    expect(currentId).toBe(runs[0]!.id);
+    expect(message).toBeNull();
+    expect(storage).not.toBeNull();
+    // A second model (another log) is a second run, listed first.
+    worker.emit({ type: 'history/log', logId: 'log-2', log: runLog(1, null, 'other') });
+    await settled(() => store.getState().history.runs.length === 2);
+    expect(store.getState().history.runs.map((r) => r.kind === 'run' && r.summary.datasetName)).toEqual(['other', 'd']);
+  });
+
+  it('says what was not saved when the quota is full, and the run goes on', async () => {
+    const { open } = historyStore({ quotaBytes: 2_000 });
+    const { store, worker } = fakeLabStore({ history: open });
+    worker.emit({ type: 'train/started', run: runInfo() });
+    worker.emit({ type: 'history/log', logId: 'log-1', log: runLog(4) });
+    await settled(() => store.getState().history.message !== null);
+    expect(store.getState().history.message).toMatch(/^The run “d · .*” was not saved: the browser's storage for this page is full .*the run goes on\.$/);
+    expect(store.getState().history.runs).toEqual([]);
+    expect(store.getState().training.status).toBe('running');
+  });
+
+  it('stops saving a run deleted while it trains, without bringing it back', async () => {
+    const { open } = historyStore();
+    const { store, worker, actions } = fakeLabStore({ history: open });
+    worker.emit({ type: 'history/log', logId: 'log-1', log: runLog(1) });
+    await settled(() => store.getState().history.runs.length === 1);
+    await actions().deleteStoredRun(store.getState().history.runs[0]!.id);
+    expect(store.getState().history.runs).toEqual([]);
+    expect(store.getState().history.currentId).toBeNull();
+    worker.emit({ type: 'history/log', logId: 'log-1', log: runLog(2) });
+    await settled(() => store.getState().history.message !== null);
+    expect(store.getState().history.message).toContain('deleted from the history, so it is no longer saved');
+    worker.emit({ type: 'history/log', logId: 'log-1', log: runLog(3) });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await (await open()).listRuns()).length).toBe(0);
+  });
+
+  it('opens, renames and exports a stored run, and compares at most five', async () => {
+    const { open } = historyStore();
+    const { store, worker, actions, saved } = fakeLabStore({ history: open });
+    for (let i = 1; i <= 6; i++) worker.emit({ type: 'history/log', logId: `log-${i}`, log: runLog(i, 'completed', `set${i}`) });
+    await settled(() => store.getState().history.runs.length === 6);
+    const ids = store.getState().history.runs.map((r) => r.id);
+
+    await actions().openStoredRun(ids[0]!);
+    expect(store.getState().history.opened?.log.epochs).toHaveLength(6);
+    await actions().renameStoredRun(ids[0]!, '  best so far ');
+    expect(store.getState().history.opened?.name).toBe('best so far');
+    expect(store.getState().history.runs.find((r) => r.id === ids[0])?.name).toBe('best so far');
+    await actions().renameStoredRun(ids[0]!, '   ');
+    expect(store.getState().history.message).toContain("a run's name cannot be empty");
+
+    await actions().exportStoredRun(ids[0]!);
+    expect(saved.at(-1)!.fileName).toBe('best-so-far-run.zip');
+    const runJson = JSON.parse(strFromU8(unzipSync(saved.at(-1)!.bytes)['run.json']!));
+    expect(runJson).toMatchObject({ format: 'finetune-lab/run', exportedAt: '2026-12-02T12:00:00.000Z' });
+    expect(runJson.epochs).toHaveLength(6);
+
+    for (const id of ids.slice(0, 5)) await actions().toggleCompared(id);
+    expect(store.getState().history.compared.map((r) => r.id)).toEqual(ids.slice(0, 5));
+    await actions().toggleCompared(ids[5]!);
+    expect(store.getState().history.compared).toHaveLength(5);
+    expect(store.getState().history.message).toContain('At most 5 runs');
+    await actions().toggleCompared(ids[1]!);
+    expect(store.getState().history.compared.map((r) => r.id)).toEqual([ids[0], ids[2], ids[3], ids[4]]);
+    // A deleted run leaves the comparison and the view.
+    await actions().deleteStoredRun(ids[0]!);
+    expect(store.getState().history.opened).toBeNull();
+    expect(store.getState().history.compared.map((r) => r.id)).toEqual([ids[2], ids[3], ids[4]]);
+  });
+
+  it('says runs are not kept when the history cannot open, and training is untouched', async () => {
+    const { store, worker } = fakeLabStore({ history: () => Promise.reject(new Error('IndexedDB is off')) });
+    worker.emit({ type: 'train/started', run: runInfo() });
+    worker.emit({ type: 'history/log', logId: 'log-1', log: runLog(1) });
+    await settled(() => store.getState().history.status === 'unavailable');
+    expect(store.getState().history.message).toBe('The run history failed: IndexedDB is off');
+    expect(store.getState().training.status).toBe('running');
+    expect(fakeLabStore().store.getState().history.status).toBe('unavailable');
+  });
+});
