@@ -41,6 +41,7 @@ const store = createLabStore({
   decodeWorkers,
   wasmThreads,
   history: () => openRunStore(historyQuotaBytes ? { quotaBytes: historyQuotaBytes } : {}),
+  persistStorage: () => navigator.storage?.persist?.() ?? Promise.resolve(false),
 });
 store.getState().actions.loadModel({ kind: 'url', url: new URL(`${import.meta.env.BASE_URL}models/resnet50/model.json`, location.href).href });
 

@@ -15,8 +15,10 @@ export const RUN_RECORD_VERSION = 1;
 export const MAX_RUN_NAME_CHARS = 120;
 
 const RUNS_STORE = 'runs';
+/** A kept model's zip per run, apart from the runs: listing them never reads ~100 MB of weights. */
+const MODELS_STORE = 'models';
 /** The database's schema (stores and indexes), not the records': bump it with a step in `upgrade`. */
-const DATABASE_VERSION = 1;
+const DATABASE_VERSION = 2;
 /** Keeps a default name within MAX_RUN_NAME_CHARS with room for " · 2025-01-31 23:59". */
 const MAX_DEFAULT_NAME_DATASET_CHARS = 80;
 
@@ -67,6 +69,22 @@ export interface StoredRun {
   updatedAt: string;
   log: RunLog;
   summary: RunSummary;
+  /** The run's trained model, when the user kept it (its zip is in the models store). */
+  model?: KeptModelInfo;
+}
+
+/** A model kept with its run: the lab's TF.js zip, as "Export TF.js model" writes it. */
+export interface KeptModelInfo {
+  fileName: string;
+  sizeBytes: number;
+  /** ISO 8601. */
+  savedAt: string;
+}
+
+interface StoredModel {
+  runId: string;
+  fileName: string;
+  bytes: Uint8Array;
 }
 
 /** A run without its log: what listRuns and createRun return. */
@@ -113,8 +131,12 @@ export interface RunStore {
   /** null when there is no such run; fails with 'unreadable' for a record of another version. */
   getRun(id: string): Promise<StoredRun | null>;
   renameRun(id: string, name: string): Promise<void>;
-  /** Deleting a run that is already gone (another tab deleted it) is not an error. */
+  /** Deleting a run that is already gone (another tab deleted it) is not an error. Its kept model goes with it. */
   deleteRun(id: string): Promise<void>;
+  /** Keeps the run's trained model (a TF.js zip) with it, replacing one kept before. */
+  saveModel(id: string, fileName: string, bytes: Uint8Array): Promise<KeptModelInfo>;
+  /** The run's kept model; null when it has none. */
+  getModel(id: string): Promise<{ fileName: string; bytes: Uint8Array } | null>;
   estimate(): Promise<StorageEstimate>;
   close(): void;
 }
@@ -142,10 +164,14 @@ interface RunsSchema extends DBSchema {
     value: StoredRun;
     indexes: { updatedAt: string };
   };
+  models: {
+    key: string;
+    value: StoredModel;
+  };
 }
 
 type RunsDatabase = IDBPDatabase<RunsSchema>;
-type RunsObjectStore = IDBPObjectStore<RunsSchema, ['runs'], 'runs', 'readwrite'>;
+type RunsObjectStore = IDBPObjectStore<RunsSchema, ['runs'], 'runs', 'readwrite'> | IDBPObjectStore<RunsSchema, ['runs', 'models'], 'runs', 'readwrite'>;
 
 export function summarizeRun(log: RunLog): RunSummary {
   const last = log.runs.at(-1);
@@ -196,7 +222,8 @@ export async function openRunStore(options: RunStoreOptions = {}): Promise<RunSt
     lost = reason;
   });
 
-  const storedBytes = async () => (await db.getAll(RUNS_STORE)).reduce((sum, record) => sum + jsonBytes(record), 0);
+  const modelBytes = async (except?: string) => (await db.getAll(MODELS_STORE)).reduce((sum, m) => sum + (m.runId === except ? 0 : m.bytes.byteLength), 0);
+  const storedBytes = async () => (await db.getAll(RUNS_STORE)).reduce((sum, record) => sum + jsonBytes(record), 0) + (await modelBytes());
 
   const estimate = async (): Promise<StorageEstimate> => {
     if (quotaBytes === undefined) return browserEstimate();
@@ -231,16 +258,20 @@ export async function openRunStore(options: RunStoreOptions = {}): Promise<RunSt
     return record;
   };
 
-  const put = async (store: RunsObjectStore, record: StoredRun) => {
+  /** The test quota's check: `models` is what the stored models take (read before the transaction). */
+  const put = async (store: RunsObjectStore, record: StoredRun, models = 0, adding = 0) => {
     if (quotaBytes !== undefined) {
       const others = (await store.getAll()).filter((r) => r.id !== record.id);
-      const usedBytes = others.reduce((sum, r) => sum + jsonBytes(r), 0);
-      if (usedBytes + jsonBytes(record) > quotaBytes) {
+      const usedBytes = others.reduce((sum, r) => sum + jsonBytes(r), 0) + models;
+      if (usedBytes + jsonBytes(record) + adding > quotaBytes) {
         throw new DOMException(`The test quota of ${quotaBytes} bytes is exceeded.`, 'QuotaExceededError');
       }
     }
     await store.put(record);
   };
+
+  /** Model bytes stored, for the test quota only (a read of every model otherwise saved for nothing). */
+  const quotaModels = (except?: string) => (quotaBytes === undefined ? Promise.resolve(0) : modelBytes(except));
 
   return {
     async createRun(log, name) {
@@ -254,9 +285,10 @@ export async function openRunStore(options: RunStoreOptions = {}): Promise<RunSt
         log,
         summary: summarizeRun(log),
       };
+      const models = await quotaModels();
       await guard(
         () => `The run “${record.name}” was not saved`,
-        () => inTransaction(db, (store) => put(store, record)),
+        () => inTransaction(db, (store) => put(store, record, models)),
         'Delete old runs to make room; the run goes on.',
       );
       return listing(record);
@@ -264,13 +296,14 @@ export async function openRunStore(options: RunStoreOptions = {}): Promise<RunSt
 
     async saveRun(id, log) {
       let subject = 'The run was not saved';
+      const models = await quotaModels();
       await guard(
         () => subject,
         () =>
           inTransaction(db, async (store) => {
             const existing = await existingRun(store, id, subject);
             subject = `The run “${existing.name}” was not saved`;
-            await put(store, { ...existing, updatedAt: now().toISOString(), log, summary: summarizeRun(log) });
+            await put(store, { ...existing, updatedAt: now().toISOString(), log, summary: summarizeRun(log) }, models);
           }),
         'Delete old runs to make room; the run goes on.',
       );
@@ -320,8 +353,45 @@ export async function openRunStore(options: RunStoreOptions = {}): Promise<RunSt
     async deleteRun(id) {
       await guard(
         () => 'The run was not deleted',
-        () => db.delete(RUNS_STORE, id),
+        async () => {
+          const tx = db.transaction([RUNS_STORE, MODELS_STORE], 'readwrite');
+          await Promise.all([tx.objectStore(RUNS_STORE).delete(id), tx.objectStore(MODELS_STORE).delete(id), tx.done]);
+        },
       );
+    },
+
+    async saveModel(id, fileName, bytes) {
+      let subject = 'The model was not kept';
+      const models = await quotaModels(id);
+      return guard(
+        () => subject,
+        async () => {
+          const tx = db.transaction([RUNS_STORE, MODELS_STORE], 'readwrite');
+          tx.done.catch(() => undefined);
+          try {
+            const runs = tx.objectStore(RUNS_STORE);
+            const existing = await existingRun(runs, id, subject);
+            subject = `The model of “${existing.name}” was not kept`;
+            const model: KeptModelInfo = { fileName, sizeBytes: bytes.byteLength, savedAt: now().toISOString() };
+            await put(runs, { ...existing, model }, models, bytes.byteLength);
+            await tx.objectStore(MODELS_STORE).put({ runId: id, fileName, bytes });
+            await tx.done;
+            return model;
+          } catch (error) {
+            abortQuietly(tx);
+            throw error;
+          }
+        },
+        'Delete old runs or their models to make room.',
+      );
+    },
+
+    async getModel(id) {
+      const stored = await guard(
+        () => 'The kept model could not be read',
+        () => db.get(MODELS_STORE, id),
+      );
+      return stored ? { fileName: stored.fileName, bytes: stored.bytes } : null;
     },
 
     async estimate() {
@@ -352,6 +422,7 @@ async function openDatabase(name: string, onLost: (reason: string) => void): Pro
   const opening = openDB<RunsSchema>(name, DATABASE_VERSION, {
     upgrade(database, oldVersion) {
       if (oldVersion < 1) database.createObjectStore(RUNS_STORE, { keyPath: 'id' }).createIndex('updatedAt', 'updatedAt');
+      if (oldVersion < 2) database.createObjectStore(MODELS_STORE, { keyPath: 'runId' });
     },
     blocked() {
       blocked = true;
@@ -391,12 +462,16 @@ async function inTransaction<T>(db: RunsDatabase, work: (store: RunsObjectStore)
     await tx.done;
     return result;
   } catch (error) {
-    try {
-      tx.abort();
-    } catch {
-      // Already aborted by the failure itself.
-    }
+    abortQuietly(tx);
     throw error;
+  }
+}
+
+function abortQuietly(tx: { abort(): void }): void {
+  try {
+    tx.abort();
+  } catch {
+    // Already aborted by the failure itself.
   }
 }
 

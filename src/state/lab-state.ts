@@ -159,9 +159,26 @@ export interface HistoryState {
   opened: OpenedRun | null;
   /** Runs picked to compare, in the order picked (at most MAX_COMPARED_RUNS), with their logs. */
   compared: OpenedRun[];
+  /** The kept model is being written into its run's record. */
+  keepingModel: boolean;
+  /** This tab's last write of its run (ISO 8601, and how long the write took). */
+  lastSave: { at: string; ms: number } | null;
+  /** Whether the browser keeps this page's storage until the user clears it (asked when a model is kept); null before asking. */
+  persisted: boolean | null;
 }
 
-export const INITIAL_HISTORY_STATE: HistoryState = { status: 'loading', runs: [], currentId: null, message: null, storage: null, opened: null, compared: [] };
+export const INITIAL_HISTORY_STATE: HistoryState = {
+  status: 'loading',
+  runs: [],
+  currentId: null,
+  message: null,
+  storage: null,
+  opened: null,
+  compared: [],
+  keepingModel: false,
+  persisted: null,
+  lastSave: null,
+};
 
 export interface LabState {
   backend: BackendState;
@@ -401,11 +418,14 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
         predictions: updateItem(state.predictions, event.requestId, event.path, (item) => ({ status: 'failed', path: item.path, image: item.image, error: event.error })),
       };
     case 'trained/exported': {
+      // For the run history: the store writes it there and says when it is done.
+      if (event.file.to === 'history') return state;
       // The bytes are the download's (the store hands them over); the state keeps what the page shows.
       const { format, fileName, bytes, ms } = event.file;
       return { ...state, trained: { ...state.trained, exports: { ...state.trained.exports, [format]: { status: 'done', fileName, sizeBytes: bytes.byteLength, ms } } } };
     }
     case 'trained/exportFailed':
+      if (event.to === 'history') return { ...state, history: { ...state.history, keepingModel: false, message: `The model was not kept: ${event.error.message}` } };
       return { ...state, trained: { ...state.trained, exports: { ...state.trained.exports, [event.format]: { status: 'failed', error: event.error } } } };
     case 'history/log':
       // The store saves it (an IndexedDB write, not a change of state); the list follows the save.

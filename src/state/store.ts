@@ -13,7 +13,7 @@ import { predictionsCsv } from '../core/predictions-csv';
 import { exportRunZip, type RunLog } from '../core/run-report';
 import { MAX_COMPARED_RUNS } from '../history/compare';
 import { RunStoreError, type RunStore } from '../history/run-store';
-import type { ExportFormat, ModelSourceRef, WorkerCommand, WorkerEvent } from '../workers/protocol';
+import type { ExportedFile, ExportFormat, ModelSourceRef, WorkerCommand, WorkerEvent } from '../workers/protocol';
 import {
   applyEvent,
   failRunningPredictions,
@@ -132,6 +132,10 @@ export interface LabActions {
   exportStoredRun(id: string): Promise<void>;
   /** Adds a stored run to the comparison, or takes it out (at most MAX_COMPARED_RUNS). */
   toggleCompared(id: string): Promise<void>;
+  /** Keeps the kept model (a TF.js zip) with its run in the history, and asks the browser to keep the storage. */
+  keepModelInHistory(): void;
+  /** Makes a stored run's kept model the kept model again (as an import), to predict with or train more. */
+  loadStoredModel(id: string): Promise<void>;
 }
 
 export type LabStore = StoreApi<LabState & { actions: LabActions }>;
@@ -148,8 +152,12 @@ export interface LabStoreOptions {
   download: DownloadPort;
   /** The run history (IndexedDB). Without it, or when it fails to open, runs are not kept. */
   history?: () => Promise<RunStore>;
+  /** navigator.storage.persist(): true when the browser will keep the page's storage until the user clears it. */
+  persistStorage?: () => Promise<boolean>;
   /** The clock of exported files' names and run.json. Default: new Date(). */
   date?: () => Date;
+  /** Milliseconds, for how long a save takes. Default: performance.now(). */
+  now?: () => number;
 }
 
 /** A drop of exactly one .zip file (not a folder named so): a model to import, not a dataset. */
@@ -183,7 +191,7 @@ function uniqueByPath(images: readonly PickedImage[]): PickedImage[] {
 const csvEncoder = new TextEncoder();
 const NO_MODEL_MESSAGE = 'There is no model to try yet: fine-tune one, or import one.';
 
-export function createLabStore({ worker, ingest, download, requestedBackend: requestedAtStart, decodeWorkers, wasmThreads, history, date = () => new Date() }: LabStoreOptions): LabStore {
+export function createLabStore({ worker, ingest, download, requestedBackend: requestedAtStart, decodeWorkers, wasmThreads, history, persistStorage, date = () => new Date(), now = () => performance.now() }: LabStoreOptions): LabStore {
   let requestedBackend = requestedAtStart;
   let nextRequestId = 1;
   let lastSource: ModelSourceRef | null = null;
@@ -277,6 +285,7 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
     if (!log || storedIds.get(logId) === null) return;
     await withHistory(async (runs) => {
       const id = storedIds.get(logId);
+      const started = now();
       try {
         if (id === undefined) {
           const created = await runs.createRun(log);
@@ -294,7 +303,7 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
         }
         throw error;
       }
-      setHistory({ message: null });
+      setHistory({ message: null, lastSave: { at: date().toISOString(), ms: now() - started } });
     });
     await refreshHistory();
   };
@@ -302,6 +311,19 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
     const queued = waitingLogs.has(logId);
     waitingLogs.set(logId, log);
     if (!queued) saving = saving.then(() => saveLog(logId));
+  };
+  // A model for the history, written after the saves before it: its run's record exists by then.
+  const keepModel = (file: ExportedFile) => {
+    saving = saving.then(async () => {
+      const id = file.logId ? storedIds.get(file.logId) : undefined;
+      if (!id) {
+        setHistory({ keepingModel: false, message: 'The model was not kept: its run is not in the history (it was not saved, or was deleted).' });
+        return;
+      }
+      await withHistory((runs) => runs.saveModel(id, file.fileName, file.bytes));
+      setHistory({ keepingModel: false });
+      await refreshHistory();
+    });
   };
   const storedRun = (id: string) =>
     withHistory(async (runs) => {
@@ -536,6 +558,22 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
         const stem = run.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'finetune-lab';
         download.save(`${stem}-run.zip`, exportRunZip(run.log, date()));
       },
+      keepModelInHistory() {
+        if (!keptModelInfo(get().trained.model) || get().history.keepingModel) return;
+        setHistory({ keepingModel: true, message: null });
+        persistStorage?.().then(
+          (persisted) => setHistory({ persisted }),
+          () => setHistory({ persisted: false }),
+        );
+        worker.send({ type: 'trained/export', format: 'tfjs', to: 'history' });
+      },
+      async loadStoredModel(id) {
+        const model = await withHistory((runs) => runs.getModel(id));
+        if (model === null) setHistory({ message: 'That run has no kept model any more (it may have been deleted in another tab).' });
+        if (!model) return;
+        const part = model.bytes.buffer instanceof ArrayBuffer ? (model.bytes as Uint8Array<ArrayBuffer>) : model.bytes.slice();
+        get().actions.importModel(new File([part], model.fileName, { type: 'application/zip' }));
+      },
       async toggleCompared(id) {
         const { compared } = get().history;
         if (compared.some((run) => run.id === id)) {
@@ -555,7 +593,10 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
 
   worker.subscribe((event) => {
     // An exported file's bytes go to the download and nowhere else: the state keeps its name and size.
-    if (event.type === 'trained/exported') download.save(event.file.fileName, event.file.bytes);
+    if (event.type === 'trained/exported') {
+      if (event.file.to === 'history') keepModel(event.file);
+      else download.save(event.file.fileName, event.file.bytes);
+    }
     if (event.type === 'history/log') keepLog(event.logId, event.log);
     store.setState((state) => applyEvent(state, event));
     if (event.type === 'dataset/scanned' || event.type === 'model/loaded') sendCheck();

@@ -116,8 +116,11 @@ export type TrainingCommand =
   | { type: 'trained/import'; file: File }
   /** Top classes (and, when asked, a Grad-CAM heat map) of each image with the kept model. */
   | { type: 'trained/predict'; requestId: number; images: { path: string; image: Blob }[]; heatMaps: boolean }
-  /** 'tfjs': the classifier as a TensorFlow.js layers model zip; 'run': run.json and metrics.csv. */
-  | { type: 'trained/export'; format: ExportFormat }
+  /**
+   * 'tfjs': the classifier as a TensorFlow.js layers model zip; 'run': run.json and metrics.csv.
+   * `to: 'history'`: for the run history (the page keeps it with the run), not a download.
+   */
+  | { type: 'trained/export'; format: ExportFormat; to?: 'history' }
   /** Early stopping after the fact: the kept model goes back to its weights at the epoch of lowest validation loss; a run in progress stops first. */
   | { type: 'trained/restoreBest' };
 
@@ -172,6 +175,10 @@ export interface ExportedFile {
   fileName: string;
   bytes: Uint8Array;
   ms: number;
+  /** Asked for the run history rather than a download. */
+  to?: 'history';
+  /** The kept model's run log (history/log), when it trained here. */
+  logId?: string | null;
 }
 
 export interface RunInfo {
@@ -248,7 +255,7 @@ export type WorkerEvent =
   | { type: 'trained/predicted'; prediction: ImagePrediction }
   | { type: 'trained/predictFailed'; requestId: number; path: string; error: SerializedError }
   | { type: 'trained/exported'; file: ExportedFile }
-  | { type: 'trained/exportFailed'; format: ExportFormat; error: SerializedError }
+  | { type: 'trained/exportFailed'; format: ExportFormat; error: SerializedError; to?: 'history' }
   /**
    * The diagnostics of the current run: before training starts, and after every epoch. `sequence`
    * grows with every update the worker sends: an older one never replaces a newer one.

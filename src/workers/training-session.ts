@@ -523,7 +523,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     }
   }
 
-  async function exportModel(format: ExportFormat): Promise<void> {
+  async function exportModel(format: ExportFormat, to?: 'history'): Promise<void> {
     try {
       const k = requireKept();
       const started = now();
@@ -536,9 +536,9 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         bytes = exportRunZip(k.log, date());
       }
       const fileName = `${base}-${format === 'tfjs' ? 'tfjs-model' : 'run'}.zip`;
-      deps.emit({ type: 'trained/exported', file: { format, fileName, bytes, ms: now() - started } }, [bytes.buffer]);
+      deps.emit({ type: 'trained/exported', file: { format, fileName, bytes, ms: now() - started, logId: k.logId, ...(to ? { to } : {}) } }, [bytes.buffer]);
     } catch (error) {
-      deps.emit({ type: 'trained/exportFailed', format, error: explain(error) });
+      deps.emit({ type: 'trained/exportFailed', format, error: explain(error), ...(to ? { to } : {}) });
     }
   }
 
@@ -618,7 +618,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
             await predict(command);
             break;
           case 'trained/export':
-            await exportModel(command.format);
+            await exportModel(command.format, command.to);
             break;
           case 'trained/restoreBest':
             await restoreBest();

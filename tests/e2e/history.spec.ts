@@ -1,6 +1,6 @@
 // The run history in Chromium: a run is saved as it trains and is still listed after a reload,
-// with its charts and findings; two runs overlaid on one chart each, their differing settings
-// marked; a full storage quota is told to the user while the run goes on.
+// with its charts, its findings and the model kept with it; two runs overlaid on one chart each,
+// their differing settings marked; a full storage quota is told to the user while the run goes on.
 
 import { expect, test, type Page } from '@playwright/test';
 import { openDemo } from '../helpers/page';
@@ -30,6 +30,16 @@ test('a run is kept across a reload, opened as it was, and compared with another
   await expect(items.first()).toHaveAttribute('data-current', 'true');
   const steps = await page.getByTestId('training-progress').getAttribute('data-steps');
   await expect(history.getByTestId('storage-estimate')).toContainText('used');
+  const runOnly = Number(await history.getByTestId('storage-estimate').getAttribute('data-used-bytes'));
+  const saveMs = await history.getByTestId('last-save').getAttribute('data-ms');
+  // The trained model kept with its run (a 94 MB TF.js zip in IndexedDB).
+  const keepStarted = Date.now();
+  await page.getByTestId('keep-in-history').click();
+  await expect(page.getByTestId('keep-status')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  const keepMs = Date.now() - keepStarted;
+  await expect(items.first()).toHaveAttribute('data-model', 'kept');
+  const withModel = Number(await history.getByTestId('storage-estimate').getAttribute('data-used-bytes'));
+  console.info(`run history: ${runOnly} bytes used with one 2-epoch demo run, ${withModel} with its model kept; last save of the run ${saveMs} ms; keeping the model ${keepMs} ms`);
 
   await page.reload();
   await expect(history).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
@@ -43,6 +53,10 @@ test('a run is kept across a reload, opened as it was, and compared with another
   await expect(stored.getByTestId('chart-epoch-loss')).toHaveAttribute('data-points', '2');
   await expect(stored.getByTestId('confusion-matrix')).toBeVisible();
   await expect(stored.getByTestId('stored-finding').first()).toBeVisible();
+  // Its model back, as an import, to predict with or train more.
+  await items.first().getByTestId('load-stored-model').click();
+  await expect(page.getByTestId('trained-model')).toHaveAttribute('data-origin', 'imported', { timeout: 120_000 });
+  await expect(page.getByTestId('trained-model')).toHaveAttribute('data-classes', '3');
   // Renamed, and the name stays.
   await items.first().getByTestId('rename-run').click();
   await items.first().getByTestId('run-name-input').fill('demo at 64 px');

@@ -79,7 +79,7 @@ function RunName({ run }: { run: StoredRunSummary }) {
 }
 
 function RunItem({ run, current, compared, canCompareMore }: { run: StoredRunListing; current: boolean; compared: boolean; canCompareMore: boolean }) {
-  const { openStoredRun, exportStoredRun, deleteStoredRun, toggleCompared } = useLabActions();
+  const { openStoredRun, exportStoredRun, deleteStoredRun, toggleCompared, loadStoredModel } = useLabActions();
   const remove = (
     <button type="button" className="link-button" onClick={() => void deleteStoredRun(run.id)} data-testid="delete-run">
       Delete
@@ -95,7 +95,15 @@ function RunItem({ run, current, compared, canCompareMore }: { run: StoredRunLis
   const { summary } = run;
   const images = summary.imageCounts.train + summary.imageCounts.validation + summary.imageCounts.test;
   return (
-    <li className="run-item" data-testid="run-item" data-run-id={run.id} data-status={summary.status ?? 'none'} data-current={current || undefined} data-epochs={summary.epochsDone}>
+    <li
+      className="run-item"
+      data-testid="run-item"
+      data-run-id={run.id}
+      data-status={summary.status ?? 'none'}
+      data-current={current || undefined}
+      data-epochs={summary.epochsDone}
+      data-model={run.model ? 'kept' : undefined}
+    >
       <div className="run-item-head">
         <RunName run={run} />
         <span className="muted">{new Date(run.createdAt).toLocaleString()}</span>
@@ -117,6 +125,17 @@ function RunItem({ run, current, compared, canCompareMore }: { run: StoredRunLis
         <button type="button" className="link-button" onClick={() => void exportStoredRun(run.id)} data-testid="export-stored-run">
           Export run.json
         </button>
+        {run.model && (
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => void loadStoredModel(run.id)}
+            data-testid="load-stored-model"
+            title={`Its trained model (${megabytes(run.model.sizeBytes)}), kept ${new Date(run.model.savedAt).toLocaleString()}: to predict with or train more`}
+          >
+            Load its model ({megabytes(run.model.sizeBytes)})
+          </button>
+        )}
         {remove}
       </div>
     </li>
@@ -140,7 +159,15 @@ export function RunHistoryPanel() {
         <>
           <p className="muted">
             Every run is saved in this browser as it trains (after each epoch), so a reload or a crash keeps it. Nothing leaves your machine.{' '}
-            <span data-testid="storage-estimate">{storageLine(history.storage)}</span>
+            <span data-testid="storage-estimate" data-used-bytes={history.storage?.usedBytes ?? undefined}>
+              {storageLine(history.storage)}
+            </span>
+            {history.lastSave && (
+              <span data-testid="last-save" data-ms={Math.round(history.lastSave.ms)}>
+                {' '}
+                This run last saved at {new Date(history.lastSave.at).toLocaleTimeString()} ({Math.round(history.lastSave.ms)} ms).
+              </span>
+            )}
           </p>
           {history.message && (
             <p className="error" role="alert" data-testid="history-message">

@@ -3,7 +3,7 @@
 
 import type { ChangeEvent } from 'react';
 import { isUnfinished, type ExportFormat, type ExportState, type ImportFailure, type TrainedModelInfo } from '../../state/lab-state';
-import { useExports, useKeptModel, useLabActions, useTrainingStatus } from '../../state/hooks';
+import { useExports, useKeptModel, useLabActions, useRunHistory, useTrainingStatus } from '../../state/hooks';
 import { formatBytes, formatCount, formatMs } from './format';
 
 /** Class names listed in the summary; the rest are counted. */
@@ -107,6 +107,34 @@ function ImportModel({ disabled }: { disabled: boolean }) {
   );
 }
 
+/** Keeps the model with its run in the history (IndexedDB), so that it outlives a reload. */
+function KeepInHistory() {
+  const history = useRunHistory();
+  const { keepModelInHistory } = useLabActions();
+  if (history.status !== 'ready' || history.currentId === null) return null;
+  const current = history.runs.find((run) => run.id === history.currentId);
+  const kept = current?.kind === 'run' ? current.model : undefined;
+  return (
+    <span className="export">
+      <button type="button" onClick={keepModelInHistory} disabled={history.keepingModel} data-testid="keep-in-history" title="Keep this model with its run in this browser: it is still there after a reload">
+        Keep with the run
+      </button>{' '}
+      {history.keepingModel ? (
+        <span className="muted" data-testid="keep-status" data-status="running">
+          keeping…
+        </span>
+      ) : (
+        kept && (
+          <span className="ok" data-testid="keep-status" data-status="done">
+            kept in the run history ({formatBytes(kept.sizeBytes)})
+            {history.persisted === false ? '; the browser may clear it when space runs low' : ''}
+          </span>
+        )
+      )}
+    </span>
+  );
+}
+
 export function KeptModelPanel() {
   const kept = useKeptModel();
   const status = useTrainingStatus();
@@ -121,6 +149,7 @@ export function KeptModelPanel() {
           <div className="kept-actions">
             <ExportButton format="tfjs" />
             <ExportButton format="run" />
+            {kept.info.origin === 'run' && <KeepInHistory />}
             <BestEpochButton info={kept.info} />
             <button type="button" onClick={discardModel} data-testid="discard-model">
               Discard model

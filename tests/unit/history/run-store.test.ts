@@ -426,11 +426,47 @@ describe('run store', () => {
     const name = freshName();
     const store = await open(name);
     const run = await store.createRun(trainedRun(1), 'cats');
-    const newer = await openDB(name, 2); // opens only once the store lets go of version 1
+    const newer = await openDB(name, 3); // opens only once the store lets go of version 2
     const error = await failure(store.saveRun(run.id, trainedRun(2)));
     expect(error.code).toBe('unavailable');
     expect(error.message).toBe('The run was not saved: the lab was updated in another tab. Reload this page to keep saving runs.');
     expect(await newer.get('runs', run.id)).toMatchObject({ name: 'cats' });
     newer.close();
+  });
+
+  it('keeps a model with its run, lists its size without reading it, replaces it, and deletes it with the run', async () => {
+    const store = await open(freshName());
+    const run = await store.createRun(trainedRun(2), 'cats');
+    expect(await store.getModel(run.id)).toBeNull();
+    const bytes = Uint8Array.from({ length: 4096 }, (_, i) => i % 251);
+    const kept = await store.saveModel(run.id, 'cats-tfjs-model.zip', bytes);
+    expect(kept).toMatchObject({ fileName: 'cats-tfjs-model.zip', sizeBytes: 4096 });
+    const [listed] = await store.listRuns();
+    expect(listed).toMatchObject({ kind: 'run', model: { fileName: 'cats-tfjs-model.zip', sizeBytes: 4096 } });
+    expect(listed).not.toHaveProperty('log');
+    expect(await store.getModel(run.id)).toEqual({ fileName: 'cats-tfjs-model.zip', bytes });
+    // A later save of the run keeps the model.
+    await store.saveRun(run.id, trainedRun(2));
+    expect((await store.getRun(run.id))?.model?.sizeBytes).toBe(4096);
+    await store.saveModel(run.id, 'cats-2.zip', bytes.subarray(0, 100));
+    expect((await store.getModel(run.id))?.bytes.byteLength).toBe(100);
+    await store.deleteRun(run.id);
+    expect(await store.getModel(run.id)).toBeNull();
+    expect((await failure(store.saveModel(run.id, 'x.zip', bytes))).code).toBe('not-found');
+  });
+
+  it('refuses a model past the quota, counting the models kept, and the run stays as it was', async () => {
+    const store = await open(freshName(), { quotaBytes: 20_000 });
+    const first = await store.createRun(trainedRun(1), 'one');
+    const second = await store.createRun(trainedRun(1), 'two');
+    await store.saveModel(first.id, 'one.zip', new Uint8Array(9_000));
+    const error = await failure(store.saveModel(second.id, 'two.zip', new Uint8Array(9_000)));
+    expect(error.code).toBe('quota');
+    expect(error.message).toMatch(/^The model of “two” was not kept: the browser's storage for this page is full \(.* used\)\. Delete old runs or their models to make room\.$/);
+    expect((await store.getRun(second.id))?.model).toBeUndefined();
+    expect(await store.getModel(second.id)).toBeNull();
+    // Deleting the first run (and its model) makes room.
+    await store.deleteRun(first.id);
+    await store.saveModel(second.id, 'two.zip', new Uint8Array(9_000));
   });
 });

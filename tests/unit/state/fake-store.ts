@@ -27,7 +27,11 @@ export function fakeWorker() {
   };
 }
 
-export function fakeLabStore({ dropped = [] as IngestedFile[], history }: { dropped?: IngestedFile[]; history?: () => Promise<RunStore> } = {}) {
+export function fakeLabStore({
+  dropped = [] as IngestedFile[],
+  history,
+  persistStorage,
+}: { dropped?: IngestedFile[]; history?: () => Promise<RunStore>; persistStorage?: () => Promise<boolean> } = {}) {
   const worker = fakeWorker();
   const saved: { fileName: string; bytes: Uint8Array }[] = [];
   const download: DownloadPort = { save: (fileName, bytes) => void saved.push({ fileName, bytes }) };
@@ -37,7 +41,7 @@ export function fakeLabStore({ dropped = [] as IngestedFile[], history }: { drop
     pickDirectory: () => Promise.resolve(null),
     demo: () => Promise.resolve([]),
   };
-  const store = createLabStore({ worker: worker.port, ingest, download, requestedBackend: null, ...(history ? { history } : {}), date: () => new Date('2026-12-02T12:00:00Z') });
+  const store = createLabStore({ worker: worker.port, ingest, download, requestedBackend: null, ...(history ? { history } : {}), ...(persistStorage ? { persistStorage } : {}), date: () => new Date('2026-12-02T12:00:00Z') });
   const actions = () => store.getState().actions;
   /** A run ended and left a model, as the worker reports it. */
   const keepModel = (overrides: Partial<TrainedModelInfo> = {}) => worker.emit({ type: 'trained/ready', model: trainedModel(overrides) });

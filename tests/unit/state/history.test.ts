@@ -110,6 +110,42 @@ describe('createLabStore: the run history', () => {
     expect(store.getState().history.compared.map((r) => r.id)).toEqual([ids[2], ids[3], ids[4]]);
   });
 
+  it('keeps the kept model with its run, asks for persistent storage, and loads it back as an import', async () => {
+    const { open } = historyStore();
+    let asked = 0;
+    const { store, worker, actions, keepModel, saved } = fakeLabStore({ history: open, persistStorage: () => Promise.resolve(++asked > 0) });
+    worker.emit({ type: 'history/log', logId: 'log-1', log: runLog(2, 'completed') });
+    keepModel();
+    await settled(() => store.getState().history.currentId !== null);
+    actions().keepModelInHistory();
+    expect(worker.last()).toEqual({ type: 'trained/export', format: 'tfjs', to: 'history' });
+    expect(store.getState().history.keepingModel).toBe(true);
+    const bytes = new Uint8Array([80, 75, 3, 4, 1, 2, 3]);
+    worker.emit({ type: 'trained/exported', file: { format: 'tfjs', fileName: 'd-tfjs-model.zip', bytes, ms: 5, to: 'history', logId: 'log-1' } });
+    await settled(() => !store.getState().history.keepingModel);
+    expect(saved).toEqual([]); // not a download
+    expect(store.getState().trained.exports.tfjs).toEqual({ status: 'idle' });
+    expect(store.getState().history.runs[0]).toMatchObject({ model: { fileName: 'd-tfjs-model.zip', sizeBytes: 7 } });
+    expect(store.getState().history.persisted).toBe(true);
+    expect(asked).toBe(1);
+
+    await actions().loadStoredModel(store.getState().history.runs[0]!.id);
+    const command = worker.last();
+    expect(command?.type).toBe('trained/import');
+    const file = (command as { file: File }).file;
+    expect(file.name).toBe('d-tfjs-model.zip');
+    expect(new Uint8Array(await file.arrayBuffer())).toEqual(bytes);
+  });
+
+  it('says the model was not kept when the worker could not write it', async () => {
+    const { open } = historyStore();
+    const { store, worker, actions, keepModel } = fakeLabStore({ history: open });
+    keepModel();
+    actions().keepModelInHistory();
+    worker.emit({ type: 'trained/exportFailed', format: 'tfjs', to: 'history', error: { code: 'internal', message: 'out of memory' } });
+    expect(store.getState().history).toMatchObject({ keepingModel: false, message: 'The model was not kept: out of memory' });
+  });
+
   it('says runs are not kept when the history cannot open, and training is untouched', async () => {
     const { store, worker } = fakeLabStore({ history: () => Promise.reject(new Error('IndexedDB is off')) });
     worker.emit({ type: 'train/started', run: runInfo() });
