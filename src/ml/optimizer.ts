@@ -83,6 +83,23 @@ export class KeyedOptimizer {
     }
   }
 
+  /** A copy of a variable's state (tensors the caller disposes); undefined when it has none yet. */
+  copySlot(variableName: string): { m: tf.Tensor; v: tf.Tensor | null; steps: number } | undefined {
+    const slot = this.slots.get(variableName);
+    return slot && { m: tf.keep(slot.m.clone()), v: slot.v ? tf.keep(slot.v.clone()) : null, steps: slot.steps };
+  }
+
+  /** Sets a variable's state, as copySlot gave it (a resumed run's). */
+  setSlot(variable: tf.Variable, state: { m: Float32Array; v: Float32Array | null; steps: number }): void {
+    if ((state.v === null) !== (this.options.kind === 'sgd')) throw new Error(`A ${this.options.kind} state needs ${this.options.kind === 'sgd' ? 'no' : 'a'} second moment (${variable.name}).`);
+    const slot = this.slotFor(variable);
+    tf.tidy(() => {
+      slot.m.assign(tf.tensor(state.m, variable.shape));
+      if (state.v) slot.v!.assign(tf.tensor(state.v, variable.shape));
+    });
+    slot.steps = state.steps;
+  }
+
   /** Frees every slot. */
   dispose(): void {
     for (const slot of this.slots.values()) {

@@ -78,6 +78,24 @@ export class RunModel implements TaskModel {
     }
   }
 
+  /**
+   * Weights of its own for the segments at these indices (in [stem, ...blocks]), copied from the
+   * network it started from: where a resumed run's saved weights go.
+   */
+  ownSegmentsAt(indices: readonly SegmentIndex[]): void {
+    const network = [this.base.stem, ...this.base.blocks];
+    for (const index of indices) {
+      const segment = network[index];
+      if (!segment) throw new LabError('input/invalid', `There is no segment ${index} in this network.`);
+      if (!this.own.has(index)) this.own.set(index, copySegment(segment));
+    }
+  }
+
+  /** The segments with weights of their own, by index in [stem, ...blocks], input side first. */
+  ownedSegmentsByIndex(): [SegmentIndex, Segment][] {
+    return [...this.own.entries()].sort(([a], [b]) => a - b);
+  }
+
   /** Names of the segments with weights of their own, input side first. */
   trainedSegments(): string[] {
     return [...this.own.keys()].sort((a, b) => a - b).map((i) => this.own.get(i)!.name);

@@ -23,6 +23,7 @@ import { KeyedOptimizer } from './optimizer';
 import type { RunModel } from './run-model';
 import { activationBytesPerImage } from './segments';
 import { trainableParamCount, trainableSegments } from './task-model';
+import { restoreTrainingState, snapshotTrainingState, type TrainingState } from './training-state';
 import { trainStep } from './training-step';
 import { WeightsCheckpoint } from './weights-checkpoint';
 
@@ -84,6 +85,10 @@ export class TrainingEngine {
   private running = false;
   private step = 0;
   private epoch = 0;
+  /** Where the run in progress (or the last one) began: its schedule and shuffles count from there. */
+  private runStart = { step: 0, epoch: 0 };
+  /** True while onEpochEnd runs: the one moment of a run whose state can be saved. */
+  private atEpochEnd = false;
   private checkpoint: WeightsCheckpoint | null = null;
   /** The weights at the end of the epoch with the lowest validation loss so far: early stopping's. */
   private best: { checkpoint: WeightsCheckpoint; epoch: number; loss: number } | null = null;
@@ -176,18 +181,25 @@ export class TrainingEngine {
     this.resume();
   }
 
-  /** Trains for config.epochs more epochs over `train`, evaluating `validation` after each. */
-  async run(train: LabeledImages, validation: LabeledImages | null): Promise<RunSummary> {
+  /**
+   * Trains for config.epochs more epochs over `train`, evaluating `validation` after each. With
+   * `resume`, the run restored by restoreState goes on instead: to the end it planned, with the
+   * batches and learning rates it would have had.
+   */
+  async run(train: LabeledImages, validation: LabeledImages | null, { resume = false } = {}): Promise<RunSummary> {
     if (this.running) throw new LabError('input/invalid', 'A run is already in progress.');
     checkSplit(train, this.model.numClasses, 'training');
     if (validation) checkSplit(validation, this.model.numClasses, 'validation');
     this.running = true;
     this.stopRequested = false;
-    const random = createPrng(this.config.seed + this.step);
+    if (!resume) this.runStart = { step: this.step, epoch: this.epoch };
+    const random = createPrng(this.config.seed + this.runStart.step);
+    // The shuffles of the epochs the run already trained, drawn again to reach this epoch's.
+    for (let e = this.runStart.epoch; e < this.epoch; e++) shuffledIndices(train.size, random);
     const counts = classCounts(train.labels, this.model.numClasses);
     const batchesPerEpoch = Math.ceil(train.size / this.config.batchSize);
-    const totalSteps = this.step + batchesPerEpoch * this.config.epochs;
-    const lastEpoch = this.epoch + this.config.epochs;
+    const totalSteps = this.runStart.step + batchesPerEpoch * this.config.epochs;
+    const lastEpoch = this.runStart.epoch + this.config.epochs;
     const summary = (status: RunSummary['status'], error?: SerializedError): RunSummary => ({ status, steps: this.step, epochs: this.epoch, ...(error ? { error } : {}) });
     this.takeCheckpoint();
     this.batchNormStart = await readBatchNormStatistics(this.model.allSegments());
@@ -221,6 +233,7 @@ export class TrainingEngine {
           this.best?.checkpoint.dispose();
           this.best = { checkpoint: WeightsCheckpoint.take(this.model, this.step), epoch: this.epoch, loss: validationReport.loss };
         }
+        this.atEpochEnd = true;
         this.hooks.onEpochEnd?.(
           {
             epoch: this.epoch,
@@ -237,12 +250,14 @@ export class TrainingEngine {
           },
           validationReport,
         );
+        this.atEpochEnd = false;
       }
       return summary('completed');
     } catch (error) {
       return summary('failed', serializeError(error));
     } finally {
       this.running = false;
+      this.atEpochEnd = false;
       this.applyPending();
     }
   }
@@ -285,6 +300,31 @@ export class TrainingEngine {
     this.optimizer.dispose();
     this.inputs.clear();
     return this.bestEpoch;
+  }
+
+  /**
+   * The training state now, for the run history: copies taken at once, read later (the run goes
+   * on meanwhile). Taken at an epoch's end, a resumed run goes on from it as the run would have.
+   */
+  snapshotState(): { read(): Promise<TrainingState>; dispose(): void } {
+    if (this.running && !this.atEpochEnd) throw new LabError('input/invalid', 'A run in progress can be saved only at the end of an epoch (from onEpochEnd).');
+    // In onEpochEnd the epoch just trained is still the current one.
+    const epoch = this.atEpochEnd ? this.epoch + 1 : this.epoch;
+    return snapshotTrainingState(this.model, this.optimizer, { step: this.step, epoch, config: this.config, runStart: this.runStart });
+  }
+
+  /**
+   * Back to a saved state (this engine's model fresh from the network it trained from, with this
+   * state's config): weights, moments, step and epoch counts; then run(…, { resume: true }).
+   */
+  restoreState(state: TrainingState): void {
+    if (this.running) throw new LabError('input/invalid', 'Stop the run before restoring a saved one.');
+    if (state.optimizer.kind !== this.config.optimizer) throw new LabError('input/invalid', `The saved run used ${state.optimizer.kind}; this engine is set up for ${this.config.optimizer}.`);
+    restoreTrainingState(this.model, this.optimizer, state);
+    this.step = state.step;
+    this.epoch = state.epoch;
+    this.runStart = { ...state.runStart };
+    this.inputs.clear();
   }
 
   /** Frees the optimizer's state, the checkpoints and the cache; the model stays with its owner. */

@@ -30,7 +30,7 @@ export class WeightsCheckpoint {
   }
 }
 
-/** Every weight of a segment, BatchNorm moving statistics included. */
-function weightVariables(segment: ReturnType<RunModel['ownedSegments']>[number]): tf.Variable[] {
+/** Every weight of a segment, BatchNorm moving statistics included, in layer order. */
+export function weightVariables(segment: ReturnType<RunModel['ownedSegments']>[number]): tf.Variable[] {
   return segment.layers.flatMap(({ layer }) => layer.weights.map((w) => w.read() as tf.Variable));
 }

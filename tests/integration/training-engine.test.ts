@@ -11,6 +11,7 @@ import type { ChangeRecord, StepRecord } from '../../src/core/run-records';
 import { RunModel } from '../../src/ml/run-model';
 import { segmentResNet50, type Segment, type SegmentedResNet50 } from '../../src/ml/segments';
 import { TrainingEngine, type StepFailure, type TrainingHooks } from '../../src/ml/training-engine';
+import type { TrainingState } from '../../src/ml/training-state';
 import { changedWeights, restoreWeights, snapshotWeights, syntheticImages } from '../helpers/engine-fixtures';
 import { loadRealModel } from '../helpers/node-model';
 
@@ -396,6 +397,63 @@ describe('repeatability', () => {
     const first = await run(7);
     expect(await run(7)).toEqual(first);
     expect((await run(8)).losses).not.toEqual(first.losses);
+  });
+});
+
+describe('resume', () => {
+  // A run cut off after its second epoch (a reload, a crash) goes on from the state saved then:
+  // a new engine on a new model, as a new worker would make, gives the same losses step for step.
+  it.each([
+    ['head only', 0],
+    ['k = 1', 1],
+  ])('%s: a state saved at an epoch end, through structured clone, resumes to the same losses and weights', async (_name, freezeDepth) => {
+    const config: Partial<TrainingConfig> = { freezeDepth, epochs: 3, dropout: 0.2, seed: 5, schedule: 'warmup-cosine', warmupSteps: 2 };
+    const data = syntheticImages([4, 4, 4], SIZE_PX, 21);
+    const validation = syntheticImages([2, 2, 2], SIZE_PX, 22);
+    const losses: number[] = [];
+    let saved: Promise<TrainingState> | null = null;
+    const whole: TrainingEngine = engine(config, {
+      onStep: (r) => losses.push(r.loss),
+      onEpochEnd: (r) => {
+        if (r.epoch === 1) saved = whole.snapshotState().read();
+        // A live change before the cut: the state carries it.
+        if (r.epoch === 0) whole.change({ kind: 'learningRate', value: 5e-4 });
+      },
+    });
+    expect(await whole.run(data, validation)).toMatchObject({ status: 'completed', steps: 9 });
+    const state = structuredClone(await saved!);
+    expect(state).toMatchObject({ step: 6, epoch: 2, runStart: { step: 0, epoch: 0 }, config: { learningRate: 5e-4 } });
+    expect(state.segments.map((s) => s.index)).toEqual(freezeDepth === 1 ? [16] : []);
+
+    const before = tf.memory().numTensors;
+    const resumedLosses: number[] = [];
+    const resumed = engine(state.config, { onStep: (r) => resumedLosses.push(r.loss) });
+    resumed.restoreState(state);
+    expect(await resumed.run(data, validation, { resume: true })).toMatchObject({ status: 'completed', steps: 9, epochs: 3 });
+    expect(resumedLosses).toEqual(losses.slice(6));
+    expect(resumed.model.head.kernel.dataSync()).toEqual(whole.model.head.kernel.dataSync());
+    expect(resumed.model.trainedSegments()).toEqual(whole.model.trainedSegments());
+    resumed.dispose();
+    resumed.model.dispose();
+    made.pop();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses a state of another optimizer or class count', () => {
+    const e = engine({ optimizer: 'adam' });
+    const state = {
+      format: 'finetune-lab/training-state',
+      version: 1,
+      step: 3,
+      epoch: 1,
+      config: { ...e.settings, optimizer: 'sgd' },
+      runStart: { step: 0, epoch: 0 },
+      head: { kernel: new Float32Array(2048 * 2), bias: new Float32Array(2) },
+      segments: [],
+      optimizer: { kind: 'sgd', slots: [] },
+    } as const satisfies TrainingState;
+    expect(() => e.restoreState(state)).toThrow('The saved run used sgd');
+    expect(() => e.restoreState({ ...state, config: e.settings, optimizer: { kind: 'adam', slots: [] } })).toThrow('The saved head has 2 classes; the model has 3.');
   });
 });
 
