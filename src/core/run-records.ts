@@ -4,7 +4,7 @@
 import type { ClassWeighting } from './class-weights';
 import type { ClassificationMetrics } from './metrics';
 import type { NormalizationMode, ResizeRule } from './preprocess-spec';
-import type { BatchNormPolicy, TrainingConfig } from './training-config';
+import type { BatchNormPolicy, OptimizerKind, TrainingConfig } from './training-config';
 
 /** Settings a run starts with: the engine's, plus how images are prepared. */
 export interface RunSettings {
@@ -91,3 +91,35 @@ export interface BatchNormDrift {
   /** The same for the moving variance. */
   varianceRelativeChange: number;
 }
+
+/**
+ * A run's training state at the end of an epoch (ml/training-state.ts takes and restores it): what the
+ * run history keeps so that a run cut off by a reload or a crash resumes there.
+ */
+export const TRAINING_STATE_FORMAT = 'finetune-lab/training-state';
+export const TRAINING_STATE_VERSION = 1;
+
+export interface TrainingState {
+  format: typeof TRAINING_STATE_FORMAT;
+  version: typeof TRAINING_STATE_VERSION;
+  /** Steps and epochs done over the model's whole training. */
+  step: number;
+  epoch: number;
+  /** The settings as they stand, live changes included. */
+  config: TrainingConfig;
+  /** Where the run in progress began: its schedule and its shuffles count from there. */
+  runStart: { step: number; epoch: number };
+  head: { kernel: Float32Array; bias: Float32Array };
+  /** The segments with weights of their own, by index in [stem, ...blocks]; each weight in layer order. */
+  segments: { index: number; weights: Float32Array[] }[];
+  optimizer: { kind: OptimizerKind; slots: OptimizerSlot[] };
+}
+
+/** One variable's optimizer state, keyed by where the variable sits ('head/kernel', '3/7': segment 3's 8th weight). */
+export interface OptimizerSlot {
+  key: string;
+  m: Float32Array;
+  v: Float32Array | null;
+  steps: number;
+}
+

@@ -22,6 +22,8 @@ export interface RunSegment {
   startedAt: string;
   /** null while it runs. */
   ended: { at: string; status: 'completed' | 'stopped' | 'failed' } | null;
+  /** Each time it went on from its saved training state after a reload or a crash: when, and from which epoch (0-based). */
+  resumed?: { at: string; epoch: number }[];
 }
 
 export interface SplitFile {

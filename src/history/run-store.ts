@@ -7,6 +7,7 @@ import type { ClassWeighting } from '../core/class-weights';
 import type { SplitName } from '../core/dataset';
 import type { NormalizationMode } from '../core/preprocess-spec';
 import type { RunLog, RunSegment } from '../core/run-report';
+import type { TrainingState } from '../core/run-records';
 import type { OptimizerKind } from '../core/training-config';
 
 export const DEFAULT_DATABASE_NAME = 'finetune-lab';
@@ -17,8 +18,10 @@ export const MAX_RUN_NAME_CHARS = 120;
 const RUNS_STORE = 'runs';
 /** A kept model's zip per run, apart from the runs: listing them never reads ~100 MB of weights. */
 const MODELS_STORE = 'models';
+/** The training state of a run in progress, saved at each epoch's end, to resume it from. */
+const STATES_STORE = 'states';
 /** The database's schema (stores and indexes), not the records': bump it with a step in `upgrade`. */
-const DATABASE_VERSION = 2;
+const DATABASE_VERSION = 3;
 /** Keeps a default name within MAX_RUN_NAME_CHARS with room for " · 2025-01-31 23:59". */
 const MAX_DEFAULT_NAME_DATASET_CHARS = 80;
 
@@ -71,6 +74,8 @@ export interface StoredRun {
   summary: RunSummary;
   /** The run's trained model, when the user kept it (its zip is in the models store). */
   model?: KeptModelInfo;
+  /** While the run has not ended: the epoch its saved training state resumes from (the state is in the states store). */
+  resumable?: { epoch: number; step: number; sizeBytes: number; savedAt: string };
 }
 
 /** A model kept with its run: the lab's TF.js zip, as "Export TF.js model" writes it. */
@@ -137,6 +142,13 @@ export interface RunStore {
   saveModel(id: string, fileName: string, bytes: Uint8Array): Promise<KeptModelInfo>;
   /** The run's kept model; null when it has none. */
   getModel(id: string): Promise<{ fileName: string; bytes: Uint8Array } | null>;
+  /**
+   * Keeps a run's training state to resume from, replacing the one before. Ignored once the run
+   * has ended (a state read after the run's last save): saveRun of an ended run drops it.
+   */
+  saveState(id: string, state: TrainingState): Promise<void>;
+  /** The saved training state of a run that did not end; null when there is none. */
+  getState(id: string): Promise<TrainingState | null>;
   estimate(): Promise<StorageEstimate>;
   close(): void;
 }
@@ -168,10 +180,17 @@ interface RunsSchema extends DBSchema {
     key: string;
     value: StoredModel;
   };
+  states: {
+    key: string;
+    value: { runId: string; state: TrainingState };
+  };
 }
 
 type RunsDatabase = IDBPDatabase<RunsSchema>;
-type RunsObjectStore = IDBPObjectStore<RunsSchema, ['runs'], 'runs', 'readwrite'> | IDBPObjectStore<RunsSchema, ['runs', 'models'], 'runs', 'readwrite'>;
+type RunsObjectStore =
+  | IDBPObjectStore<RunsSchema, ['runs'], 'runs', 'readwrite'>
+  | IDBPObjectStore<RunsSchema, ['runs', 'models'], 'runs', 'readwrite'>
+  | IDBPObjectStore<RunsSchema, ['runs', 'states'], 'runs', 'readwrite'>;
 
 export function summarizeRun(log: RunLog): RunSummary {
   const last = log.runs.at(-1);
@@ -223,7 +242,10 @@ export async function openRunStore(options: RunStoreOptions = {}): Promise<RunSt
   });
 
   const modelBytes = async (except?: string) => (await db.getAll(MODELS_STORE)).reduce((sum, m) => sum + (m.runId === except ? 0 : m.bytes.byteLength), 0);
-  const storedBytes = async () => (await db.getAll(RUNS_STORE)).reduce((sum, record) => sum + jsonBytes(record), 0) + (await modelBytes());
+  const storedBytes = async () =>
+    (await db.getAll(RUNS_STORE)).reduce((sum, record) => sum + jsonBytes(record), 0) +
+    (await modelBytes()) +
+    (await db.getAll(STATES_STORE)).reduce((sum, s) => sum + stateBytes(s.state), 0);
 
   const estimate = async (): Promise<StorageEstimate> => {
     if (quotaBytes === undefined) return browserEstimate();
@@ -299,14 +321,67 @@ export async function openRunStore(options: RunStoreOptions = {}): Promise<RunSt
       const models = await quotaModels();
       await guard(
         () => subject,
-        () =>
-          inTransaction(db, async (store) => {
-            const existing = await existingRun(store, id, subject);
+        async () => {
+          const tx = db.transaction([RUNS_STORE, STATES_STORE], 'readwrite');
+          tx.done.catch(() => undefined);
+          try {
+            const runs = tx.objectStore(RUNS_STORE);
+            const existing = await existingRun(runs, id, subject);
             subject = `The run “${existing.name}” was not saved`;
-            await put(store, { ...existing, updatedAt: now().toISOString(), log, summary: summarizeRun(log) }, models);
-          }),
+            const summary = summarizeRun(log);
+            const { resumable, ...rest } = existing;
+            // An ended run has nothing to resume: its state goes.
+            const ended = summary.status !== 'running';
+            await put(runs, { ...rest, ...(resumable && !ended ? { resumable } : {}), updatedAt: now().toISOString(), log, summary }, models);
+            if (ended && resumable) await tx.objectStore(STATES_STORE).delete(id);
+            await tx.done;
+          } catch (error) {
+            abortQuietly(tx);
+            throw error;
+          }
+        },
         'Delete old runs to make room; the run goes on.',
       );
+    },
+
+    async saveState(id, state) {
+      let subject = 'The run’s state for resuming was not saved';
+      const models = await quotaModels();
+      const sizeBytes = stateBytes(state);
+      await guard(
+        () => subject,
+        async () => {
+          const tx = db.transaction([RUNS_STORE, STATES_STORE], 'readwrite');
+          tx.done.catch(() => undefined);
+          try {
+            const runs = tx.objectStore(RUNS_STORE);
+            const existing = await existingRun(runs, id, subject);
+            subject = `The state of “${existing.name}” for resuming was not saved`;
+            if (existing.summary.status !== 'running') {
+              tx.abort();
+              return;
+            }
+            const states = tx.objectStore(STATES_STORE);
+            // The test quota counts the states too (the one replaced excepted).
+            const others = quotaBytes === undefined ? 0 : (await states.getAll()).filter((s) => s.runId !== id).reduce((sum, s) => sum + stateBytes(s.state), 0);
+            await put(runs, { ...existing, resumable: { epoch: state.epoch, step: state.step, sizeBytes, savedAt: now().toISOString() } }, models + others, sizeBytes);
+            await states.put({ runId: id, state });
+            await tx.done;
+          } catch (error) {
+            abortQuietly(tx);
+            throw error;
+          }
+        },
+        'Delete old runs to make room; the run goes on, but cannot be resumed from this epoch.',
+      );
+    },
+
+    async getState(id) {
+      const stored = await guard(
+        () => 'The run’s saved state could not be read',
+        () => db.get(STATES_STORE, id),
+      );
+      return stored?.state ?? null;
     },
 
     async listRuns() {
@@ -354,8 +429,8 @@ export async function openRunStore(options: RunStoreOptions = {}): Promise<RunSt
       await guard(
         () => 'The run was not deleted',
         async () => {
-          const tx = db.transaction([RUNS_STORE, MODELS_STORE], 'readwrite');
-          await Promise.all([tx.objectStore(RUNS_STORE).delete(id), tx.objectStore(MODELS_STORE).delete(id), tx.done]);
+          const tx = db.transaction([RUNS_STORE, MODELS_STORE, STATES_STORE], 'readwrite');
+          await Promise.all([tx.objectStore(RUNS_STORE).delete(id), tx.objectStore(MODELS_STORE).delete(id), tx.objectStore(STATES_STORE).delete(id), tx.done]);
         },
       );
     },
@@ -423,6 +498,7 @@ async function openDatabase(name: string, onLost: (reason: string) => void): Pro
     upgrade(database, oldVersion) {
       if (oldVersion < 1) database.createObjectStore(RUNS_STORE, { keyPath: 'id' }).createIndex('updatedAt', 'updatedAt');
       if (oldVersion < 2) database.createObjectStore(MODELS_STORE, { keyPath: 'runId' });
+      if (oldVersion < 3) database.createObjectStore(STATES_STORE, { keyPath: 'runId' });
     },
     blocked() {
       blocked = true;
@@ -540,6 +616,12 @@ async function browserEstimate(): Promise<StorageEstimate> {
 /** The browser's full storage: a DOMException named QuotaExceededError (legacy code 22). */
 function isQuotaError(error: unknown): boolean {
   return error instanceof DOMException && (error.name === 'QuotaExceededError' || error.code === DOMException.QUOTA_EXCEEDED_ERR);
+}
+
+/** Bytes of a training state's arrays (its few numbers besides are left out). */
+function stateBytes(state: TrainingState): number {
+  const arrays = [state.head.kernel, state.head.bias, ...state.segments.flatMap((s) => s.weights), ...state.optimizer.slots.flatMap((s) => (s.v ? [s.m, s.v] : [s.m]))];
+  return arrays.reduce((sum, a) => sum + a.byteLength, 0);
 }
 
 const utf8 = new TextEncoder();

@@ -23,7 +23,8 @@ import { KeyedOptimizer } from './optimizer';
 import type { RunModel } from './run-model';
 import { activationBytesPerImage } from './segments';
 import { trainableParamCount, trainableSegments } from './task-model';
-import { restoreTrainingState, snapshotTrainingState, type TrainingState } from './training-state';
+import type { TrainingState } from '../core/run-records';
+import { restoreTrainingState, snapshotTrainingState } from './training-state';
 import { trainStep } from './training-step';
 import { WeightsCheckpoint } from './weights-checkpoint';
 

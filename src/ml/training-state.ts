@@ -4,37 +4,10 @@
 // a crash resumes there and trains on exactly as it would have (same batches, same losses).
 
 import * as tf from '@tensorflow/tfjs';
-import type { OptimizerKind, TrainingConfig } from '../core/training-config';
+import { TRAINING_STATE_FORMAT, TRAINING_STATE_VERSION, type TrainingState } from '../core/run-records';
 import type { KeyedOptimizer } from './optimizer';
 import type { RunModel } from './run-model';
 import { weightVariables } from './weights-checkpoint';
-
-export const TRAINING_STATE_FORMAT = 'finetune-lab/training-state';
-export const TRAINING_STATE_VERSION = 1;
-
-export interface TrainingState {
-  format: typeof TRAINING_STATE_FORMAT;
-  version: typeof TRAINING_STATE_VERSION;
-  /** Steps and epochs done over the model's whole training. */
-  step: number;
-  epoch: number;
-  /** The settings as they stand, live changes included. */
-  config: TrainingConfig;
-  /** Where the run in progress began: its schedule and its shuffles count from there. */
-  runStart: { step: number; epoch: number };
-  head: { kernel: Float32Array; bias: Float32Array };
-  /** The segments with weights of their own, by index in [stem, ...blocks]; each weight in layer order. */
-  segments: { index: number; weights: Float32Array[] }[];
-  optimizer: { kind: OptimizerKind; slots: OptimizerSlot[] };
-}
-
-/** One variable's optimizer state, keyed by where the variable sits ('head/kernel', '3/7': segment 3's 8th weight). */
-export interface OptimizerSlot {
-  key: string;
-  m: Float32Array;
-  v: Float32Array | null;
-  steps: number;
-}
 
 /** The variables a state names, under their stable keys. */
 function keyedVariables(model: RunModel): [string, tf.Variable][] {

@@ -428,7 +428,8 @@ export function applyEvent(state: LabState, event: WorkerEvent): LabState {
       if (event.to === 'history') return { ...state, history: { ...state.history, keepingModel: false, message: `The model was not kept: ${event.error.message}` } };
       return { ...state, trained: { ...state.trained, exports: { ...state.trained.exports, [event.format]: { status: 'failed', error: event.error } } } };
     case 'history/log':
-      // The store saves it (an IndexedDB write, not a change of state); the list follows the save.
+    case 'history/state':
+      // The store saves them (IndexedDB writes, not changes of state); the list follows the save.
       return state;
     case 'diagnostics/updated':
       if (state.diagnostics && state.diagnostics.sequence > event.sequence) return state;

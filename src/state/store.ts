@@ -11,6 +11,8 @@ import type { Fix } from '../core/diagnostics';
 import { DEFAULT_PREPROCESS_SPEC, type NormalizationMode, type ResizeRule } from '../core/preprocess-spec';
 import { predictionsCsv } from '../core/predictions-csv';
 import { exportRunZip, type RunLog } from '../core/run-report';
+import type { TrainingState } from '../core/run-records';
+import { logAtState } from './stored-run';
 import { MAX_COMPARED_RUNS } from '../history/compare';
 import { RunStoreError, type RunStore } from '../history/run-store';
 import type { ExportedFile, ExportFormat, ModelSourceRef, WorkerCommand, WorkerEvent } from '../workers/protocol';
@@ -136,6 +138,11 @@ export interface LabActions {
   keepModelInHistory(): void;
   /** Makes a stored run's kept model the kept model again (as an import), to predict with or train more. */
   loadStoredModel(id: string): Promise<void>;
+  /**
+   * Goes on with a stored run that did not end (a reload, a crash), from the training state saved
+   * at its last epoch's end, on the open dataset (the worker checks it holds the same files).
+   */
+  resumeStoredRun(id: string): Promise<void>;
 }
 
 export type LabStore = StoreApi<LabState & { actions: LabActions }>;
@@ -311,6 +318,21 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
     const queued = waitingLogs.has(logId);
     waitingLogs.set(logId, log);
     if (!queued) saving = saving.then(() => saveLog(logId));
+  };
+  // A run's training state: only the newest of each run waits (each can be ~100s of MB).
+  const waitingStates = new Map<string, TrainingState>();
+  const keepState = (logId: string, state: TrainingState) => {
+    const queued = waitingStates.has(logId);
+    waitingStates.set(logId, state);
+    if (queued) return;
+    saving = saving.then(async () => {
+      const latest = waitingStates.get(logId)!;
+      waitingStates.delete(logId);
+      const id = storedIds.get(logId);
+      if (!id) return;
+      await withHistory((runs) => runs.saveState(id, latest));
+      await refreshHistory();
+    });
   };
   // A model for the history, written after the saves before it: its run's record exists by then.
   const keepModel = (file: ExportedFile) => {
@@ -574,6 +596,38 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
         const part = model.bytes.buffer instanceof ArrayBuffer ? (model.bytes as Uint8Array<ArrayBuffer>) : model.bytes.slice();
         get().actions.importModel(new File([part], model.fileName, { type: 'application/zip' }));
       },
+      async resumeStoredRun(id) {
+        if (isUnfinished(get().training.status)) return;
+        const loaded = await withHistory(async (runs) => {
+          const run = await runs.getRun(id);
+          const state = await runs.getState(id);
+          if (!run || !state) throw new RunStoreError('not-found', 'That run has nothing to resume from any more (it ended, or was deleted in another tab).');
+          return { run, state };
+        });
+        if (!loaded) return;
+        const { run, state } = loaded;
+        const log = logAtState(run.log, state);
+        const segment = log.runs.at(-1)!;
+        // A name of its own for this tab's saves, mapped to the stored run they go on.
+        const logId = globalThis.crypto.randomUUID();
+        storedIds.set(logId, id);
+        const { training } = get();
+        set({
+          training: {
+            ...training,
+            status: 'starting',
+            settings: { ...segment.settings, config: state.config },
+            run: null,
+            steps: log.steps,
+            epochs: log.epochs,
+            changes: log.changes,
+            runStart: { steps: log.steps.length, epochs: log.epochs.length },
+            message: null,
+          },
+          history: { ...get().history, currentId: id, message: null },
+        });
+        worker.send({ type: 'train/resumeSaved', logId, log, state });
+      },
       async toggleCompared(id) {
         const { compared } = get().history;
         if (compared.some((run) => run.id === id)) {
@@ -598,6 +652,7 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
       else download.save(event.file.fileName, event.file.bytes);
     }
     if (event.type === 'history/log') keepLog(event.logId, event.log);
+    if (event.type === 'history/state') keepState(event.logId, event.state);
     store.setState((state) => applyEvent(state, event));
     if (event.type === 'dataset/scanned' || event.type === 'model/loaded') sendCheck();
     if ((event.type === 'train/finished' || event.type === 'train/failed') && restartWhenEnded) {

@@ -8,7 +8,7 @@ import type { SerializedError } from '../core/errors';
 import type { NormalizationMode, PreprocessSpec } from '../core/preprocess-spec';
 import type { LabelledClass } from '../core/top-k';
 import type { BatchNormPolicy } from '../core/training-config';
-import type { ChangeRecord, EpochRecord, RunSettings, StepRecord } from '../core/run-records';
+import type { ChangeRecord, EpochRecord, RunSettings, StepRecord, TrainingState } from '../core/run-records';
 import type { RunLog } from '../core/run-report';
 import type { ClassWeighting } from '../core/class-weights';
 import type { Finding } from '../core/diagnostics';
@@ -101,6 +101,13 @@ export interface DatasetSample {
 export type TrainingCommand =
   /** `continue`: "train more" from the kept model (its weights, optimizer state and step); false: a new model from the pretrained weights. */
   | { type: 'train/start'; settings: RunSettings; continue: boolean }
+  /**
+   * A run cut off by a reload or a crash, from the training state its run history saved at an
+   * epoch's end: a new model with that state goes on to the run's planned end, on the open
+   * dataset, which must hold the files the run trained on (`log.dataset.files`). `log` is the
+   * run's as far as that epoch; `logId` names it again, so its saves go to the same stored run.
+   */
+  | { type: 'train/resumeSaved'; logId: string; log: RunLog; state: TrainingState }
   /** The checks that need no training (input scaling, splits, data, leakage, balance), on the open dataset with these settings; answered by diagnostics/updated 'before-training'. */
   | { type: 'train/check'; settings: RunSettings }
   | { type: 'train/pause' }
@@ -266,5 +273,7 @@ export type WorkerEvent =
    * end. `logId` names it for the page's run history ("train more" keeps it).
    */
   | { type: 'history/log'; logId: string; log: RunLog }
+  /** The run's training state at the end of an epoch, for resuming it after a reload or a crash (its arrays are transferred). */
+  | { type: 'history/state'; logId: string; state: TrainingState }
   /** Sent by the page's side of the channel when the worker itself crashed. */
   | { type: 'worker/died'; error: SerializedError };

@@ -10,6 +10,7 @@ import type { RgbaImage } from '../core/image';
 import { DEFAULT_PREPROCESS_SPEC, preprocessSpecHash, type PreprocessSpec } from '../core/preprocess-spec';
 import type { LiveChange, RunSettings } from '../core/run-records';
 import { emptyRunLog, exportRunZip, runJson, type RunLog, type RunSegment } from '../core/run-report';
+import type { TrainingState } from '../core/run-records';
 import { classCounts, classWeights } from '../core/class-weights';
 import { crossValidateProbe, type ProbeCrossValidation } from '../core/linear-probe';
 import { topK } from '../core/top-k';
@@ -159,7 +160,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     return kept;
   }
 
-  async function start(command: Extract<TrainingCommand, { type: 'train/start' }>): Promise<void> {
+  async function start(command: RunCommand): Promise<void> {
     if (busy) throw new LabError('input/invalid', 'A run is already in progress: stop it first.');
     busy = true;
     stopBeforeFirstStep = false;
@@ -208,14 +209,19 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     deps.emit({ type: 'diagnostics/updated', stage: 'before-training', sequence: ++diagnosticsSequence, findings });
   }
 
-  async function startRun(command: Extract<TrainingCommand, { type: 'train/start' }>): Promise<void> {
+  async function startRun(command: RunCommand): Promise<void> {
     const lost = deps.deviceLost?.();
     if (lost) throw lost;
     const pretrained = deps.pretrained();
     const dataset = deps.dataset();
     if (!pretrained) throw new LabError('model/not-found', 'The pretrained model is not loaded yet.');
     if (!dataset) throw new LabError('input/invalid', 'Drop a folder of images first.');
-    const { settings } = command;
+    const resume = command.type === 'train/resumeSaved' ? command : null;
+    const resumedSegment = resume?.log.runs.at(-1);
+    if (resume && (!resumedSegment || resumedSegment.ended)) throw new LabError('input/invalid', 'This saved run has no run in progress to resume: it ended.');
+    if (resume) checkSameFiles(resume.log, dataset);
+    // A resumed run keeps its settings as they were at the cut, live changes included.
+    const settings = resume ? { ...resumedSegment!.settings, config: resume.state.config } : (command as StartCommand).settings;
     const train = dataset.usable.train;
     const validation = dataset.usable.validation;
     if (train.length === 0) throw new LabError('input/invalid', 'The training split has no readable images.');
@@ -225,7 +231,8 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     const spec = { ...DEFAULT_PREPROCESS_SPEC, sizePx: settings.sizePx, resize: settings.resize, normalization: settings.normalization };
     const validationSpec = { ...spec, normalization: settings.validationNormalization ?? settings.normalization };
 
-    if (command.continue) {
+    const continues = !resume && (command as StartCommand).continue;
+    if (continues) {
       const previous = requireKept();
       if (previous.model.classNames.join('\n') !== classNames.join('\n')) {
         throw new LabError(
@@ -241,9 +248,9 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         fileName: null,
         topology: pretrained.topology,
         engine: null,
-        log: null,
-        logId: null,
-        history: { steps: [], epochs: [] },
+        log: resume?.log ?? null,
+        logId: resume?.logId ?? null,
+        history: resume ? historyOf(resume.log) : { steps: [], epochs: [] },
         importedRun: null,
         rediagnose: null,
       };
@@ -253,12 +260,19 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     delete current.history.keptEpoch;
     current.model.spec = validationSpec;
     const engine = prepareEngine(current, settings);
+    if (resume) engine.restoreState(resume.state);
     const log = (current.log ??= emptyRunLog(classNames, datasetLog(dataset), deps.backend?.() ?? null));
     const logId = (current.logId ??= newLogId());
     log.backend = deps.backend?.() ?? log.backend;
     log.dataset = datasetLog(dataset);
-    const segment: RunSegment = { settings, firstStep: engine.stepsDone, firstEpoch: engine.currentEpoch, startedAt: date().toISOString(), ended: null };
-    log.runs.push(segment);
+    let segment: RunSegment;
+    if (resume) {
+      segment = resumedSegment!;
+      segment.resumed = [...(segment.resumed ?? []), { at: date().toISOString(), epoch: resume.state.epoch }];
+    } else {
+      segment = { settings, firstStep: engine.stepsDone, firstEpoch: engine.currentEpoch, startedAt: date().toISOString(), ended: null };
+      log.runs.push(segment);
+    }
     // The page keeps the log in its run history: at the start, after each diagnosis (every epoch
     // and the run's end) and when the run ends. A copy goes with each event.
     const keepLog = () => deps.emit({ type: 'history/log', logId, log });
@@ -337,6 +351,12 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
           labelQuality = calibratedOutOfFold(validationImages!.ids, validationImages!.labels, evaluation.probabilities, classNames);
         }
         deps.emit({ type: 'train/epochEnded', epoch });
+        // The state to resume from after a reload or a crash: copied now, read while the run goes on.
+        const snapshot = engine.snapshotState();
+        void snapshot.read().then(
+          (state) => deps.emit({ type: 'history/state', logId, state }, stateBuffers(state)),
+          (error: unknown) => deps.emit({ type: 'train/warning', message: `The run's state could not be saved for resuming: ${explain(error).message}` }),
+        );
         void diagnose('during-training');
       },
       onChange: (record) => {
@@ -375,7 +395,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         settings,
         validationPaths: validation.map((e) => e.path),
         validationLabels: validation.map((e) => e.classIndex),
-        continued: command.continue,
+        continued: resume !== null || continues,
       },
     });
     try {
@@ -394,7 +414,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
       return;
     }
     current.rediagnose = () => diagnose('after-training');
-    const summary = await engine.run(trainImages, validationImages);
+    const summary = await engine.run(trainImages, validationImages, { resume: resume !== null });
     segment.ended = { at: date().toISOString(), status: summary.status };
     keepLog();
     if (restoreAfterRun && summary.status !== 'failed') goBackToBest(current);
@@ -574,6 +594,7 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
       try {
         switch (command.type) {
           case 'train/start':
+          case 'train/resumeSaved':
             await start(command);
             break;
           case 'train/check':
@@ -629,6 +650,40 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
       }
     },
   };
+}
+
+type StartCommand = Extract<TrainingCommand, { type: 'train/start' }>;
+type ResumeCommand = Extract<TrainingCommand, { type: 'train/resumeSaved' }>;
+type RunCommand = StartCommand | ResumeCommand;
+
+/** The arrays of a training state, to transfer rather than copy. */
+function stateBuffers(state: TrainingState): ArrayBuffer[] {
+  const arrays = [state.head.kernel, state.head.bias, ...state.segments.flatMap((s) => s.weights), ...state.optimizer.slots.flatMap((s) => (s.v ? [s.m, s.v] : [s.m]))];
+  return arrays.map((a) => a.buffer as ArrayBuffer);
+}
+
+/** What the diagnostics read of a run's records so far (a resumed run's, from its log). */
+function historyOf(log: RunLog): HistoryRecorder {
+  return { steps: log.steps.map((s) => ({ step: s.step, loss: s.loss, learningRate: s.learningRate, freezeDepth: s.freezeDepth })), epochs: [...log.epochs] };
+}
+
+/**
+ * A run resumes only on the files it trained on, split as they were: the order of each split is
+ * what its shuffles and its per-image records index.
+ */
+function checkSameFiles(log: RunLog, dataset: OpenDataset): void {
+  const open = datasetLog(dataset).files;
+  for (const split of ['train', 'validation', 'test'] as const) {
+    const saved = log.dataset.files[split];
+    const now = open[split];
+    const i = saved.findIndex((f, j) => f.path !== now[j]?.path || f.className !== now[j]?.className);
+    if (i < 0 && saved.length === now.length) continue;
+    const what =
+      i >= 0
+        ? `${saved[i]!.path} (${saved[i]!.className}) is ${now[i] ? `now ${now[i]!.path} (${now[i]!.className})` : 'not there'}`
+        : `it had ${saved.length} ${split} images, the open folder has ${now.length}`;
+    throw new LabError('input/invalid', `The open folder is not the one this run trained on (${split} split: ${what}). Open ${log.dataset.rootName ?? 'the same folder'} as it was, with the same split, to resume.`);
+  }
 }
 
 /** A run log's name in the page's history: random, so that two tabs never share one. */

@@ -89,6 +89,43 @@ test('a run is kept across a reload, opened as it was, and compared with another
   expect(errors).toEqual([]);
 });
 
+test('a run cut off by a reload resumes from its last epoch on the same folder and ends with every epoch', async ({ page }) => {
+  const errors = watch(page);
+  await openDemo(page, { backend: 'wasm', sizePx: 64, epochs: 8 });
+  // Augmented images are not cached, so each epoch takes a forward pass: time to pause mid-run.
+  await page.getByTestId('augment').check();
+  await page.getByTestId('train-start').click();
+  const progress = page.getByTestId('training-progress');
+  const item = page.getByTestId('run-item').first();
+  // Paused after two epochs or more, with its state saved at the last epoch's end; then the reload cuts it off.
+  await expect.poll(async () => Number(await item.getAttribute('data-resumable')), { timeout: 5 * 60_000 }).toBeGreaterThanOrEqual(2);
+  await page.getByTestId('train-pause').click();
+  await expect(progress).toHaveAttribute('data-status', 'paused');
+  await expect.poll(async () => (await item.getAttribute('data-resumable')) === (await item.getAttribute('data-epochs'))).toBe(true);
+  await page.reload();
+  await expect(item).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+  await expect(item.getByTestId('resume-run')).toBeDisabled();
+  await expect(item.getByTestId('resume-hint')).toContainText('Open demo-shapes again');
+  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 8 * 60_000 });
+  await page.getByTestId('demo-button').click();
+  await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+  const resumeStarted = Date.now();
+  await item.getByTestId('resume-run').click();
+  await expect.poll(async () => Number(await progress.getAttribute('data-run-steps')), { timeout: 5 * 60_000 }).toBeGreaterThanOrEqual(1);
+  console.info(`resume: ${Date.now() - resumeStarted} ms from the click to the first step after epoch ${await item.getAttribute('data-resumable')}`);
+  await expect(progress).toHaveAttribute('data-status', 'completed', { timeout: 5 * 60_000 });
+  // Every epoch is on the charts and in the stored run: those before the reload and those after.
+  await expect(page.getByTestId('chart-epoch-loss')).toHaveAttribute('data-points', '8');
+  // Each epoch's steps once: the steps of the epoch cut short were trained again, not added twice.
+  const steps = Number(await progress.getAttribute('data-steps'));
+  expect(steps % 8).toBe(0);
+  await expect(page.getByTestId('chart-steps')).toHaveAttribute('data-points', String(steps));
+  await expect(item).toHaveAttribute('data-status', 'completed');
+  await expect(item).toHaveAttribute('data-epochs', '8');
+  await expect(item).not.toHaveAttribute('data-resumable');
+  expect(errors).toEqual([]);
+});
+
 test('a full storage quota is told, and the run goes on to its end', async ({ page }) => {
   const errors = watch(page);
   await page.goto('/?backend=wasm&historyQuotaBytes=4000');

@@ -11,7 +11,7 @@ import type { ChangeRecord, StepRecord } from '../../src/core/run-records';
 import { RunModel } from '../../src/ml/run-model';
 import { segmentResNet50, type Segment, type SegmentedResNet50 } from '../../src/ml/segments';
 import { TrainingEngine, type StepFailure, type TrainingHooks } from '../../src/ml/training-engine';
-import type { TrainingState } from '../../src/ml/training-state';
+import type { TrainingState } from '../../src/core/run-records';
 import { changedWeights, restoreWeights, snapshotWeights, syntheticImages } from '../helpers/engine-fixtures';
 import { loadRealModel } from '../helpers/node-model';
 

@@ -218,4 +218,35 @@ describe('training session (the training worker’s logic, in Node)', () => {
     await session.handle({ type: 'train/start', settings: settings({ freezeDepth: 0, epochs: 1 }), continue: true });
     expect(of('trained/ready').at(-1)!.model.restoredEpoch).toBeNull();
   }, 300_000);
+
+  it('sends the run log and each epoch’s training state for the history, and resumes a cut-off run from it to the same losses', async () => {
+    const from = events.length;
+    await session.handle({ type: 'train/start', settings: settings({ freezeDepth: 0, epochs: 3 }), continue: false });
+    const logs = events.slice(from).filter((e): e is EventOf<'history/log'> => e.type === 'history/log');
+    const states = events.slice(from).filter((e): e is EventOf<'history/state'> => e.type === 'history/state');
+    expect(new Set(logs.map((l) => l.logId)).size).toBe(1);
+    expect(states.map((s) => s.state.epoch)).toEqual([1, 2, 3]);
+    const whole = structuredClone(logs.at(-1)!.log);
+    expect(whole.runs.at(-1)!.ended?.status).toBe('completed');
+    // As the page would resume it after a reload at the end of epoch 1: the log so far, that epoch's state.
+    const state = structuredClone(states[0]!.state);
+    const cut = structuredClone(whole);
+    cut.steps = cut.steps.filter((st) => st.step < state.step);
+    cut.epochs = cut.epochs.filter((e) => e.epoch < state.epoch);
+    cut.runs.at(-1)!.ended = null;
+    const resumedFrom = events.length;
+    // Cloned as postMessage would: the session keeps and extends the log it is given.
+    await session.handle({ type: 'train/resumeSaved', logId: 'resumed', log: structuredClone(cut), state });
+    const resumedSteps = events.slice(resumedFrom).filter((e): e is EventOf<'train/stepEnded'> => e.type === 'train/stepEnded');
+    expect(resumedSteps.map((e) => e.step.loss)).toEqual(whole.steps.filter((st) => st.step >= state.step).map((st) => st.loss));
+    const resumedLog = events.slice(resumedFrom).filter((e): e is EventOf<'history/log'> => e.type === 'history/log').at(-1)!;
+    expect(resumedLog.logId).toBe('resumed');
+    expect(resumedLog.log.epochs.map((e) => e.epoch)).toEqual([0, 1, 2]);
+    expect(resumedLog.log.runs.at(-1)).toMatchObject({ ended: { status: 'completed' }, resumed: [{ epoch: 1 }] });
+    // Another folder is refused, naming the first file that differs.
+    const other = structuredClone(cut);
+    other.dataset.files.train[0] = { ...other.dataset.files.train[0]!, path: 'shapes/red/moved.png' };
+    await session.handle({ type: 'train/resumeSaved', logId: 'other', log: other, state });
+    expect(of('train/failed').at(-1)!.error.message).toMatch(/^The open folder is not the one this run trained on \(train split: shapes\/red\/moved\.png \(red\) is now shapes\/.*\)\. Open shapes as it was, with the same split, to resume\.$/);
+  }, 300_000);
 });

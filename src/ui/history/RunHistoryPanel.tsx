@@ -5,7 +5,9 @@
 import { useState, type FormEvent } from 'react';
 import type { StorageEstimate, StoredRunListing, StoredRunSummary } from '../../history/run-store';
 import { MAX_COMPARED_RUNS } from '../../history/compare';
-import { useLabActions, useRunHistory } from '../../state/hooks';
+import { isUnfinished } from '../../state/lab-state';
+import { useDataset, useLabActions, useRunHistory, useTrainingStatus } from '../../state/hooks';
+import { resumeMismatch } from '../../state/stored-run';
 import { CompareRuns } from './CompareRuns';
 import { StoredRunView } from './StoredRunView';
 import './run-history.css';
@@ -78,6 +80,26 @@ function RunName({ run }: { run: StoredRunSummary }) {
   );
 }
 
+/** A run that did not end, with a state saved at an epoch's end: it goes on from there on the same folder. */
+function ResumeRun({ run }: { run: StoredRunSummary }) {
+  const { resumeStoredRun } = useLabActions();
+  const dataset = useDataset();
+  const status = useTrainingStatus();
+  const resumable = run.resumable!;
+  const mismatch = resumeMismatch(run.summary, dataset.status === 'ready' ? dataset.summary : null);
+  const busy = isUnfinished(status);
+  return (
+    <div className="resume-run" data-testid="resume" data-epoch={resumable.epoch}>
+      <button type="button" className="button" onClick={() => void resumeStoredRun(run.id)} disabled={mismatch !== null || busy} data-testid="resume-run">
+        Resume after epoch {resumable.epoch}
+      </button>{' '}
+      <span className="muted" data-testid="resume-hint">
+        {busy ? 'Stop the run in progress first.' : (mismatch ?? `It goes on to its ${run.summary.settings?.epochs ?? ''} epochs as if it had not stopped.`)}
+      </span>
+    </div>
+  );
+}
+
 function RunItem({ run, current, compared, canCompareMore }: { run: StoredRunListing; current: boolean; compared: boolean; canCompareMore: boolean }) {
   const { openStoredRun, exportStoredRun, deleteStoredRun, toggleCompared, loadStoredModel } = useLabActions();
   const remove = (
@@ -103,6 +125,7 @@ function RunItem({ run, current, compared, canCompareMore }: { run: StoredRunLis
       data-current={current || undefined}
       data-epochs={summary.epochsDone}
       data-model={run.model ? 'kept' : undefined}
+      data-resumable={run.resumable?.epoch}
     >
       <div className="run-item-head">
         <RunName run={run} />
@@ -115,6 +138,7 @@ function RunItem({ run, current, compared, canCompareMore }: { run: StoredRunLis
         {summary.epochsDone} epoch{summary.epochsDone === 1 ? '' : 's'}, {statusText(run, current)} · best validation accuracy{' '}
         <span data-testid="run-best-accuracy">{percent(summary.bestValidationAccuracy)}</span>, macro-F1 {percent(summary.bestValidationMacroF1)}
       </div>
+      {run.resumable && summary.status === 'running' && !current && <ResumeRun run={run} />}
       <div className="run-actions">
         <button type="button" className="link-button" onClick={() => void openStoredRun(run.id)} data-testid="open-run">
           Open

@@ -129,7 +129,7 @@ export function TrainingControls() {
           <input type="number" min={1} max={200} value={config.epochs} disabled={active} data-testid="epochs" onChange={(event) => updateTraining({ config: { epochs: Math.max(1, Number(event.target.value)) } })} />
         </label>
         <label className="control control-check">
-          <input type="checkbox" checked={augment} disabled={active} onChange={(event) => updateTraining({ augment: event.target.checked })} />
+          <input type="checkbox" checked={augment} disabled={active} onChange={(event) => updateTraining({ augment: event.target.checked })} data-testid="augment" />
           <span>Vary the training images (random crop and flip; no feature cache)</span>
         </label>
       </fieldset>

@@ -8,7 +8,7 @@ import type { BackendInfo } from '../../../src/core/backends';
 import { classWeights } from '../../../src/core/class-weights';
 import { metricsFromConfusion } from '../../../src/core/metrics';
 import type { RunLog, SplitFile } from '../../../src/core/run-report';
-import type { EpochRecord, RunSettings, StepRecord } from '../../../src/core/run-records';
+import type { EpochRecord, RunSettings, StepRecord, TrainingState } from '../../../src/core/run-records';
 import { DEFAULT_TRAINING_CONFIG, type TrainingConfig } from '../../../src/core/training-config';
 import {
   MAX_RUN_NAME_CHARS,
@@ -426,7 +426,7 @@ describe('run store', () => {
     const name = freshName();
     const store = await open(name);
     const run = await store.createRun(trainedRun(1), 'cats');
-    const newer = await openDB(name, 3); // opens only once the store lets go of version 2
+    const newer = await openDB(name, 4); // opens only once the store lets go of version 3
     const error = await failure(store.saveRun(run.id, trainedRun(2)));
     expect(error.code).toBe('unavailable');
     expect(error.message).toBe('The run was not saved: the lab was updated in another tab. Reload this page to keep saving runs.');
@@ -469,4 +469,41 @@ describe('run store', () => {
     await store.deleteRun(first.id);
     await store.saveModel(second.id, 'two.zip', new Uint8Array(9_000));
   });
+
+  it('keeps the training state of a run in progress to resume from, and drops it once the run ends', async () => {
+    const store = await open(freshName());
+    const log = trainedRun(1);
+    log.runs.at(-1)!.ended = null;
+    const run = await store.createRun(log, 'cats');
+    const state = trainingState(2);
+    await store.saveState(run.id, state);
+    expect((await store.listRuns())[0]).toMatchObject({ resumable: { epoch: 2, step: 6, sizeBytes: 4 * (2048 * 3 + 3 + 2 * 3) } });
+    expect(await store.getState(run.id)).toEqual(state);
+    // A later save of the same run in progress keeps it; the run's end drops it.
+    await store.saveRun(run.id, log);
+    expect(await store.getState(run.id)).not.toBeNull();
+    const ended = trainedRun(2);
+    await store.saveRun(run.id, ended);
+    expect(await store.getState(run.id)).toBeNull();
+    expect((await store.listRuns())[0]).not.toHaveProperty('resumable');
+    // A state that arrives after the end is not kept.
+    await store.saveState(run.id, trainingState(3));
+    expect(await store.getState(run.id)).toBeNull();
+    expect((await store.listRuns())[0]).not.toHaveProperty('resumable');
+  });
 });
+
+/** A head-only training state after `epochs` epochs of 3 steps (3 classes; Adam moments of the bias only). */
+function trainingState(epochs: number): TrainingState {
+  return {
+    format: 'finetune-lab/training-state',
+    version: 1,
+    step: epochs * 3,
+    epoch: epochs,
+    config: settings().config,
+    runStart: { step: 0, epoch: 0 },
+    head: { kernel: new Float32Array(2048 * 3).fill(0.5), bias: Float32Array.from([1, 2, 3]) },
+    segments: [],
+    optimizer: { kind: 'adam', slots: [{ key: 'head/bias', m: Float32Array.from([0.1, 0.2, 0.3]), v: Float32Array.from([1, 1, 1]), steps: epochs * 3 }] },
+  };
+}

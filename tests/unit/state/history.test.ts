@@ -7,7 +7,24 @@ import { unzipSync, strFromU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { openRunStore, type RunStoreOptions } from '../../../src/history/run-store';
 import { fakeLabStore } from './fake-store';
+import type { TrainingState } from '../../../src/core/run-records';
+import type { WorkerCommand } from '../../../src/workers/protocol';
 import { runInfo, runLog } from './fixtures';
+
+/** A head-only state after `epochs` epochs of 2 steps (the fixtures' run: classes a and b). */
+function trainingState(epochs: number): TrainingState {
+  return {
+    format: 'finetune-lab/training-state',
+    version: 1,
+    step: epochs * 2,
+    epoch: epochs,
+    config: runInfo().settings.config,
+    runStart: { step: 0, epoch: 0 },
+    head: { kernel: new Float32Array(2048 * 2), bias: new Float32Array(2) },
+    segments: [],
+    optimizer: { kind: 'adam', slots: [] },
+  };
+}
 
 let databases = 0;
 function historyStore(options: RunStoreOptions = {}) {
@@ -144,6 +161,37 @@ describe('createLabStore: the run history', () => {
     actions().keepModelInHistory();
     worker.emit({ type: 'trained/exportFailed', format: 'tfjs', to: 'history', error: { code: 'internal', message: 'out of memory' } });
     expect(store.getState().history).toMatchObject({ keepingModel: false, message: 'The model was not kept: out of memory' });
+  });
+
+  it('saves the training state of each epoch, and resumes a cut-off run from it with the records up to that epoch', async () => {
+    const { open } = historyStore();
+    const first = fakeLabStore({ history: open });
+    first.worker.emit({ type: 'history/log', logId: 'log-1', log: runLog(3) });
+    first.worker.emit({ type: 'history/state', logId: 'log-1', state: trainingState(2) });
+    await settled(() => {
+      const run = first.store.getState().history.runs[0];
+      return run?.kind === 'run' && run.resumable?.epoch === 2;
+    });
+    // Another page (after a reload) resumes it: the charts get the records before epoch 2, the worker the state.
+    const { store, worker, actions } = fakeLabStore({ history: open });
+    await settled(() => store.getState().history.runs.length === 1);
+    const id = store.getState().history.runs[0]!.id;
+    await actions().resumeStoredRun(id);
+    const command = worker.last() as Extract<WorkerCommand, { type: 'train/resumeSaved' }>;
+    expect(command.type).toBe('train/resumeSaved');
+    expect(command.state.epoch).toBe(2);
+    expect(command.log.epochs.map((e) => e.epoch)).toEqual([0, 1]);
+    expect(command.log.steps.map((s) => s.step)).toEqual([0, 1, 2, 3]);
+    expect(store.getState().training).toMatchObject({ status: 'starting', runStart: { steps: 4, epochs: 2 } });
+    expect(store.getState().history.currentId).toBe(id);
+    // The resumed run's saves go to the same stored run.
+    worker.emit({ type: 'history/log', logId: command.logId, log: runLog(4, 'completed') });
+    await settled(() => {
+      const run = store.getState().history.runs[0];
+      return run?.kind === 'run' && run.summary.status === 'completed';
+    });
+    expect(store.getState().history.runs).toHaveLength(1);
+    expect(store.getState().history.runs[0]).not.toHaveProperty('resumable');
   });
 
   it('says runs are not kept when the history cannot open, and training is untouched', async () => {
