@@ -30,6 +30,10 @@ export interface SplitFile {
   /** Relative to the dropped folder. */
   path: string;
   className: string;
+  /** The file's size in bytes. */
+  size?: number;
+  /** A hash of its decoded pixels (FNV-1a 64), from the scan: the same picture, the same hash. */
+  contentHash?: string;
 }
 
 /** What the training worker records of a model's training as it goes. */

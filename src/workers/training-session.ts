@@ -9,7 +9,7 @@ import { calibratedOutOfFold, runDiagnostics, type DiagnosticsInput, type InputS
 import type { RgbaImage } from '../core/image';
 import { DEFAULT_PREPROCESS_SPEC, preprocessSpecHash, type PreprocessSpec } from '../core/preprocess-spec';
 import type { LiveChange, RunSettings } from '../core/run-records';
-import { emptyRunLog, exportRunZip, runJson, type RunLog, type RunSegment } from '../core/run-report';
+import { emptyRunLog, exportRunZip, runJson, type RunLog, type RunSegment, type SplitFile } from '../core/run-report';
 import type { TrainingState } from '../core/run-records';
 import { classCounts, classWeights } from '../core/class-weights';
 import { crossValidateProbe, type ProbeCrossValidation } from '../core/linear-probe';
@@ -676,11 +676,15 @@ function checkSameFiles(log: RunLog, dataset: OpenDataset): void {
   for (const split of ['train', 'validation', 'test'] as const) {
     const saved = log.dataset.files[split];
     const now = open[split];
-    const i = saved.findIndex((f, j) => f.path !== now[j]?.path || f.className !== now[j]?.className);
+    // Size and content too, where both sides have them (a run.json of an older version may not).
+    const differs = (f: SplitFile, g: SplitFile | undefined) =>
+      !g || f.path !== g.path || f.className !== g.className || (f.size !== undefined && g.size !== undefined && f.size !== g.size) || (f.contentHash !== undefined && g.contentHash !== undefined && f.contentHash !== g.contentHash);
+    const i = saved.findIndex((f, j) => differs(f, now[j]));
     if (i < 0 && saved.length === now.length) continue;
+    const changed = (f: SplitFile, g: SplitFile) => (f.path === g.path && f.className === g.className ? 'another picture now' : `now ${g.path} (${g.className})`);
     const what =
       i >= 0
-        ? `${saved[i]!.path} (${saved[i]!.className}) is ${now[i] ? `now ${now[i]!.path} (${now[i]!.className})` : 'not there'}`
+        ? `${saved[i]!.path} (${saved[i]!.className}) is ${now[i] ? changed(saved[i]!, now[i]!) : 'not there'}`
         : `it had ${saved.length} ${split} images, the open folder has ${now.length}`;
     throw new LabError('input/invalid', `The open folder is not the one this run trained on (${split} split: ${what}). Open ${log.dataset.rootName ?? 'the same folder'} as it was, with the same split, to resume.`);
   }
@@ -694,7 +698,11 @@ function newLogId(): string {
 /** What run.json records of the dataset: where the splits came from and their exact files. */
 function datasetLog(dataset: OpenDataset): RunLog['dataset'] {
   const { classNames } = dataset.index;
-  const files = (split: 'train' | 'validation' | 'test') => dataset.usable[split].map((e) => ({ path: e.path, className: classNames[e.classIndex]! }));
+  const files = (split: 'train' | 'validation' | 'test') =>
+    dataset.usable[split].map((e) => {
+      const contentHash = dataset.profiles.get(e.path)?.contentHash;
+      return { path: e.path, className: classNames[e.classIndex]!, size: e.size, ...(contentHash ? { contentHash } : {}) };
+    });
   return {
     rootName: dataset.index.rootName,
     splitSource: dataset.index.splitSource,

@@ -248,5 +248,11 @@ describe('training session (the training worker’s logic, in Node)', () => {
     other.dataset.files.train[0] = { ...other.dataset.files.train[0]!, path: 'shapes/red/moved.png' };
     await session.handle({ type: 'train/resumeSaved', logId: 'other', log: other, state });
     expect(of('train/failed').at(-1)!.error.message).toMatch(/^The open folder is not the one this run trained on \(train split: shapes\/red\/moved\.png \(red\) is now shapes\/.*\)\. Open shapes as it was, with the same split, to resume\.$/);
+    // …and so is the same path holding another picture (the scan's hash of its pixels).
+    const repainted = structuredClone(cut);
+    expect(repainted.dataset.files.validation[0]).toMatchObject({ size: expect.any(Number), contentHash: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    repainted.dataset.files.validation[0]!.contentHash = '0123456789abcdef';
+    await session.handle({ type: 'train/resumeSaved', logId: 'repainted', log: repainted, state });
+    expect(of('train/failed').at(-1)!.error.message).toContain(`(validation split: ${repainted.dataset.files.validation[0]!.path} (${repainted.dataset.files.validation[0]!.className}) is another picture now)`);
   }, 300_000);
 });

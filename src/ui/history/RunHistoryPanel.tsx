@@ -102,6 +102,7 @@ function ResumeRun({ run }: { run: StoredRunSummary }) {
 
 function RunItem({ run, current, compared, canCompareMore }: { run: StoredRunListing; current: boolean; compared: boolean; canCompareMore: boolean }) {
   const { openStoredRun, exportStoredRun, deleteStoredRun, toggleCompared, loadStoredModel } = useLabActions();
+  const trainingStatus = useTrainingStatus();
   const remove = (
     <button type="button" className="link-button" onClick={() => void deleteStoredRun(run.id)} data-testid="delete-run">
       Delete
@@ -116,6 +117,8 @@ function RunItem({ run, current, compared, canCompareMore }: { run: StoredRunLis
   }
   const { summary } = run;
   const images = summary.imageCounts.train + summary.imageCounts.validation + summary.imageCounts.test;
+  // Cut off: in another session (a reload), or in this tab by a crashed worker or a lost GPU.
+  const cutOff = summary.status === 'running' && (!current || trainingStatus === 'failed');
   return (
     <li
       className="run-item"
@@ -138,7 +141,7 @@ function RunItem({ run, current, compared, canCompareMore }: { run: StoredRunLis
         {summary.epochsDone} epoch{summary.epochsDone === 1 ? '' : 's'}, {statusText(run, current)} · best validation accuracy{' '}
         <span data-testid="run-best-accuracy">{percent(summary.bestValidationAccuracy)}</span>, macro-F1 {percent(summary.bestValidationMacroF1)}
       </div>
-      {run.resumable && summary.status === 'running' && !current && <ResumeRun run={run} />}
+      {run.resumable && cutOff && <ResumeRun run={run} />}
       <div className="run-actions">
         <button type="button" className="link-button" onClick={() => void openStoredRun(run.id)} data-testid="open-run">
           Open
