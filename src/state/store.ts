@@ -167,6 +167,8 @@ export interface LabStoreOptions {
   now?: () => number;
 }
 
+const sameSplit = (a: SplitOptions | null, b: SplitOptions) => a !== null && a.seed === b.seed && a.validationFraction === b.validationFraction;
+
 /** A drop of exactly one .zip file (not a folder named so): a model to import, not a dataset. */
 function singleZip(dataTransfer: DataTransfer): File | null {
   const file = dataTransfer.files.length === 1 ? dataTransfer.files[0] : undefined;
@@ -347,6 +349,18 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
       await refreshHistory();
     });
   };
+  /** Resolves true once the dataset sent last is scanned, false if it failed. */
+  const datasetReady = () =>
+    new Promise<boolean>((resolve) => {
+      const settle = (state: LabState) => {
+        if (state.dataset.status === 'failed') return resolve(false), true;
+        if (state.dataset.status === 'ready' && state.dataset.scan) return resolve(true), true;
+        return false;
+      };
+      const unsubscribe = store.subscribe((state) => {
+        if (settle(state)) unsubscribe();
+      });
+    });
   const storedRun = (id: string) =>
     withHistory(async (runs) => {
       const run = await runs.getRun(id);
@@ -606,6 +620,16 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
         });
         if (!loaded) return;
         const { run, state } = loaded;
+        // The folder split as the run split it (a seed or fraction of its own), before the worker compares the files.
+        const wanted = run.log.dataset.splitSource === 'stratified' ? run.log.dataset.splitOptions : null;
+        const open = get().dataset;
+        if (wanted && open.status === 'ready' && !sameSplit(open.summary.splitOptions, wanted) && droppedFiles.length > 0) {
+          splitOptions = wanted;
+          // Reading until the new split's scan: what datasetReady waits for.
+          store.setState({ dataset: { status: 'reading' } });
+          sendDataset();
+          if (!(await datasetReady())) return;
+        }
         const log = logAtState(run.log, state);
         const segment = log.runs.at(-1)!;
         // A name of its own for this tab's saves, mapped to the stored run they go on.

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { openRunStore, type RunStoreOptions } from '../../../src/history/run-store';
 import { fakeLabStore } from './fake-store';
 import type { TrainingState } from '../../../src/core/run-records';
-import type { WorkerCommand } from '../../../src/workers/protocol';
+import type { WorkerCommand, WorkerEvent } from '../../../src/workers/protocol';
 import { runInfo, runLog } from './fixtures';
 
 /** A head-only state after `epochs` epochs of 2 steps (the fixtures' run: classes a and b). */
@@ -192,6 +192,33 @@ describe('createLabStore: the run history', () => {
     });
     expect(store.getState().history.runs).toHaveLength(1);
     expect(store.getState().history.runs[0]).not.toHaveProperty('resumable');
+  });
+
+  it('splits the open folder as the run did (its own seed) before resuming', async () => {
+    const { open } = historyStore();
+    const first = fakeLabStore({ history: open });
+    const log = runLog(3);
+    log.dataset.splitOptions = { validationFraction: 0.3, seed: 9 };
+    first.worker.emit({ type: 'history/log', logId: 'log-1', log });
+    first.worker.emit({ type: 'history/state', logId: 'log-1', state: trainingState(2) });
+    await settled(() => first.store.getState().history.runs[0]?.kind === 'run' && 'resumable' in first.store.getState().history.runs[0]!);
+    const { store, worker, actions } = fakeLabStore({ history: open, dropped: [{ path: 'd/a/1.png', file: new File(['x'], '1.png') }] });
+    actions().openDrop({ files: [] } as unknown as DataTransfer);
+    await settled(() => worker.sent.some((c) => c.type === 'dataset/open'));
+    const summary = { rootName: 'd', classNames: ['a', 'b'], splitSource: 'stratified' as const, splitOptions: { validationFraction: 0.2, seed: 42 }, counts: { train: [4, 4], validation: [1, 1], test: [0, 0] }, issues: [], trainable: true, imageCount: 10 };
+    const scan = { decoded: 10, widths: { min: 1, median: 1, max: 1 }, heights: { min: 1, median: 1, max: 1 }, grayCount: 0, alphaCount: 0, downscaledCount: 0, formats: {}, samples: [], failures: [] } as unknown as Extract<WorkerEvent, { type: 'dataset/scanned' }>['scan'];
+    worker.emit({ type: 'dataset/indexed', dataset: summary });
+    worker.emit({ type: 'dataset/scanned', scan });
+    await settled(() => store.getState().history.runs.length === 1);
+    const opens = () => worker.sent.filter((c) => c.type === 'dataset/open').length;
+    expect(opens()).toBe(1);
+    const resuming = actions().resumeStoredRun(store.getState().history.runs[0]!.id);
+    await settled(() => opens() === 2);
+    expect(worker.last()).toMatchObject({ type: 'dataset/open', split: { validationFraction: 0.3, seed: 9 } });
+    worker.emit({ type: 'dataset/indexed', dataset: { ...summary, splitOptions: { validationFraction: 0.3, seed: 9 } } });
+    worker.emit({ type: 'dataset/scanned', scan });
+    await resuming;
+    expect(worker.last()?.type).toBe('train/resumeSaved');
   });
 
   it('says runs are not kept when the history cannot open, and training is untouched', async () => {
