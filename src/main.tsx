@@ -8,7 +8,7 @@ import { createLabStore, type DownloadPort } from './state/store';
 import { App } from './ui/App';
 import { saveBlob } from './ui/save-blob';
 import { createDemoDataset } from './data/demo-dataset';
-import { filesFromDataTransfer, filesFromInput, pickDirectory } from './data/ingest';
+import { filesFromDataTransfer, filesFromInput, pickDirectory, reopenDirectory } from './data/ingest';
 import { createTrainingWorker } from './workers/client';
 import { openRunStore } from './history/run-store';
 import './ui/styles.css';
@@ -35,7 +35,7 @@ const download: DownloadPort = {
 
 const store = createLabStore({
   worker,
-  ingest: { fromDataTransfer: filesFromDataTransfer, fromInput: filesFromInput, pickDirectory, demo: () => createDemoDataset() },
+  ingest: { fromDataTransfer: filesFromDataTransfer, fromInput: filesFromInput, pickDirectory, reopenDirectory, demo: () => createDemoDataset() },
   download,
   requestedBackend: isBackendName(requested) ? requested : null,
   decodeWorkers,

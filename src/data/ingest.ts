@@ -57,6 +57,8 @@ interface DirectoryHandle {
   name: string;
   kind: 'directory';
   values(): AsyncIterable<DirectoryHandle | FileHandle>;
+  queryPermission?(options: { mode: 'read' }): Promise<PermissionState>;
+  requestPermission?(options: { mode: 'read' }): Promise<PermissionState>;
 }
 interface FileHandle {
   name: string;
@@ -75,14 +77,29 @@ export async function filesFromDirectoryHandle(handle: DirectoryHandle, prefix =
   return out;
 }
 
-/** showDirectoryPicker where the browser has it, else null (the page then offers the folder input). */
-export async function pickDirectory(): Promise<DroppedFile[] | null> {
+/**
+ * showDirectoryPicker where the browser has it, else null (the page then offers the folder input).
+ * The handle comes with the files: kept with a run, it reopens the folder to resume it.
+ */
+export async function pickDirectory(): Promise<{ files: DroppedFile[]; handle: unknown } | null> {
   const picker = (globalThis as { showDirectoryPicker?: (options?: object) => Promise<DirectoryHandle> }).showDirectoryPicker;
   if (!picker) return null;
   try {
-    return await filesFromDirectoryHandle(await picker({ mode: 'read' }));
+    const handle = await picker({ mode: 'read' });
+    return { files: await filesFromDirectoryHandle(handle), handle };
   } catch (error) {
-    if ((error as DOMException).name === 'AbortError') return [];
+    if ((error as DOMException).name === 'AbortError') return { files: [], handle: null };
     throw error;
   }
+}
+
+/**
+ * The files of a folder picked in an earlier visit, from its kept handle, once the browser lets
+ * the page read it again (it may ask the user: call from a click); null when it does not.
+ */
+export async function reopenDirectory(handle: unknown): Promise<DroppedFile[] | null> {
+  const directory = handle as DirectoryHandle;
+  if (typeof directory?.values !== 'function') return null;
+  const granted = (await directory.queryPermission?.({ mode: 'read' })) === 'granted' || (await directory.requestPermission?.({ mode: 'read' })) === 'granted';
+  return granted ? filesFromDirectoryHandle(directory) : null;
 }

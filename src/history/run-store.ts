@@ -74,6 +74,8 @@ export interface StoredRun {
   summary: RunSummary;
   /** The run's trained model, when the user kept it (its zip is in the models store). */
   model?: KeptModelInfo;
+  /** The folder it trained on, when it was picked with the folder picker: its handle reopens it for a resume. */
+  folder?: unknown;
   /** While the run has not ended: the epoch its saved training state resumes from (the state is in the states store). */
   resumable?: { epoch: number; step: number; sizeBytes: number; savedAt: string };
 }
@@ -149,6 +151,8 @@ export interface RunStore {
   saveState(id: string, state: TrainingState): Promise<void>;
   /** The saved training state of a run that did not end; null when there is none. */
   getState(id: string): Promise<TrainingState | null>;
+  /** Keeps the handle of the folder the run trained on (showDirectoryPicker's), to reopen it for a resume. */
+  saveFolder(id: string, handle: unknown): Promise<void>;
   estimate(): Promise<StorageEstimate>;
   close(): void;
 }
@@ -373,6 +377,19 @@ export async function openRunStore(options: RunStoreOptions = {}): Promise<RunSt
           }
         },
         'Delete old runs to make room; the run goes on, but cannot be resumed from this epoch.',
+      );
+    },
+
+    async saveFolder(id, handle) {
+      let subject = 'The folder of the run was not kept';
+      await guard(
+        () => subject,
+        () =>
+          inTransaction(db, async (store) => {
+            const existing = await existingRun(store, id, subject);
+            subject = `The folder of “${existing.name}” was not kept`;
+            await put(store, { ...existing, folder: handle });
+          }),
       );
     },
 

@@ -12,7 +12,7 @@ import { DEFAULT_PREPROCESS_SPEC, type NormalizationMode, type ResizeRule } from
 import { predictionsCsv } from '../core/predictions-csv';
 import { exportRunZip, type RunLog } from '../core/run-report';
 import type { TrainingState } from '../core/run-records';
-import { logAtState } from './stored-run';
+import { logAtState, resumeMismatch } from './stored-run';
 import { MAX_COMPARED_RUNS } from '../history/compare';
 import { RunStoreError, type RunStore } from '../history/run-store';
 import type { ExportedFile, ExportFormat, ModelSourceRef, WorkerCommand, WorkerEvent } from '../workers/protocol';
@@ -48,8 +48,10 @@ export interface IngestedFile {
 export interface IngestPort {
   fromDataTransfer(dataTransfer: DataTransfer): Promise<IngestedFile[]>;
   fromInput(files: FileList | readonly File[]): IngestedFile[];
-  /** null where the browser has no showDirectoryPicker. */
-  pickDirectory(): Promise<IngestedFile[] | null>;
+  /** null where the browser has no showDirectoryPicker; no files when the user cancelled. `handle` reopens the folder later. */
+  pickDirectory(): Promise<{ files: IngestedFile[]; handle: unknown } | null>;
+  /** The files of a folder picked before, from its handle, once the browser lets the page read it again; null when it does not. */
+  reopenDirectory?(handle: unknown): Promise<IngestedFile[] | null>;
   /** The generated demo image set. */
   demo(): Promise<IngestedFile[]>;
 }
@@ -208,6 +210,10 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
   // for the user's edits (state.datasetEdits), which the worker gets applied to them.
   let droppedFiles: IngestedFile[] = [];
   let splitOptions: SplitOptions = DEFAULT_SPLIT_OPTIONS;
+  // The open folder's handle when it came from the folder picker (kept with its runs, to reopen
+  // it for a resume), and the one of a pick still being read.
+  let folderHandle: unknown = null;
+  let nextHandle: unknown = null;
 
   const sendDataset = () => {
     const edits = store.getState().datasetEdits;
@@ -246,6 +252,9 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
         }
         // A new folder: nothing of the old one's to put back.
         droppedFiles = files;
+        // A picked folder's handle goes with the runs trained on it; a drop has none.
+        folderHandle = nextHandle;
+        nextHandle = null;
         store.setState({ datasetEdits: [] });
         sendDataset();
         return true;
@@ -300,6 +309,8 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
           const created = await runs.createRun(log);
           storedIds.set(logId, created.id);
           setHistory({ currentId: created.id });
+          // Without it a resume asks the user to open the folder again, as after a drop.
+          if (folderHandle) await runs.saveFolder(created.id, folderHandle).catch(() => undefined);
         } else if (id !== null) {
           await runs.saveRun(id, log);
         }
@@ -380,7 +391,13 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
         void readFiles(ingest.fromInput(files));
       },
       pickFolder() {
-        return readFiles(ingest.pickDirectory());
+        const picking = ingest.pickDirectory();
+        return readFiles(
+          picking.then((picked) => {
+            if (picked && picked.files.length > 0) nextHandle = picked.handle;
+            return picked ? picked.files : null;
+          }),
+        );
       },
       requestThumbnails(paths) {
         const missing = paths.filter((path) => !get().thumbnails[path]);
@@ -623,8 +640,21 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
         // The folder split as the run split it (a seed or fraction of its own), before the worker compares the files.
         const wanted = run.log.dataset.splitSource === 'stratified' ? run.log.dataset.splitOptions : null;
         const open = get().dataset;
-        if (wanted && open.status === 'ready' && !sameSplit(open.summary.splitOptions, wanted) && droppedFiles.length > 0) {
-          splitOptions = wanted;
+        const openSummary = open.status === 'ready' ? open.summary : null;
+        const reopen = resumeMismatch(run.summary, openSummary) !== null && run.folder && ingest.reopenDirectory;
+        if (reopen) {
+          // The folder it was picked from, read again (the browser may ask the user first).
+          const files = await ingest.reopenDirectory!(run.folder).catch(() => null);
+          if (!files) {
+            setHistory({ message: `The browser did not let the page read ${run.summary.datasetName ?? 'the folder'} again: open it yourself, then resume.` });
+            return;
+          }
+          droppedFiles = files;
+          folderHandle = run.folder;
+          store.setState({ datasetEdits: [] });
+        }
+        if (reopen || (wanted && openSummary && !sameSplit(openSummary.splitOptions, wanted) && droppedFiles.length > 0)) {
+          if (wanted) splitOptions = wanted;
           // Reading until the new split's scan: what datasetReady waits for.
           store.setState({ dataset: { status: 'reading' } });
           sendDataset();

@@ -2,8 +2,11 @@
 // with its charts, its findings and the model kept with it; two runs overlaid on one chart each,
 // their differing settings marked; a full storage quota is told to the user while the run goes on.
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { openDemo } from '../helpers/page';
+import { hasShared, STAMPS_DIR } from '../helpers/paths';
 
 function watch(page: Page) {
   const errors: string[] = [];
@@ -123,6 +126,55 @@ test('a run cut off by a reload resumes from its last epoch on the same folder a
   await expect(item).toHaveAttribute('data-status', 'completed');
   await expect(item).toHaveAttribute('data-epochs', '8');
   await expect(item).not.toHaveAttribute('data-resumable');
+  expect(errors).toEqual([]);
+});
+
+test('a run on a folder opened with the folder picker resumes after a reload by reading that folder again', async ({ page }) => {
+  test.skip(!hasShared(), '../shared is not there');
+  const errors = watch(page);
+  // The folder picker, stood in for by a folder of the origin-private file system: a real
+  // FileSystemDirectoryHandle, kept in IndexedDB and read again as a picked one is.
+  const classes = ['clothes', 'space', 'tools'];
+  const files = classes.flatMap((c) =>
+    fs.readdirSync(path.join(STAMPS_DIR, c)).sort().slice(0, 6).map((name) => ({ path: `${c}/${name}`, base64: fs.readFileSync(path.join(STAMPS_DIR, c, name)).toString('base64') })),
+  );
+  await page.addInitScript(() => {
+    (window as unknown as { showDirectoryPicker: () => Promise<unknown> }).showDirectoryPicker = async () => (await navigator.storage.getDirectory()).getDirectoryHandle('stamps-mini');
+  });
+  await page.goto('/?backend=wasm');
+  await page.evaluate(async (list) => {
+    const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('stamps-mini', { create: true });
+    for (const file of list) {
+      const [dir, name] = file.path.split('/') as [string, string];
+      const handle = await (await root.getDirectoryHandle(dir, { create: true })).getFileHandle(name, { create: true });
+      const writable = await handle.createWritable();
+      await writable.write(Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0)));
+      await writable.close();
+    }
+  }, files);
+  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 8 * 60_000 });
+  await page.getByTestId('pick-folder').click();
+  await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+  await page.getByTestId('image-size').selectOption('64');
+  await page.getByTestId('epochs').fill('5');
+  await page.getByTestId('augment').check();
+  await page.getByTestId('train-start').click();
+  const progress = page.getByTestId('training-progress');
+  const item = page.getByTestId('run-item').first();
+  await expect.poll(async () => Number(await item.getAttribute('data-resumable')), { timeout: 5 * 60_000 }).toBeGreaterThanOrEqual(1);
+  await page.getByTestId('train-pause').click();
+  await expect(progress).toHaveAttribute('data-status', 'paused');
+  await expect.poll(async () => (await item.getAttribute('data-resumable')) === (await item.getAttribute('data-epochs'))).toBe(true);
+  await page.reload();
+  // No folder open: the kept handle reads it again on the click.
+  await expect(item.getByTestId('resume-run')).toBeEnabled({ timeout: 60_000 });
+  await expect(item.getByTestId('resume-hint')).toContainText('It reads stamps-mini again');
+  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 8 * 60_000 });
+  await item.getByTestId('resume-run').click();
+  await expect(page.getByTestId('dataset-summary')).toContainText('18 images', { timeout: 60_000 });
+  await expect(progress).toHaveAttribute('data-status', 'completed', { timeout: 5 * 60_000 });
+  await expect(page.getByTestId('chart-epoch-loss')).toHaveAttribute('data-points', '5');
+  await expect(item).toHaveAttribute('data-status', 'completed');
   expect(errors).toEqual([]);
 });
 

@@ -39,7 +39,7 @@ function DropZone() {
           Choose folder…
         </button>
         {canPick && (
-          <button type="button" className="link-button" onClick={() => void pickFolder()}>
+          <button type="button" className="link-button" onClick={() => void pickFolder()} data-testid="pick-folder">
             or open with the folder picker
           </button>
         )}

@@ -86,7 +86,9 @@ function ResumeRun({ run }: { run: StoredRunSummary }) {
   const dataset = useDataset();
   const status = useTrainingStatus();
   const resumable = run.resumable!;
-  const mismatch = resumeMismatch(run.summary, dataset.status === 'ready' ? dataset.summary : null);
+  // A folder picked with the folder picker is read again by the click itself.
+  const mismatch = run.folder ? null : resumeMismatch(run.summary, dataset.status === 'ready' ? dataset.summary : null);
+  const reopens = run.folder !== undefined && resumeMismatch(run.summary, dataset.status === 'ready' ? dataset.summary : null) !== null;
   const busy = isUnfinished(status);
   return (
     <div className="resume-run" data-testid="resume" data-epoch={resumable.epoch}>
@@ -94,7 +96,10 @@ function ResumeRun({ run }: { run: StoredRunSummary }) {
         Resume after epoch {resumable.epoch}
       </button>{' '}
       <span className="muted" data-testid="resume-hint">
-        {busy ? 'Stop the run in progress first.' : (mismatch ?? `It goes on to its ${run.summary.settings?.epochs ?? ''} epochs as if it had not stopped.`)}
+        {busy
+          ? 'Stop the run in progress first.'
+          : (mismatch ??
+            `${reopens ? `It reads ${run.summary.datasetName ?? 'its folder'} again (the browser may ask you to allow it), then goes` : 'It goes'} on to its ${run.summary.settings?.epochs ?? ''} epochs as if it had not stopped.`)}
       </span>
     </div>
   );

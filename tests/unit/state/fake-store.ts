@@ -31,7 +31,8 @@ export function fakeLabStore({
   dropped = [] as IngestedFile[],
   history,
   persistStorage,
-}: { dropped?: IngestedFile[]; history?: () => Promise<RunStore>; persistStorage?: () => Promise<boolean> } = {}) {
+  reopenDirectory,
+}: { dropped?: IngestedFile[]; history?: () => Promise<RunStore>; persistStorage?: () => Promise<boolean>; reopenDirectory?: IngestPort['reopenDirectory'] } = {}) {
   const worker = fakeWorker();
   const saved: { fileName: string; bytes: Uint8Array }[] = [];
   const download: DownloadPort = { save: (fileName, bytes) => void saved.push({ fileName, bytes }) };
@@ -40,6 +41,7 @@ export function fakeLabStore({
     fromInput: (files) => Array.from(files, (file) => ({ path: file.name, file })),
     pickDirectory: () => Promise.resolve(null),
     demo: () => Promise.resolve([]),
+    ...(reopenDirectory ? { reopenDirectory } : {}),
   };
   const store = createLabStore({ worker: worker.port, ingest, download, requestedBackend: null, ...(history ? { history } : {}), ...(persistStorage ? { persistStorage } : {}), date: () => new Date('2026-12-02T12:00:00Z') });
   const actions = () => store.getState().actions;

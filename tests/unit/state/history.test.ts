@@ -221,6 +221,35 @@ describe('createLabStore: the run history', () => {
     expect(worker.last()?.type).toBe('train/resumeSaved');
   });
 
+  it('reads a picked folder again from its kept handle to resume, and says so when the browser does not allow it', async () => {
+    const { open } = historyStore();
+    const handle = { kind: 'directory', name: 'd' };
+    const store0 = await open();
+    const created = await store0.createRun(runLog(3));
+    await store0.saveFolder(created.id, handle);
+    await store0.saveState(created.id, trainingState(2));
+    const asked: unknown[] = [];
+    let allow = false;
+    const { store, worker, actions } = fakeLabStore({
+      history: open,
+      reopenDirectory: (h) => (asked.push(h), Promise.resolve(allow ? [{ path: 'd/a/1.png', file: new File(['x'], '1.png') }] : null)),
+    });
+    await settled(() => store.getState().history.runs.length === 1);
+    await actions().resumeStoredRun(created.id);
+    expect(asked).toEqual([handle]);
+    expect(store.getState().history.message).toBe('The browser did not let the page read d again: open it yourself, then resume.');
+    expect(worker.sent.some((c) => c.type === 'train/resumeSaved')).toBe(false);
+    allow = true;
+    const resuming = actions().resumeStoredRun(created.id);
+    await settled(() => worker.sent.some((c) => c.type === 'dataset/open'));
+    expect(worker.last()).toMatchObject({ type: 'dataset/open', files: [{ path: 'd/a/1.png' }], split: { validationFraction: 0.2, seed: 42 } });
+    const summary = { rootName: 'd', classNames: ['a', 'b'], splitSource: 'stratified' as const, splitOptions: { validationFraction: 0.2, seed: 42 }, counts: { train: [4, 4], validation: [1, 1], test: [0, 0] }, issues: [], trainable: true, imageCount: 10 };
+    worker.emit({ type: 'dataset/indexed', dataset: summary });
+    worker.emit({ type: 'dataset/scanned', scan: { decoded: 10 } as unknown as Extract<WorkerEvent, { type: 'dataset/scanned' }>['scan'] });
+    await resuming;
+    expect(worker.last()?.type).toBe('train/resumeSaved');
+  });
+
   it('says runs are not kept when the history cannot open, and training is untouched', async () => {
     const { store, worker } = fakeLabStore({ history: () => Promise.reject(new Error('IndexedDB is off')) });
     worker.emit({ type: 'train/started', run: runInfo() });
