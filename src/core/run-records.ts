@@ -115,6 +115,11 @@ export interface TrainingState {
   optimizer: { kind: OptimizerKind; slots: OptimizerSlot[] };
 }
 
+/** Every array of a state (to transfer it, to count its bytes). */
+export function trainingStateArrays(state: TrainingState): Float32Array[] {
+  return [state.head.kernel, state.head.bias, ...state.segments.flatMap((s) => s.weights), ...state.optimizer.slots.flatMap((s) => (s.v ? [s.m, s.v] : [s.m]))];
+}
+
 /** One variable's optimizer state, keyed by where the variable sits ('head/kernel', '3/7': segment 3's 8th weight). */
 export interface OptimizerSlot {
   key: string;

@@ -7,7 +7,7 @@ import type { ClassWeighting } from '../core/class-weights';
 import type { SplitName } from '../core/dataset';
 import type { NormalizationMode } from '../core/preprocess-spec';
 import type { RunLog, RunSegment } from '../core/run-report';
-import type { TrainingState } from '../core/run-records';
+import { trainingStateArrays, type TrainingState } from '../core/run-records';
 import type { OptimizerKind } from '../core/training-config';
 
 export const DEFAULT_DATABASE_NAME = 'finetune-lab';
@@ -361,7 +361,9 @@ export async function openRunStore(options: RunStoreOptions = {}): Promise<RunSt
             const runs = tx.objectStore(RUNS_STORE);
             const existing = await existingRun(runs, id, subject);
             subject = `The state of “${existing.name}” for resuming was not saved`;
-            if (existing.summary.status !== 'running') {
+            // A run that ended has nothing to resume; a state ahead of the stored log would
+            // resume past epochs the log does not have.
+            if (existing.summary.status !== 'running' || state.epoch > existing.summary.epochsDone) {
               tx.abort();
               return;
             }
@@ -637,8 +639,7 @@ function isQuotaError(error: unknown): boolean {
 
 /** Bytes of a training state's arrays (its few numbers besides are left out). */
 function stateBytes(state: TrainingState): number {
-  const arrays = [state.head.kernel, state.head.bias, ...state.segments.flatMap((s) => s.weights), ...state.optimizer.slots.flatMap((s) => (s.v ? [s.m, s.v] : [s.m]))];
-  return arrays.reduce((sum, a) => sum + a.byteLength, 0);
+  return trainingStateArrays(state).reduce((sum, a) => sum + a.byteLength, 0);
 }
 
 const utf8 = new TextEncoder();

@@ -29,17 +29,27 @@ export function snapshotTrainingState(
 ): { read(): Promise<TrainingState>; dispose(): void } {
   const copies: tf.Tensor[] = [];
   const keep = (t: tf.Tensor) => (copies.push(t), t);
-  const head = { kernel: keep(tf.keep(model.head.kernel.clone())), bias: keep(tf.keep(model.head.bias.clone())) };
-  const segments = model.ownedSegmentsByIndex().map(([index, segment]) => ({ index, weights: weightVariables(segment).map((v) => keep(tf.keep(v.clone()))) }));
-  const slots = keyedVariables(model).flatMap(([key, variable]) => {
-    const slot = optimizer.copySlot(variable.name);
-    if (!slot) return [];
-    keep(slot.m);
-    if (slot.v) keep(slot.v);
-    return [{ key, ...slot }];
-  });
-  const config = { ...position.config };
   const dispose = () => copies.splice(0).forEach((t) => t.dispose());
+  let head: { kernel: tf.Tensor; bias: tf.Tensor };
+  let segments: { index: number; weights: tf.Tensor[] }[];
+  let slots: { key: string; m: tf.Tensor; v: tf.Tensor | null; steps: number }[];
+  try {
+    head = { kernel: keep(model.head.kernel.clone()), bias: keep(model.head.bias.clone()) };
+    segments = model.ownedSegmentsByIndex().map(([index, segment]) => ({ index, weights: weightVariables(segment).map((v) => keep(v.clone())) }));
+    slots = keyedVariables(model).flatMap(([key, variable]) => {
+      const slot = optimizer.copySlot(variable.name);
+      if (!slot) return [];
+      keep(slot.m);
+      if (slot.v) keep(slot.v);
+      return [{ key, ...slot }];
+    });
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+  const config = { ...position.config };
+  // A copy of its own: the cpu backend's data() is the tensor's own store, and the arrays are
+  // transferred to the page.
   const values = async (t: tf.Tensor) => new Float32Array((await t.data()) as Float32Array);
   return {
     async read() {

@@ -163,6 +163,8 @@ export interface HistoryState {
   keepingModel: boolean;
   /** This tab's last write of its run (ISO 8601, and how long the write took). */
   lastSave: { at: string; ms: number } | null;
+  /** A stored run is being resumed (its records read, its folder reopened): one at a time. */
+  resuming: boolean;
   /** Whether the browser keeps this page's storage until the user clears it (asked when a model is kept); null before asking. */
   persisted: boolean | null;
 }
@@ -178,6 +180,7 @@ export const INITIAL_HISTORY_STATE: HistoryState = {
   keepingModel: false,
   persisted: null,
   lastSave: null,
+  resuming: false,
 };
 
 export interface LabState {

@@ -313,6 +313,8 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
           if (folderHandle) await runs.saveFolder(created.id, folderHandle).catch(() => undefined);
         } else if (id !== null) {
           await runs.saveRun(id, log);
+          // A resumed run is this tab's once its first save went through.
+          if (store.getState().history.currentId !== id) setHistory({ currentId: id });
         }
       } catch (error) {
         // Deleted (here or in another tab): it stays deleted, and the run goes on unsaved.
@@ -334,7 +336,9 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
   };
   // A run's training state: only the newest of each run waits (each can be ~100s of MB).
   const waitingStates = new Map<string, TrainingState>();
-  const keepState = (logId: string, state: TrainingState) => {
+  const keepState = (logId: string, state: TrainingState, log: RunLog) => {
+    // The log as it stood at the state's epoch is saved before the state.
+    keepLog(logId, log);
     const queued = waitingStates.has(logId);
     waitingStates.set(logId, state);
     if (queued) return;
@@ -356,22 +360,79 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
         return;
       }
       await withHistory((runs) => runs.saveModel(id, file.fileName, file.bytes));
-      setHistory({ keepingModel: false });
+      // Done once the list shows it.
       await refreshHistory();
+      setHistory({ keepingModel: false });
     });
   };
-  /** Resolves true once the dataset sent last is scanned, false if it failed. */
+  /** Resolves true once the dataset sent last is scanned, false if it failed or holds no image. */
   const datasetReady = () =>
     new Promise<boolean>((resolve) => {
       const settle = (state: LabState) => {
         if (state.dataset.status === 'failed') return resolve(false), true;
-        if (state.dataset.status === 'ready' && state.dataset.scan) return resolve(true), true;
+        if (state.dataset.status === 'ready') return resolve(state.dataset.scan !== null), true;
         return false;
       };
       const unsubscribe = store.subscribe((state) => {
         if (settle(state)) unsubscribe();
       });
     });
+  /** resumeStoredRun's work: the run and its state read, its folder reopened or re-split, then the worker told. */
+  const resume = async (id: string) => {
+    const loaded = await withHistory(async (runs) => {
+      const run = await runs.getRun(id);
+      const state = await runs.getState(id);
+      if (!run || !state) throw new RunStoreError('not-found', 'That run has nothing to resume from any more (it ended, or was deleted in another tab).');
+      return { run, state };
+    });
+    if (!loaded) return;
+    const { run, state } = loaded;
+    // The folder split as the run split it (a seed or fraction of its own), before the worker compares the files.
+    const wanted = run.log.dataset.splitSource === 'stratified' ? run.log.dataset.splitOptions : null;
+    const open = store.getState().dataset;
+    const openSummary = open.status === 'ready' ? open.summary : null;
+    const reopen = resumeMismatch(run.summary, openSummary) !== null && run.folder && ingest.reopenDirectory;
+    if (reopen) {
+      // The folder it was picked from, read again (the browser may ask the user first).
+      const files = await ingest.reopenDirectory!(run.folder).catch(() => null);
+      if (!files) {
+        setHistory({ message: `The browser did not let the page read ${run.summary.datasetName ?? 'the folder'} again: open it yourself, then resume.` });
+        return;
+      }
+      droppedFiles = files;
+      folderHandle = run.folder;
+      store.setState({ datasetEdits: [] });
+    }
+    if (reopen || (wanted && openSummary && !sameSplit(openSummary.splitOptions, wanted) && droppedFiles.length > 0)) {
+      if (wanted) splitOptions = wanted;
+      // Reading until the new split's scan: what datasetReady waits for.
+      store.setState({ dataset: { status: 'reading' } });
+      sendDataset();
+      if (!(await datasetReady())) return;
+    }
+    const log = logAtState(run.log, state);
+    const segment = log.runs.at(-1)!;
+    // A name of its own for this tab's saves, mapped to the stored run they go on.
+    const logId = globalThis.crypto.randomUUID();
+    storedIds.set(logId, id);
+    const { training } = store.getState();
+    store.setState({
+      training: {
+        ...training,
+        status: 'starting',
+        settings: { ...segment.settings, config: state.config },
+        run: null,
+        steps: log.steps,
+        epochs: log.epochs,
+        changes: log.changes,
+        runStart: { steps: log.steps.length, epochs: log.epochs.length },
+        message: null,
+      },
+      // Not this tab's run yet: it is once its first save goes through.
+    history: { ...store.getState().history, message: null },
+    });
+    worker.send({ type: 'train/resumeSaved', logId, log, state });
+  };
   const storedRun = (id: string) =>
     withHistory(async (runs) => {
       const run = await runs.getRun(id);
@@ -559,13 +620,15 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
       restartWorker(backend) {
         if (backend) requestedBackend = backend;
         worker.restart();
-        const { training, photoChecks, diagnostics, predictions, datasetEdits } = get();
-        // initialLabState's `trained` is none: the kept model was the old worker's.
+        const { training, photoChecks, diagnostics, predictions, datasetEdits, history: runs } = get();
+        // initialLabState's `trained` is none: the kept model was the old worker's. The run
+        // history is the page's: it stays (a run the crash cut off is offered to resume).
         set({
           ...initialLabState(requestedBackend),
           photoChecks,
           diagnostics,
           datasetEdits,
+          history: { ...runs, keepingModel: false },
           predictions: failRunningPredictions(predictions, { code: 'worker/died', message: 'The worker was restarted before it answered.' }),
           training: isUnfinished(training.status) ? { ...training, status: 'failed' } : training,
         });
@@ -602,6 +665,8 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
         });
         if (!done) return;
         const { opened, compared, currentId } = get().history;
+        // This tab's saves of it stop here, without a message of their own.
+        for (const [logId, storedId] of storedIds) if (storedId === id) storedIds.set(logId, null);
         setHistory({ opened: opened?.id === id ? null : opened, compared: compared.filter((run) => run.id !== id), currentId: currentId === id ? null : currentId });
         await refreshHistory();
       },
@@ -628,59 +693,13 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
         get().actions.importModel(new File([part], model.fileName, { type: 'application/zip' }));
       },
       async resumeStoredRun(id) {
-        if (isUnfinished(get().training.status)) return;
-        const loaded = await withHistory(async (runs) => {
-          const run = await runs.getRun(id);
-          const state = await runs.getState(id);
-          if (!run || !state) throw new RunStoreError('not-found', 'That run has nothing to resume from any more (it ended, or was deleted in another tab).');
-          return { run, state };
-        });
-        if (!loaded) return;
-        const { run, state } = loaded;
-        // The folder split as the run split it (a seed or fraction of its own), before the worker compares the files.
-        const wanted = run.log.dataset.splitSource === 'stratified' ? run.log.dataset.splitOptions : null;
-        const open = get().dataset;
-        const openSummary = open.status === 'ready' ? open.summary : null;
-        const reopen = resumeMismatch(run.summary, openSummary) !== null && run.folder && ingest.reopenDirectory;
-        if (reopen) {
-          // The folder it was picked from, read again (the browser may ask the user first).
-          const files = await ingest.reopenDirectory!(run.folder).catch(() => null);
-          if (!files) {
-            setHistory({ message: `The browser did not let the page read ${run.summary.datasetName ?? 'the folder'} again: open it yourself, then resume.` });
-            return;
-          }
-          droppedFiles = files;
-          folderHandle = run.folder;
-          store.setState({ datasetEdits: [] });
+        if (isUnfinished(get().training.status) || get().history.resuming) return;
+        setHistory({ resuming: true });
+        try {
+          await resume(id);
+        } finally {
+          setHistory({ resuming: false });
         }
-        if (reopen || (wanted && openSummary && !sameSplit(openSummary.splitOptions, wanted) && droppedFiles.length > 0)) {
-          if (wanted) splitOptions = wanted;
-          // Reading until the new split's scan: what datasetReady waits for.
-          store.setState({ dataset: { status: 'reading' } });
-          sendDataset();
-          if (!(await datasetReady())) return;
-        }
-        const log = logAtState(run.log, state);
-        const segment = log.runs.at(-1)!;
-        // A name of its own for this tab's saves, mapped to the stored run they go on.
-        const logId = globalThis.crypto.randomUUID();
-        storedIds.set(logId, id);
-        const { training } = get();
-        set({
-          training: {
-            ...training,
-            status: 'starting',
-            settings: { ...segment.settings, config: state.config },
-            run: null,
-            steps: log.steps,
-            epochs: log.epochs,
-            changes: log.changes,
-            runStart: { steps: log.steps.length, epochs: log.epochs.length },
-            message: null,
-          },
-          history: { ...get().history, currentId: id, message: null },
-        });
-        worker.send({ type: 'train/resumeSaved', logId, log, state });
       },
       async toggleCompared(id) {
         const { compared } = get().history;
@@ -706,7 +725,7 @@ export function createLabStore({ worker, ingest, download, requestedBackend: req
       else download.save(event.file.fileName, event.file.bytes);
     }
     if (event.type === 'history/log') keepLog(event.logId, event.log);
-    if (event.type === 'history/state') keepState(event.logId, event.state);
+    if (event.type === 'history/state') keepState(event.logId, event.state, event.log);
     store.setState((state) => applyEvent(state, event));
     if (event.type === 'dataset/scanned' || event.type === 'model/loaded') sendCheck();
     if ((event.type === 'train/finished' || event.type === 'train/failed') && restartWhenEnded) {

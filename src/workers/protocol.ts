@@ -273,7 +273,10 @@ export type WorkerEvent =
    * end. `logId` names it for the page's run history ("train more" keeps it).
    */
   | { type: 'history/log'; logId: string; log: RunLog }
-  /** The run's training state at the end of an epoch, for resuming it after a reload or a crash (its arrays are transferred). */
-  | { type: 'history/state'; logId: string; state: TrainingState }
+  /**
+   * The run's training state at the end of an epoch, for resuming it after a reload or a crash
+   * (its arrays are transferred), with the run log as it stood then.
+   */
+  | { type: 'history/state'; logId: string; state: TrainingState; log: RunLog }
   /** Sent by the page's side of the channel when the worker itself crashed. */
   | { type: 'worker/died'; error: SerializedError };

@@ -10,7 +10,7 @@ import type { RgbaImage } from '../core/image';
 import { DEFAULT_PREPROCESS_SPEC, preprocessSpecHash, type PreprocessSpec } from '../core/preprocess-spec';
 import type { LiveChange, RunSettings } from '../core/run-records';
 import { emptyRunLog, exportRunZip, runJson, type RunLog, type RunSegment, type SplitFile } from '../core/run-report';
-import type { TrainingState } from '../core/run-records';
+import { trainingStateArrays, type TrainingState } from '../core/run-records';
 import { classCounts, classWeights } from '../core/class-weights';
 import { crossValidateProbe, type ProbeCrossValidation } from '../core/linear-probe';
 import { topK } from '../core/top-k';
@@ -351,12 +351,17 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
           labelQuality = calibratedOutOfFold(validationImages!.ids, validationImages!.labels, evaluation.probabilities, classNames);
         }
         deps.emit({ type: 'train/epochEnded', epoch });
-        // The state to resume from after a reload or a crash: copied now, read while the run goes on.
-        const snapshot = engine.snapshotState();
-        void snapshot.read().then(
-          (state) => deps.emit({ type: 'history/state', logId, state }, stateBuffers(state)),
-          (error: unknown) => deps.emit({ type: 'train/warning', message: `The run's state could not be saved for resuming: ${explain(error).message}` }),
-        );
+        // The state to resume from after a reload or a crash: copied now, read while the run goes
+        // on, and sent with the log as it stands at this epoch's end (saved first, so that the
+        // stored log never lags the state).
+        const cannotSave = (error: unknown) => deps.emit({ type: 'train/warning', message: `The run's state could not be saved for resuming: ${explain(error).message}` });
+        const logNow = structuredClone(log);
+        try {
+          const snapshot = engine.snapshotState();
+          void snapshot.read().then((state) => deps.emit({ type: 'history/state', logId, state, log: logNow }, stateBuffers(state)), cannotSave);
+        } catch (error) {
+          cannotSave(error);
+        }
         void diagnose('during-training');
       },
       onChange: (record) => {
@@ -658,8 +663,7 @@ type RunCommand = StartCommand | ResumeCommand;
 
 /** The arrays of a training state, to transfer rather than copy. */
 function stateBuffers(state: TrainingState): ArrayBuffer[] {
-  const arrays = [state.head.kernel, state.head.bias, ...state.segments.flatMap((s) => s.weights), ...state.optimizer.slots.flatMap((s) => (s.v ? [s.m, s.v] : [s.m]))];
-  return arrays.map((a) => a.buffer as ArrayBuffer);
+  return trainingStateArrays(state).map((a) => a.buffer as ArrayBuffer);
 }
 
 /** What the diagnostics read of a run's records so far (a resumed run's, from its log). */

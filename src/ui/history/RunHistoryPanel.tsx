@@ -6,7 +6,7 @@ import { useState, type FormEvent } from 'react';
 import type { StorageEstimate, StoredRunListing, StoredRunSummary } from '../../history/run-store';
 import { MAX_COMPARED_RUNS } from '../../history/compare';
 import { isUnfinished } from '../../state/lab-state';
-import { useDataset, useLabActions, useRunHistory, useTrainingStatus } from '../../state/hooks';
+import { useDataset, useLabActions, useModelStatus, useRunHistory, useTrainingStatus, useWorkerError } from '../../state/hooks';
 import { resumeMismatch } from '../../state/stored-run';
 import { CompareRuns } from './CompareRuns';
 import { StoredRunView } from './StoredRunView';
@@ -85,21 +85,29 @@ function ResumeRun({ run }: { run: StoredRunSummary }) {
   const { resumeStoredRun } = useLabActions();
   const dataset = useDataset();
   const status = useTrainingStatus();
+  const model = useModelStatus();
+  const workerError = useWorkerError();
+  const { resuming } = useRunHistory();
   const resumable = run.resumable!;
   // A folder picked with the folder picker is read again by the click itself.
   const mismatch = run.folder ? null : resumeMismatch(run.summary, dataset.status === 'ready' ? dataset.summary : null);
   const reopens = run.folder !== undefined && resumeMismatch(run.summary, dataset.status === 'ready' ? dataset.summary : null) !== null;
-  const busy = isUnfinished(status);
+  const busy = isUnfinished(status) || resuming;
+  // The pretrained network rebuilds the model; after a crash, the worker is started again first.
+  const notReady = workerError ? 'Start the worker again first (above).' : model.status !== 'ready' ? 'The pretrained model is still loading.' : null;
   return (
     <div className="resume-run" data-testid="resume" data-epoch={resumable.epoch}>
-      <button type="button" className="button" onClick={() => void resumeStoredRun(run.id)} disabled={mismatch !== null || busy} data-testid="resume-run">
+      <button type="button" className="button" onClick={() => void resumeStoredRun(run.id)} disabled={mismatch !== null || busy || notReady !== null} data-testid="resume-run">
         Resume after epoch {resumable.epoch}
       </button>{' '}
       <span className="muted" data-testid="resume-hint">
-        {busy
-          ? 'Stop the run in progress first.'
-          : (mismatch ??
-            `${reopens ? `It reads ${run.summary.datasetName ?? 'its folder'} again (the browser may ask you to allow it), then goes` : 'It goes'} on to its ${run.summary.settings?.epochs ?? ''} epochs as if it had not stopped.`)}
+        {resuming
+          ? 'Resuming…'
+          : busy
+            ? 'Stop the run in progress first.'
+            : (notReady ??
+              mismatch ??
+              `${reopens ? `It reads ${run.summary.datasetName ?? 'its folder'} again (the browser may ask you to allow it), then goes` : 'It goes'} on to the end it planned, as if it had not stopped.`)}
       </span>
     </div>
   );
@@ -122,7 +130,8 @@ function RunItem({ run, current, compared, canCompareMore }: { run: StoredRunLis
   }
   const { summary } = run;
   const images = summary.imageCounts.train + summary.imageCounts.validation + summary.imageCounts.test;
-  // Cut off: in another session (a reload), or in this tab by a crashed worker or a lost GPU.
+  // Cut off: in another session (a reload), or in this tab by a crashed worker. (A lost GPU
+  // ends the run as failed: it has no state to resume.)
   const cutOff = summary.status === 'running' && (!current || trainingStatus === 'failed');
   return (
     <li

@@ -77,20 +77,30 @@ describe('createLabStore: the run history', () => {
     expect(store.getState().training.status).toBe('running');
   });
 
-  it('stops saving a run deleted while it trains, without bringing it back', async () => {
-    const { open } = historyStore();
+  it('stops saving a run deleted while it trains, here or in another tab, without bringing it back', async () => {
+    const { name, open } = historyStore();
     const { store, worker, actions } = fakeLabStore({ history: open });
     worker.emit({ type: 'history/log', logId: 'log-1', log: runLog(1) });
     await settled(() => store.getState().history.runs.length === 1);
+    // Here: its saves stop, with nothing to say.
     await actions().deleteStoredRun(store.getState().history.runs[0]!.id);
     expect(store.getState().history.runs).toEqual([]);
     expect(store.getState().history.currentId).toBeNull();
     worker.emit({ type: 'history/log', logId: 'log-1', log: runLog(2) });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(store.getState().history.message).toBeNull();
+    expect((await (await open()).listRuns()).length).toBe(0);
+    // In another tab: the next save finds it gone and says so.
+    worker.emit({ type: 'history/log', logId: 'log-2', log: runLog(1) });
+    await settled(() => store.getState().history.runs.length === 1);
+    const other = await openRunStore({ name });
+    await other.deleteRun(store.getState().history.runs[0]!.id);
+    worker.emit({ type: 'history/log', logId: 'log-2', log: runLog(2) });
     await settled(() => store.getState().history.message !== null);
     expect(store.getState().history.message).toContain('deleted from the history, so it is no longer saved');
-    worker.emit({ type: 'history/log', logId: 'log-1', log: runLog(3) });
+    worker.emit({ type: 'history/log', logId: 'log-2', log: runLog(3) });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect((await (await open()).listRuns()).length).toBe(0);
+    expect((await other.listRuns()).length).toBe(0);
   });
 
   it('opens, renames and exports a stored run, and compares at most five', async () => {
@@ -166,8 +176,7 @@ describe('createLabStore: the run history', () => {
   it('saves the training state of each epoch, and resumes a cut-off run from it with the records up to that epoch', async () => {
     const { open } = historyStore();
     const first = fakeLabStore({ history: open });
-    first.worker.emit({ type: 'history/log', logId: 'log-1', log: runLog(3) });
-    first.worker.emit({ type: 'history/state', logId: 'log-1', state: trainingState(2) });
+    first.worker.emit({ type: 'history/state', logId: 'log-1', state: trainingState(2), log: runLog(3) });
     await settled(() => {
       const run = first.store.getState().history.runs[0];
       return run?.kind === 'run' && run.resumable?.epoch === 2;
@@ -183,9 +192,10 @@ describe('createLabStore: the run history', () => {
     expect(command.log.epochs.map((e) => e.epoch)).toEqual([0, 1]);
     expect(command.log.steps.map((s) => s.step)).toEqual([0, 1, 2, 3]);
     expect(store.getState().training).toMatchObject({ status: 'starting', runStart: { steps: 4, epochs: 2 } });
-    expect(store.getState().history.currentId).toBe(id);
-    // The resumed run's saves go to the same stored run.
+    // This tab's run once the worker's first save of it went through, into the same stored run.
+    expect(store.getState().history.currentId).toBeNull();
     worker.emit({ type: 'history/log', logId: command.logId, log: runLog(4, 'completed') });
+    await settled(() => store.getState().history.currentId === id);
     await settled(() => {
       const run = store.getState().history.runs[0];
       return run?.kind === 'run' && run.summary.status === 'completed';
@@ -199,8 +209,7 @@ describe('createLabStore: the run history', () => {
     const first = fakeLabStore({ history: open });
     const log = runLog(3);
     log.dataset.splitOptions = { validationFraction: 0.3, seed: 9 };
-    first.worker.emit({ type: 'history/log', logId: 'log-1', log });
-    first.worker.emit({ type: 'history/state', logId: 'log-1', state: trainingState(2) });
+    first.worker.emit({ type: 'history/state', logId: 'log-1', state: trainingState(2), log });
     await settled(() => first.store.getState().history.runs[0]?.kind === 'run' && 'resumable' in first.store.getState().history.runs[0]!);
     const { store, worker, actions } = fakeLabStore({ history: open, dropped: [{ path: 'd/a/1.png', file: new File(['x'], '1.png') }] });
     actions().openDrop({ files: [] } as unknown as DataTransfer);

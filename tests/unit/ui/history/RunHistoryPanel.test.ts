@@ -24,8 +24,9 @@ function listed(overrides: Partial<StoredRunSummary> = {}): StoredRunSummary {
   };
 }
 
-function panel(run: StoredRunSummary, { current = false, training = 'idle' as 'idle' | 'running' | 'failed' } = {}) {
+function panel(run: StoredRunSummary, { current = false, training = 'idle' as 'idle' | 'running' | 'failed', modelReady = true } = {}) {
   const { store, worker } = fakeLabStore();
+  if (modelReady) worker.emit({ type: 'model/loaded', model: { layers: 177, parameters: 25_636_712, weightBytes: 102_000_000, hasLabels: true, loadMs: 1, warmupMs: 1, segmentParams: { stem: 9_536, blocks: [] } } });
   if (training !== 'idle') worker.emit({ type: 'train/started', run: runInfo() });
   if (training === 'failed') worker.emit({ type: 'worker/died', error: { code: 'worker/died', message: 'The training worker crashed.' } });
   store.setState({ history: { ...INITIAL_HISTORY_STATE, status: 'ready', runs: [run], currentId: current ? run.id : null } });
@@ -44,7 +45,8 @@ describe('RunHistoryPanel', () => {
     expect(html).not.toContain('data-testid="resume-run"');
   });
 
-  it('offers to resume a run cut off by a reload, once its folder is open', () => {
+  it('offers to resume a run cut off by a reload, once the model is loaded and its folder is open', () => {
+    expect(panel(listed(), { modelReady: false })).toContain('The pretrained model is still loading.');
     const html = panel(listed());
     expect(html).toContain('Resume after epoch 2');
     expect(html).toMatch(/<button[^>]*disabled=""[^>]*data-testid="resume-run"/);
