@@ -1,7 +1,7 @@
 // The run history: each run's RunLog kept in IndexedDB, one record per run, so that a reload or a
 // crash does not lose it. No DOM: the page and the training worker both open it.
 
-import { openDB, type DBSchema, type IDBPDatabase, type IDBPObjectStore } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPObjectStore, type IDBPTransaction } from 'idb';
 import type { BackendName } from '../core/backends';
 import type { ClassWeighting } from '../core/class-weights';
 import type { SplitName } from '../core/dataset';
@@ -191,10 +191,8 @@ interface RunsSchema extends DBSchema {
 }
 
 type RunsDatabase = IDBPDatabase<RunsSchema>;
-type RunsObjectStore =
-  | IDBPObjectStore<RunsSchema, ['runs'], 'runs', 'readwrite'>
-  | IDBPObjectStore<RunsSchema, ['runs', 'models'], 'runs', 'readwrite'>
-  | IDBPObjectStore<RunsSchema, ['runs', 'states'], 'runs', 'readwrite'>;
+type RunsTransaction = IDBPTransaction<RunsSchema, ['runs', 'models', 'states'], 'readwrite'>;
+type RunsObjectStore = IDBPObjectStore<RunsSchema, ['runs', 'models', 'states'], 'runs', 'readwrite'>;
 
 export function summarizeRun(log: RunLog): RunSummary {
   const last = log.runs.at(-1);
@@ -325,11 +323,8 @@ export async function openRunStore(options: RunStoreOptions = {}): Promise<RunSt
       const models = await quotaModels();
       await guard(
         () => subject,
-        async () => {
-          const tx = db.transaction([RUNS_STORE, STATES_STORE], 'readwrite');
-          tx.done.catch(() => undefined);
-          try {
-            const runs = tx.objectStore(RUNS_STORE);
+        () =>
+          inTransaction(db, async (runs, tx) => {
             const existing = await existingRun(runs, id, subject);
             subject = `The run “${existing.name}” was not saved`;
             const summary = summarizeRun(log);
@@ -338,12 +333,7 @@ export async function openRunStore(options: RunStoreOptions = {}): Promise<RunSt
             const ended = summary.status !== 'running';
             await put(runs, { ...rest, ...(resumable && !ended ? { resumable } : {}), updatedAt: now().toISOString(), log, summary }, models);
             if (ended && resumable) await tx.objectStore(STATES_STORE).delete(id);
-            await tx.done;
-          } catch (error) {
-            abortQuietly(tx);
-            throw error;
-          }
-        },
+          }),
         'Delete old runs to make room; the run goes on.',
       );
     },
@@ -354,30 +344,19 @@ export async function openRunStore(options: RunStoreOptions = {}): Promise<RunSt
       const sizeBytes = stateBytes(state);
       await guard(
         () => subject,
-        async () => {
-          const tx = db.transaction([RUNS_STORE, STATES_STORE], 'readwrite');
-          tx.done.catch(() => undefined);
-          try {
-            const runs = tx.objectStore(RUNS_STORE);
+        () =>
+          inTransaction(db, async (runs, tx) => {
             const existing = await existingRun(runs, id, subject);
             subject = `The state of “${existing.name}” for resuming was not saved`;
             // A run that ended has nothing to resume; a state ahead of the stored log would
             // resume past epochs the log does not have.
-            if (existing.summary.status !== 'running' || state.epoch > existing.summary.epochsDone) {
-              tx.abort();
-              return;
-            }
+            if (existing.summary.status !== 'running' || state.epoch > existing.summary.epochsDone) return;
             const states = tx.objectStore(STATES_STORE);
             // The test quota counts the states too (the one replaced excepted).
             const others = quotaBytes === undefined ? 0 : (await states.getAll()).filter((s) => s.runId !== id).reduce((sum, s) => sum + stateBytes(s.state), 0);
             await put(runs, { ...existing, resumable: { epoch: state.epoch, step: state.step, sizeBytes, savedAt: now().toISOString() } }, models + others, sizeBytes);
             await states.put({ runId: id, state });
-            await tx.done;
-          } catch (error) {
-            abortQuietly(tx);
-            throw error;
-          }
-        },
+          }),
         'Delete old runs to make room; the run goes on, but cannot be resumed from this epoch.',
       );
     },
@@ -447,10 +426,10 @@ export async function openRunStore(options: RunStoreOptions = {}): Promise<RunSt
     async deleteRun(id) {
       await guard(
         () => 'The run was not deleted',
-        async () => {
-          const tx = db.transaction([RUNS_STORE, MODELS_STORE, STATES_STORE], 'readwrite');
-          await Promise.all([tx.objectStore(RUNS_STORE).delete(id), tx.objectStore(MODELS_STORE).delete(id), tx.objectStore(STATES_STORE).delete(id), tx.done]);
-        },
+        () =>
+          inTransaction(db, async (runs, tx) => {
+            await Promise.all([runs.delete(id), tx.objectStore(MODELS_STORE).delete(id), tx.objectStore(STATES_STORE).delete(id)]);
+          }),
       );
     },
 
@@ -459,23 +438,15 @@ export async function openRunStore(options: RunStoreOptions = {}): Promise<RunSt
       const models = await quotaModels(id);
       return guard(
         () => subject,
-        async () => {
-          const tx = db.transaction([RUNS_STORE, MODELS_STORE], 'readwrite');
-          tx.done.catch(() => undefined);
-          try {
-            const runs = tx.objectStore(RUNS_STORE);
+        () =>
+          inTransaction(db, async (runs, tx) => {
             const existing = await existingRun(runs, id, subject);
             subject = `The model of “${existing.name}” was not kept`;
             const model: KeptModelInfo = { fileName, sizeBytes: bytes.byteLength, savedAt: now().toISOString() };
             await put(runs, { ...existing, model }, models, bytes.byteLength);
             await tx.objectStore(MODELS_STORE).put({ runId: id, fileName, bytes });
-            await tx.done;
             return model;
-          } catch (error) {
-            abortQuietly(tx);
-            throw error;
-          }
-        },
+          }),
         'Delete old runs or their models to make room.',
       );
     },
@@ -547,26 +518,25 @@ async function openDatabase(name: string, onLost: (reason: string) => void): Pro
   }
 }
 
-/** Runs `work` in one readwrite transaction of the runs store: all of it is written, or none. */
-async function inTransaction<T>(db: RunsDatabase, work: (store: RunsObjectStore) => Promise<T>): Promise<T> {
-  const tx = db.transaction(RUNS_STORE, 'readwrite');
+/**
+ * Runs `work` in one readwrite transaction over every store (a run, its model and its state
+ * change together): all of it is written, or none.
+ */
+async function inTransaction<T>(db: RunsDatabase, work: (runs: RunsObjectStore, tx: RunsTransaction) => Promise<T>): Promise<T> {
+  const tx = db.transaction([RUNS_STORE, MODELS_STORE, STATES_STORE], 'readwrite');
   // Its failure reaches the caller through `work` or the await below, never as an unhandled rejection.
   tx.done.catch(() => undefined);
   try {
-    const result = await work(tx.store);
+    const result = await work(tx.objectStore(RUNS_STORE), tx);
     await tx.done;
     return result;
   } catch (error) {
-    abortQuietly(tx);
+    try {
+      tx.abort();
+    } catch {
+      // Already aborted by the failure itself.
+    }
     throw error;
-  }
-}
-
-function abortQuietly(tx: { abort(): void }): void {
-  try {
-    tx.abort();
-  } catch {
-    // Already aborted by the failure itself.
   }
 }
 
