@@ -15,7 +15,7 @@ import {
   sharedExtent,
   type SettingsRow,
 } from '../../../src/history/compare';
-import { compared, settings, trainedRun } from './compare-fixtures';
+import { compared, settings, trainedRun } from './run-log-fixtures';
 
 function row(rows: readonly SettingsRow[], label: string): SettingsRow {
   const found = rows.find((r) => r.label === label);

@@ -4,12 +4,9 @@
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { BackendInfo } from '../../../src/core/backends';
-import { classWeights } from '../../../src/core/class-weights';
-import { metricsFromConfusion } from '../../../src/core/metrics';
-import type { RunLog, SplitFile } from '../../../src/core/run-report';
-import type { EpochRecord, RunSettings, StepRecord, TrainingState } from '../../../src/core/run-records';
-import { DEFAULT_TRAINING_CONFIG, type TrainingConfig } from '../../../src/core/training-config';
+import type { RunLog } from '../../../src/core/run-report';
+import type { TrainingState } from '../../../src/core/run-records';
+import { settings, trainedRun as fixtureRun } from './run-log-fixtures';
 import {
   MAX_RUN_NAME_CHARS,
   openRunStore,
@@ -20,124 +17,9 @@ import {
   type RunStoreOptions,
 } from '../../../src/history/run-store';
 
-const CLASS_NAMES = ['cat', 'dog', 'fox'];
-/** Train: 8 cats, 2 dogs, 2 foxes; validation: 4 cats, a dog and a fox, in this order; test: one of each. */
-const TRAIN_COUNTS = [8, 2, 2];
-const VALIDATION_COUNTS = [4, 1, 1];
-const TEST_COUNTS = [1, 1, 1];
-const BATCH_SIZE = 4;
-const STEPS_PER_EPOCH = 3; // 12 training images / 4
-
-/**
- * Validation confusions, actual × predicted, and what they give by hand:
- * epoch 0 calls the fox a cat: accuracy 5/6; F1 cat 2·0.8·1/1.8 = 8/9, dog 1, fox 0 → macro 0.630.
- * epoch 1 gets 2 of 4 cats: accuracy 4/6; F1 2/3 for every class → macro 2/3.
- * So the best accuracy is epoch 0's and the best macro-F1 epoch 1's.
- */
-const VALIDATION_CONFUSIONS = [
-  [[4, 0, 0], [0, 1, 0], [1, 0, 0]],
-  [[2, 1, 1], [0, 1, 0], [0, 0, 1]],
-];
-/** The predicted class of each validation image, in split order, matching the confusions. */
-const VALIDATION_PREDICTIONS = [
-  [0, 0, 0, 0, 1, 0],
-  [0, 0, 1, 2, 1, 2],
-];
-const TRAIN_CONFUSIONS = [
-  [[7, 1, 0], [1, 1, 0], [2, 0, 0]],
-  [[8, 0, 0], [0, 2, 0], [1, 0, 1]],
-];
-
-const BACKEND: BackendInfo = {
-  name: 'wasm',
-  skipped: [
-    { name: 'webgpu', reason: 'navigator.gpu is missing' },
-    { name: 'webgl', reason: 'no WebGL2 context' },
-  ],
-  wasmThreads: 2,
-  crossOriginIsolated: true,
-};
-
-function settings(config: Partial<TrainingConfig> = {}): RunSettings {
-  return {
-    config: { ...DEFAULT_TRAINING_CONFIG, batchSize: BATCH_SIZE, epochs: 2, ...config },
-    sizePx: 224,
-    resize: 'stretch',
-    augment: false,
-    normalization: 'caffe',
-    validationNormalization: null,
-  };
-}
-
-function splitFiles(root: string, split: string, counts: number[]): SplitFile[] {
-  return counts.flatMap((count, c) =>
-    Array.from({ length: count }, (_, i) => ({ path: `${split}/${CLASS_NAMES[c]}/${CLASS_NAMES[c]}-${i}.jpg`, className: CLASS_NAMES[c]! })),
-  ).map((f) => ({ ...f, path: `${root}/${f.path}` }));
-}
-
-function epochRecord(epoch: number): EpochRecord {
-  const predictions = VALIDATION_PREDICTIONS[epoch]!;
-  const labels = VALIDATION_COUNTS.flatMap((count, c) => new Array<number>(count).fill(c));
-  return {
-    epoch,
-    train: { loss: 0.9 - 0.3 * epoch, metrics: metricsFromConfusion(TRAIN_CONFUSIONS[epoch]!) },
-    validation: {
-      loss: 0.8 - 0.1 * epoch,
-      metrics: metricsFromConfusion(VALIDATION_CONFUSIONS[epoch]!),
-      predictions,
-      losses: predictions.map((p, i) => (p === labels[i] ? 0.2 : 1.6)),
-      confidences: predictions.map((p, i) => (p === labels[i] ? 0.82 : 0.55)),
-    },
-    cache: { entries: 12, bytes: 12 * 2048 * 4, full: true },
-    ms: 4_200,
-  };
-}
-
-/**
- * A head-only run of cats/dogs/foxes on WASM after `epochs` epochs of 3 steps, its learning rate
- * halved from step 3 on; completed after 2 epochs, still running before.
- */
+/** The shared fixture's run, as these tests use it: its length and its folder's name. */
 function trainedRun(epochs: 0 | 1 | 2 = 2, rootName: string | null = 'cats'): RunLog {
-  const weights = classWeights(TRAIN_COUNTS, 'balanced'); // 12 / (3·8) = 0.5, 12 / (3·2) = 2, 2
-  const steps: StepRecord[] = Array.from({ length: epochs * STEPS_PER_EPOCH }, (_, step) => ({
-    step,
-    epoch: Math.floor(step / STEPS_PER_EPOCH),
-    loss: 1.1 - 0.08 * step,
-    batchSize: BATCH_SIZE,
-    learningRate: step < 3 ? 1e-3 : 5e-4,
-    freezeDepth: 0,
-    trainableParams: 2048 * 3 + 3,
-    classWeights: weights,
-    ms: 118 + step,
-  }));
-  const root = rootName ?? 'dropped';
-  return {
-    classNames: [...CLASS_NAMES],
-    runs: [
-      {
-        settings: settings(),
-        firstStep: 0,
-        firstEpoch: 0,
-        startedAt: '2025-03-14T09:00:00.000Z',
-        ended: epochs === 2 ? { at: '2025-03-14T09:00:09.000Z', status: 'completed' } : null,
-      },
-    ],
-    steps,
-    epochs: Array.from({ length: epochs }, (_, e) => epochRecord(e)),
-    changes: epochs * STEPS_PER_EPOCH > 3 ? [{ step: 3, change: { kind: 'learningRate', value: 5e-4 }, trainableParams: 2048 * 3 + 3 }] : [],
-    findings: [],
-    backend: BACKEND,
-    dataset: {
-      rootName,
-      splitSource: 'folders',
-      splitOptions: null,
-      files: {
-        train: splitFiles(root, 'train', TRAIN_COUNTS),
-        validation: splitFiles(root, 'validation', VALIDATION_COUNTS),
-        test: splitFiles(root, 'test', TEST_COUNTS),
-      },
-    },
-  };
+  return fixtureRun({ epochs, rootName });
 }
 
 /** A clock that moves one minute each time it is read. */
@@ -191,7 +73,7 @@ describe('summarizeRun', () => {
   it('counts the images, epochs and steps, and names the dataset and the backend', () => {
     expect(summarizeRun(trainedRun(2))).toMatchObject({
       datasetName: 'cats',
-      classNames: CLASS_NAMES,
+      classNames: ['cat', 'dog', 'fox'],
       imageCounts: { train: 12, validation: 6, test: 3 },
       epochsDone: 2,
       stepsDone: 6,

@@ -8,7 +8,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { COMPARE_COLORS, MAX_COMPARED_RUNS, settingsTable, type ComparedRun } from '../../../../src/history/compare';
 import { CompareRuns } from '../../../../src/ui/history/CompareRuns';
-import { compared, trainedRun } from '../../history/compare-fixtures';
+import { compared, trainedRun } from '../../history/run-log-fixtures';
 
 function render(runs: readonly ComparedRun[], onRemove?: (id: string) => void): string {
   return renderToStaticMarkup(createElement(CompareRuns, { runs, onRemove }));

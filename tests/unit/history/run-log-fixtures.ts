@@ -1,5 +1,5 @@
-// Stored runs to compare: the head-only cats/dogs/foxes run of run-store.test.ts (its numbers
-// worked out by hand there), with the settings, length and validation each test varies.
+// Stored runs for the history's tests: a head-only cats/dogs/foxes run whose best validation
+// figures are worked out by hand below, with the settings, length and validation each test varies.
 
 import type { BackendInfo } from '../../../src/core/backends';
 import { classWeights } from '../../../src/core/class-weights';
