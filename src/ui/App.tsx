@@ -10,6 +10,7 @@ import { PhotoCheckPanel } from './photo-check/PhotoCheckPanel';
 import { PredictPanel } from './predict/PredictPanel';
 import { TrainingPanel, TrainingResults } from './training/TrainingPanel';
 import { BackendBadge } from './shell/BackendBadge';
+import { OfflineStatus } from './shell/hosting';
 import { RunHistoryPanel } from './history/RunHistoryPanel';
 
 function WorkerCrashBanner() {
@@ -57,7 +58,10 @@ export function App() {
           <h1>Finetune Lab</h1>
           <p className="muted">Fine-tune a pretrained ResNet50 on your own pictures, in this tab. Nothing leaves your machine.</p>
         </div>
-        <BackendBadge />
+        <div className="header-badges">
+          <OfflineStatus />
+          <BackendBadge />
+        </div>
       </header>
       <nav className="steps-nav" aria-label="Steps">
         <ol>

@@ -1,11 +1,13 @@
 // Which tfjs backend the worker actually runs on, and why better ones were skipped.
 
 import { useBackend } from '../../state/hooks';
+import { useHosting } from './hosting';
 
 const LABELS = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' } as const;
 
 export function BackendBadge() {
   const backend = useBackend();
+  const hosting = useHosting();
   if (backend.status === 'starting') {
     return <span className="badge badge-pending" data-testid="backend-badge">starting backend…</span>;
   }
@@ -28,9 +30,10 @@ export function BackendBadge() {
     backend.requested ? `${LABELS[backend.requested]} asked for (?backend= or Continue on WASM)` : 'chosen automatically',
     ...skipped.map((s) => `${LABELS[s.name]} skipped: ${s.reason}`),
     ...(name === 'wasm' ? [`${wasmThreads ?? 1} thread(s)${crossOriginIsolated ? '' : ' (page not cross-origin isolated)'}`] : []),
+    ...(hosting?.reason ? [`${crossOriginIsolated ? 'Offline visits' : 'Not cross-origin isolated'}: ${hosting.reason}.`] : []),
   ];
   return (
-    <span className="badge" data-testid="backend-badge" data-backend={name} data-threads={name === 'wasm' ? (wasmThreads ?? 1) : undefined} title={details.join('\n')}>
+    <span className="badge" data-testid="backend-badge" data-backend={name} data-threads={name === 'wasm' ? (wasmThreads ?? 1) : undefined} data-isolated={crossOriginIsolated} data-hosting={hosting?.serviceWorker} title={details.join('\n')}>
       {LABELS[name]}
       {name === 'wasm' && wasmThreads !== null ? ` · ${wasmThreads} thr` : ''}
     </span>
