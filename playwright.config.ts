@@ -17,6 +17,10 @@ export default defineConfig({
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
     browserName: 'chromium',
+    // The suite runs behind `vite preview`, which sends the isolation headers; without the service
+    // worker a test's page.route() sees every request and no test inherits another's caches.
+    // hosting.spec.ts turns it on, against dist/ on a plain static server.
+    serviceWorkers: 'block',
     launchOptions: {
       executablePath: CHROMIUM,
       args: [

@@ -3,7 +3,8 @@
 // violation may remain.
 
 import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '../helpers/e2e-test';
+import type { Page } from '@playwright/test';
 import { openDemo } from '../helpers/page';
 
 async function seriousViolations(page: Page): Promise<string[]> {

@@ -4,7 +4,8 @@
 // sideways.
 
 import fs from 'node:fs';
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test } from '../helpers/e2e-test';
+import type { Locator, Page } from '@playwright/test';
 import { openDemo } from '../helpers/page';
 
 const VIEWPORT = { width: 800, height: 1000 };

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '../helpers/e2e-test';
+import type { Page } from '@playwright/test';
 import { hasShared, STAMPS_DIR } from '../helpers/paths';
 
 // Per class: images, and validation images from the default split (round(20%), at least one).

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '../helpers/e2e-test';
+import type { Page } from '@playwright/test';
 import { hasShared, STAMPS_DIR } from '../helpers/paths';
 
 async function trainAndDiagnose(page: Page, folder: string, setup: (page: Page) => Promise<void>) {

@@ -4,7 +4,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '../helpers/e2e-test';
+import type { Page } from '@playwright/test';
 import { openDemo } from '../helpers/page';
 import { hasShared, STAMPS_DIR } from '../helpers/paths';
 

@@ -2,7 +2,8 @@
 // a run trains; at 800 and 390 px nothing scrolls sideways; the x/255 bug is found before Start,
 // and its fix is marked applied, checked again and gone. Screenshots of each state are saved.
 
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test } from '../helpers/e2e-test';
+import type { Locator, Page } from '@playwright/test';
 import { openDemo } from '../helpers/page';
 
 async function inViewport(page: Page, locator: Locator): Promise<boolean> {

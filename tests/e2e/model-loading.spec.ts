@@ -3,7 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../helpers/e2e-test';
 import { openDemo } from '../helpers/page';
 import { MODEL_DIR } from '../helpers/paths';
 

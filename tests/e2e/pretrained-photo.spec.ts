@@ -5,7 +5,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '../helpers/e2e-test';
+import type { Page } from '@playwright/test';
 import { hasShared, PHOTOS_DIR } from '../helpers/paths';
 
 const EXPECTED = hasShared()

@@ -2,7 +2,8 @@
 // every chart fill, move the freeze depth and flip class weighting mid-run, see the marks and the
 // new trainable count and loss weights take effect, stop.
 
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '../helpers/e2e-test';
+import type { Page } from '@playwright/test';
 import path from 'node:path';
 import { openDemo } from '../helpers/page';
 import { hasShared, PHOTOS_DIR, STAMPS_DIR } from '../helpers/paths';
