@@ -85,8 +85,8 @@ export function classifierTopology(base: KerasTopology, lastBlockOutput: string,
   };
 }
 
-/** The classifier's weights under the names tfjs gives them when it builds the topology. */
-function namedWeights(model: RunModel): { name: string; tensor: tf.Tensor }[] {
+/** The classifier's weights under the names tfjs gives them when it builds the topology (`layer/weight`). */
+export function classifierWeights(model: RunModel): { name: string; tensor: tf.Tensor }[] {
   const base = model.baseNetwork;
   const own = model.allSegments();
   const trunk = [base.stem, ...base.blocks].flatMap((segment, s) =>
@@ -98,7 +98,7 @@ function namedWeights(model: RunModel): { name: string; tensor: tf.Tensor }[] {
 /** The zip: model.json + shards, labels.json, preprocessing.json, run.json. */
 export async function exportClassifierZip({ model, baseTopology, runJson }: ExportedClassifier): Promise<Uint8Array> {
   const topology = classifierTopology(baseTopology, model.baseNetwork.blocks.at(-1)!.outputName, model.spec.sizePx, model.numClasses);
-  const { data, specs } = await tf.io.encodeWeights(namedWeights(model));
+  const { data, specs } = await tf.io.encodeWeights(classifierWeights(model));
   const weights = new Uint8Array(data as ArrayBuffer);
   const shardCount = Math.max(1, Math.ceil(weights.byteLength / SHARD_BYTES));
   const paths = Array.from({ length: shardCount }, (_, i) => `${WEIGHTS_PREFIX}${i + 1}of${shardCount}.bin`);

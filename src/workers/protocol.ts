@@ -124,14 +124,15 @@ export type TrainingCommand =
   /** Top classes (and, when asked, a Grad-CAM heat map) of each image with the kept model. */
   | { type: 'trained/predict'; requestId: number; images: { path: string; image: Blob }[]; heatMaps: boolean }
   /**
-   * 'tfjs': the classifier as a TensorFlow.js layers model zip; 'run': run.json and metrics.csv.
+   * 'tfjs': the classifier as a TensorFlow.js layers model zip; 'onnx': the classifier as one
+   * .onnx file; 'run': run.json and metrics.csv.
    * `to: 'history'`: for the run history (the page keeps it with the run), not a download.
    */
   | { type: 'trained/export'; format: ExportFormat; to?: 'history' }
   /** Early stopping after the fact: the kept model goes back to its weights at the epoch of lowest validation loss; a run in progress stops first. */
   | { type: 'trained/restoreBest' };
 
-export type ExportFormat = 'tfjs' | 'run';
+export type ExportFormat = 'tfjs' | 'onnx' | 'run';
 
 /** The model a run leaves (or an import brings): it stays, and trains more, until discarded. */
 export interface TrainedModelInfo {

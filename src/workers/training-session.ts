@@ -19,6 +19,7 @@ import { pooledImages, type PooledImages } from '../data/pool-images';
 import { preprocessImage } from '../data/preprocess';
 import type { WorkerPool } from '../data/worker-pool';
 import { exportClassifierZip, importClassifierZip } from '../ml/classifier-zip';
+import { exportOnnx } from '../ml/onnx-export';
 import { predictWithHeatMap } from '../ml/grad-cam';
 import type { KerasTopology } from '../ml/model-loader';
 import type { PretrainedNetwork } from '../ml/pretrained-network';
@@ -553,14 +554,17 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
       const k = requireKept();
       const started = now();
       const base = fileStem(k);
+      const run = () => (k.log ? runJson(k.log, date()) : k.importedRun);
       let bytes: Uint8Array;
       if (format === 'tfjs') {
-        bytes = await exportClassifierZip({ model: k.model, baseTopology: k.topology, runJson: k.log ? runJson(k.log, date()) : k.importedRun });
+        bytes = await exportClassifierZip({ model: k.model, baseTopology: k.topology, runJson: run() });
+      } else if (format === 'onnx') {
+        bytes = await exportOnnx({ model: k.model, baseTopology: k.topology, runJson: run() ?? null });
       } else {
         if (!k.log) throw new LabError('input/invalid', `${k.fileName ?? 'This model'} was imported and has not trained here: its own run.json is inside the model zip.`);
         bytes = exportRunZip(k.log, date());
       }
-      const fileName = `${base}-${format === 'tfjs' ? 'tfjs-model' : 'run'}.zip`;
+      const fileName = `${base}-${EXPORT_FILE_SUFFIX[format]}`;
       deps.emit({ type: 'trained/exported', file: { format, fileName, bytes, ms: now() - started, logId: k.logId, ...(to ? { to } : {}) } }, [bytes.buffer]);
     } catch (error) {
       deps.emit({ type: 'trained/exportFailed', format, error: explain(error), ...(to ? { to } : {}) });
@@ -716,6 +720,8 @@ function datasetLog(dataset: OpenDataset): RunLog['dataset'] {
 }
 
 /** A file name from the dataset's folder or the imported zip's name. */
+const EXPORT_FILE_SUFFIX: Record<ExportFormat, string> = { tfjs: 'tfjs-model.zip', onnx: 'model.onnx', run: 'run.zip' };
+
 function fileStem(k: KeptModel): string {
   const name = k.log?.dataset.rootName ?? k.fileName?.replace(/\.zip$/i, '') ?? 'finetune-lab';
   return name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'finetune-lab';

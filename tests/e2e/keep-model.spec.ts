@@ -1,14 +1,19 @@
 // Keeping what was trained, as a user does it: train the demo set and train it more, check that
 // the photo check still sees the untouched ImageNet network, predict a photo with its heat map,
-// download both zips, then import the model zip into a fresh page and get the same prediction.
+// download the exports (TF.js zip, ONNX, run), then import the model zip into a fresh page and get the same prediction.
 
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { expect, test } from '../helpers/e2e-test';
 import type { Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
+import type { onnx as OnnxProto } from 'onnx-proto';
 import { openDemo } from '../helpers/page';
 import { hasShared, PHOTOS_DIR } from '../helpers/paths';
+
+// onnx-proto is CommonJS, which Node's ESM loader gives no named exports.
+const { onnx } = createRequire(import.meta.url)('onnx-proto') as { onnx: typeof OnnxProto };
 
 const PHOTO = path.join(PHOTOS_DIR ?? '', 'chelsea.png');
 
@@ -91,13 +96,20 @@ test.describe('a trained model is kept, used, exported and imported (needs ../sh
     expect(csv.slice(1).map((line) => line.split(',')[0])).toEqual(['chelsea.png', 'rocket.jpg']);
     expect(csv[1]!.split(',')[1]).toBe(before.label);
 
-    // Both exports, as downloads.
+    // The exports, as downloads.
     const exportStarted = Date.now();
     const modelZip = await download(page, 'export-tfjs', testInfo.outputPath('model.zip'));
     const exportMs = Date.now() - exportStarted;
     const files = unzipSync(modelZip);
     expect(Object.keys(files).filter((name) => !name.endsWith('.bin')).sort()).toEqual(['labels.json', 'model.json', 'preprocessing.json', 'run.json']);
     expect(JSON.parse(new TextDecoder().decode(files['preprocessing.json'])).spec).toMatchObject({ sizePx: 112, normalization: 'caffe' });
+    // The ONNX file, written in the page's worker: one graph with the classes and the preprocessing.
+    const onnxFile = onnx.ModelProto.decode(await download(page, 'export-onnx', testInfo.outputPath('model.onnx')));
+    const metadata = Object.fromEntries(onnxFile.metadataProps.map((p) => [p.key, p.value]));
+    expect(JSON.parse(metadata.labels!)).toEqual(JSON.parse(new TextDecoder().decode(files['labels.json'])));
+    expect(JSON.parse(metadata.preprocessing!).spec).toMatchObject({ sizePx: 112, normalization: 'caffe' });
+    expect(onnxFile.graph?.input?.[0]?.name).toBe('input');
+    await expect(page.getByTestId('export-status-onnx')).toHaveAttribute('data-status', 'done');
     const runZip = unzipSync(await download(page, 'export-run', testInfo.outputPath('run.zip')));
     const run = JSON.parse(new TextDecoder().decode(runZip['run.json'])) as { runs: unknown[]; steps: unknown[]; epochs: unknown[]; dataset: { files: { train: unknown[] } } };
     expect(run.runs).toHaveLength(2);

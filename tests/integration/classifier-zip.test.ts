@@ -1,8 +1,13 @@
-// The export round trip on the real stamps6 folder and the real weights: train the head and res5c
-// for one epoch at 64 px, export the zip, load it with plain tf.loadLayersModel, feed it images
-// prepared by its own preprocessing.json, and get the run's validation predictions back. Then the
-// lab reads the zip again, and names what is wrong with a broken one.
+// The exports on the real stamps6 folder and the real weights: train the head and res5c for one
+// epoch at 64 px, export the zip, load it with plain tf.loadLayersModel, feed it images prepared
+// by its own preprocessing.json, and get the run's validation predictions back. Then the lab reads
+// the zip again, and names what is wrong with a broken one. The same model as ONNX runs in ONNX
+// Runtime (its wasm build, in Node) and gives the lab's probabilities on stamps6's validation
+// images and on the real photos; Debian's python3-onnx checks the file.
 
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { strToU8, unzipSync, zipSync } from 'fflate';
@@ -11,6 +16,7 @@ import { DEFAULT_PREPROCESS_SPEC, specFromPreprocessingJson } from '../../src/co
 import { DEFAULT_TRAINING_CONFIG } from '../../src/core/training-config';
 import { preprocessImage } from '../../src/data/preprocess';
 import { exportClassifierZip, importClassifierZip } from '../../src/ml/classifier-zip';
+import { exportOnnx, ONNX_INPUT, ONNX_OUTPUT } from '../../src/ml/onnx-export';
 import type { Evaluation } from '../../src/ml/evaluation';
 import type { PretrainedModel } from '../../src/ml/model-loader';
 import { RunModel } from '../../src/ml/run-model';
@@ -19,7 +25,7 @@ import { TrainingEngine } from '../../src/ml/training-engine';
 import { changedWeights, snapshotWeights } from '../helpers/engine-fixtures';
 import { decodeImageFile } from '../helpers/node-images';
 import { loadRealModel } from '../helpers/node-model';
-import { hasShared, STAMPS_DIR } from '../helpers/paths';
+import { hasShared, PHOTOS_DIR, STAMPS_DIR } from '../helpers/paths';
 import { stampsSplits } from '../helpers/stamps';
 
 const SIZE_PX = 64;
@@ -130,6 +136,80 @@ describe.skipIf(!hasShared())('the TF.js classifier zip (needs ../shared)', () =
     await expect(importClassifierZip(replaced('preprocessing.json', newer), 'c.zip')).rejects.toThrow(/preprocessing\.json in c\.zip is version 2; this lab reads version 1/);
     await expect(importClassifierZip(replaced('labels.json', '["only one"]'), 'd.zip')).rejects.toThrow(/labels\.json in d\.zip is not a list of two or more class names/);
     await expect(importClassifierZip(replaced('labels.json', '["a","b","c"]'), 'e.zip')).rejects.toThrow(/one output per class of labels\.json \(3\)/);
+  });
+
+  describe('as ONNX', () => {
+    let onnxBytes: Uint8Array;
+    let onnxMs: number;
+
+    beforeAll(async () => {
+      const started = performance.now();
+      onnxBytes = await exportOnnx({ model: runModel, baseTopology: pretrained.topology, runJson: { note: 'test' } });
+      onnxMs = performance.now() - started;
+    }, 120_000);
+
+    it('runs in ONNX Runtime and gives the lab’s probabilities on stamps6 and on the photos', async () => {
+      const ort = await import('onnxruntime-web');
+      ort.env.wasm.numThreads = 1;
+      const session = await ort.InferenceSession.create(onnxBytes);
+      expect(session.inputNames).toEqual([ONNX_INPUT]);
+      expect(session.outputNames).toEqual([ONNX_OUTPUT]);
+      const photos = fs.readdirSync(PHOTOS_DIR).filter((name) => /\.(png|jpe?g)$/i.test(name)).map((name) => path.join(PHOTOS_DIR, name));
+      const files = [...validationFiles, ...photos];
+      let worst = 0;
+      const started = performance.now();
+      for (const file of files) {
+        const pixels = preprocessImage(decodeImageFile(file), runModel.spec);
+        const expected = await runModel.predict(pixels, SIZE_PX);
+        const result = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', pixels, [1, SIZE_PX, SIZE_PX, 3]) });
+        const probabilities = result[ONNX_OUTPUT]!.data as Float32Array;
+        expect(probabilities).toHaveLength(runModel.numClasses);
+        probabilities.forEach((p, c) => (worst = Math.max(worst, Math.abs(p - expected[c]!))));
+      }
+      const perImage = (performance.now() - started) / files.length;
+      // A batch gives each image's own probabilities.
+      const batch = files.slice(0, 3).map((file) => preprocessImage(decodeImageFile(file), runModel.spec));
+      const joined = new Float32Array(batch.reduce((n, b) => n + b.length, 0));
+      batch.reduce((at, b) => (joined.set(b, at), at + b.length), 0);
+      const batched = (await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', joined, [3, SIZE_PX, SIZE_PX, 3]) }))[ONNX_OUTPUT]!;
+      expect(batched.dims).toEqual([3, runModel.numClasses]);
+      const first = await runModel.predict(batch[2]!, SIZE_PX);
+      first.forEach((p, c) => (worst = Math.max(worst, Math.abs((batched.data as Float32Array)[2 * runModel.numClasses + c]! - p))));
+      console.info(
+        `ONNX export: ${(onnxBytes.byteLength / 1e6).toFixed(1)} MB in ${onnxMs.toFixed(0)} ms; ONNX Runtime (wasm, Node) vs the lab on ${validationFiles.length} validation images and ${photos.length} photos at ${SIZE_PX} px: largest probability difference ${worst.toExponential(2)} (lab + ORT ${perImage.toFixed(0)} ms per image)`,
+      );
+      expect(worst).toBeLessThanOrEqual(PROBABILITY_TOLERANCE);
+      await session.release();
+    }, 300_000);
+
+    it('holds the class names and the preprocessing in its metadata, and passes onnx.checker', async () => {
+      const { onnx } = await import('onnx-proto');
+      const decoded = onnx.ModelProto.decode(onnxBytes);
+      const metadata = Object.fromEntries(decoded.metadataProps.map((p) => [p.key, p.value]));
+      expect(JSON.parse(metadata.labels!)).toEqual(runModel.classNames);
+      expect(JSON.parse(metadata.preprocessing!)).toMatchObject({ channelOrder: 'BGR', mean: [103.939, 116.779, 123.68], spec: { sizePx: SIZE_PX } });
+      expect(metadata.input_layout).toBe('NHWC');
+      expect(decoded.opsetImport.map((o) => Number(o.version))).toEqual([13]);
+      expect(decoded.graph?.initializer?.length).toBeGreaterThan(100);
+      // Folded: no BatchNormalization left, one Conv per Keras convolution.
+      const ops = (decoded.graph?.node ?? []).map((n) => n.opType);
+      expect(ops).not.toContain('BatchNormalization');
+      expect(ops.filter((op) => op === 'Conv')).toHaveLength(53);
+
+      const python = '/usr/bin/python3';
+      const hasOnnx = fs.existsSync(python) && spawnSync(python, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
+      if (!hasOnnx) {
+        if (process.env.CI === 'true') throw new Error('CI needs Debian\'s python3-onnx for onnx.checker: apt-get install python3-onnx.');
+        console.warn('python3-onnx is not installed: onnx.checker skipped (apt-get install python3-onnx)');
+        return;
+      }
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-export-')), 'stamps6.onnx');
+      fs.writeFileSync(file, onnxBytes);
+      const checked = spawnSync(python, ['-c', 'import onnx, sys; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print(onnx.__version__)', file], { encoding: 'utf8' });
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      expect(checked.stderr).toBe('');
+      expect(checked.status).toBe(0);
+    });
   });
 });
 

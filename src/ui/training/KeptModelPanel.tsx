@@ -1,5 +1,5 @@
 // The model a run leaves (or an import brings), between runs: what it is, discarding it, exporting
-// it as a TF.js model or as its run, and importing one that was exported before.
+// it as a TF.js model, as ONNX or as its run, and importing one that was exported before.
 
 import type { ChangeEvent } from 'react';
 import { isUnfinished, type ExportFormat, type ExportState, type ImportFailure, type TrainedModelInfo } from '../../state/lab-state';
@@ -11,6 +11,7 @@ const LISTED_CLASSES = 8;
 
 const EXPORT_LABELS: Record<ExportFormat, string> = {
   tfjs: 'Export TF.js model (.zip)',
+  onnx: 'Export ONNX (.onnx)',
   run: 'Export run (.zip)',
 };
 
@@ -148,6 +149,7 @@ export function KeptModelPanel() {
           <Summary info={kept.info} />
           <div className="kept-actions">
             <ExportButton format="tfjs" />
+            <ExportButton format="onnx" />
             <ExportButton format="run" />
             {kept.info.origin === 'run' && <KeepInHistory />}
             <BestEpochButton info={kept.info} />
