@@ -96,7 +96,12 @@ export function classifierWeights(model: RunModel): { name: string; tensor: tf.T
 }
 
 /** The zip: model.json + shards, labels.json, preprocessing.json, run.json. */
-export async function exportClassifierZip({ model, baseTopology, runJson }: ExportedClassifier): Promise<Uint8Array> {
+export async function exportClassifierZip(classifier: ExportedClassifier): Promise<Uint8Array> {
+  return zipSync(await classifierFiles(classifier), { level: 6 });
+}
+
+/** The zip's files, for zips that hold more (the PyTorch project). */
+export async function classifierFiles({ model, baseTopology, runJson }: ExportedClassifier): Promise<Zippable> {
   const topology = classifierTopology(baseTopology, model.baseNetwork.blocks.at(-1)!.outputName, model.spec.sizePx, model.numClasses);
   const { data, specs } = await tf.io.encodeWeights(classifierWeights(model));
   const weights = new Uint8Array(data as ArrayBuffer);
@@ -117,7 +122,7 @@ export async function exportClassifierZip({ model, baseTopology, runJson }: Expo
   };
   // Float weights barely compress (~7%) and deflating 100 MB takes seconds: stored as they are.
   paths.forEach((path, i) => (files[path] = [weights.subarray(i * SHARD_BYTES, (i + 1) * SHARD_BYTES), { level: 0 }]));
-  return zipSync(files, { level: 6 });
+  return files;
 }
 
 export interface ImportedClassifier {

@@ -220,7 +220,7 @@ export const MAX_THUMBNAILS = 200;
 /** Predict calls kept; older ones (and their images) are let go. */
 export const MAX_PREDICTION_BATCHES = 5;
 
-export const INITIAL_TRAINED_STATE: TrainedState = { model: { status: 'none' }, exports: { tfjs: { status: 'idle' }, onnx: { status: 'idle' }, run: { status: 'idle' } } };
+export const INITIAL_TRAINED_STATE: TrainedState = { model: { status: 'none' }, exports: { tfjs: { status: 'idle' }, onnx: { status: 'idle' }, pytorch: { status: 'idle' }, run: { status: 'idle' } } };
 
 export function initialLabState(requestedBackend: BackendName | null = null): LabState {
   return {

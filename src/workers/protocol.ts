@@ -125,14 +125,15 @@ export type TrainingCommand =
   | { type: 'trained/predict'; requestId: number; images: { path: string; image: Blob }[]; heatMaps: boolean }
   /**
    * 'tfjs': the classifier as a TensorFlow.js layers model zip; 'onnx': the classifier as one
-   * .onnx file; 'run': run.json and metrics.csv.
+   * .onnx file; 'pytorch': the run as a PyTorch project (src/ml/pytorch-project.ts); 'run':
+   * run.json and metrics.csv.
    * `to: 'history'`: for the run history (the page keeps it with the run), not a download.
    */
   | { type: 'trained/export'; format: ExportFormat; to?: 'history' }
   /** Early stopping after the fact: the kept model goes back to its weights at the epoch of lowest validation loss; a run in progress stops first. */
   | { type: 'trained/restoreBest' };
 
-export type ExportFormat = 'tfjs' | 'onnx' | 'run';
+export type ExportFormat = 'tfjs' | 'onnx' | 'pytorch' | 'run';
 
 /** The model a run leaves (or an import brings): it stays, and trains more, until discarded. */
 export interface TrainedModelInfo {

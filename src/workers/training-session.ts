@@ -20,6 +20,7 @@ import { preprocessImage } from '../data/preprocess';
 import type { WorkerPool } from '../data/worker-pool';
 import { exportClassifierZip, importClassifierZip } from '../ml/classifier-zip';
 import { exportOnnx } from '../ml/onnx-export';
+import { exportPytorchProject, PARITY_IMAGES, type ParityImages } from '../ml/pytorch-project';
 import { predictWithHeatMap } from '../ml/grad-cam';
 import type { KerasTopology } from '../ml/model-loader';
 import type { PretrainedNetwork } from '../ml/pretrained-network';
@@ -560,6 +561,9 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
         bytes = await exportClassifierZip({ model: k.model, baseTopology: k.topology, runJson: run() });
       } else if (format === 'onnx') {
         bytes = await exportOnnx({ model: k.model, baseTopology: k.topology, runJson: run() ?? null });
+      } else if (format === 'pytorch') {
+        if (!k.log) throw new LabError('input/invalid', `${k.fileName ?? 'This model'} was imported and has not trained here: train it here first (train.py continues a run it can read).`);
+        bytes = await exportPytorchProject({ model: k.model, baseTopology: k.topology, runJson: run() }, await parityImages(k, k.log));
       } else {
         if (!k.log) throw new LabError('input/invalid', `${k.fileName ?? 'This model'} was imported and has not trained here: its own run.json is inside the model zip.`);
         bytes = exportRunZip(k.log, date());
@@ -569,6 +573,22 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
     } catch (error) {
       deps.emit({ type: 'trained/exportFailed', format, error: explain(error), ...(to ? { to } : {}) });
     }
+  }
+
+  /** A few of the run's images (validation first), prepared as the model's spec says, for train.py's parity check. */
+  async function parityImages(k: KeptModel, log: RunLog): Promise<ParityImages> {
+    const dataset = deps.dataset();
+    const listed = new Set([...log.dataset.files.validation, ...log.dataset.files.train].map((file) => file.path));
+    const sameClasses = dataset !== null && dataset.index.classNames.join('\n') === k.model.classNames.join('\n');
+    const candidates = sameClasses ? [...dataset.usable.validation, ...dataset.usable.train].filter((entry) => listed.has(entry.path)) : [];
+    if (!dataset || candidates.length === 0) {
+      throw new LabError('input/invalid', `Open the folder this model trained on (${log.dataset.rootName ?? 'its images'}) again: the PyTorch project holds the model's outputs on a few of its images, which train.py checks it reproduces.`);
+    }
+    // Round the classes, so that every class is among them when there are few enough.
+    const byClass = k.model.classNames.map((_, c) => candidates.filter((entry) => entry.classIndex === c));
+    const entries = Array.from({ length: Math.max(...byClass.map((list) => list.length)) }, (_, i) => byClass.flatMap((list) => (list[i] ? [list[i]] : []))).flat().slice(0, PARITY_IMAGES);
+    const images = pooledImages({ pool: deps.pool(), entries, files: dataset.files, spec: k.model.spec, augment: null });
+    return { paths: entries.map((e) => e.path), labels: entries.map((e) => e.classIndex), inputs: await images.load(entries.map((_, i) => i)) };
   }
 
   async function importModel(file: File): Promise<void> {
@@ -720,7 +740,7 @@ function datasetLog(dataset: OpenDataset): RunLog['dataset'] {
 }
 
 /** A file name from the dataset's folder or the imported zip's name. */
-const EXPORT_FILE_SUFFIX: Record<ExportFormat, string> = { tfjs: 'tfjs-model.zip', onnx: 'model.onnx', run: 'run.zip' };
+const EXPORT_FILE_SUFFIX: Record<ExportFormat, string> = { tfjs: 'tfjs-model.zip', onnx: 'model.onnx', pytorch: 'pytorch.zip', run: 'run.zip' };
 
 function fileStem(k: KeptModel): string {
   const name = k.log?.dataset.rootName ?? k.fileName?.replace(/\.zip$/i, '') ?? 'finetune-lab';

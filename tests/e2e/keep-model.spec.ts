@@ -41,7 +41,7 @@ async function download(page: Page, testId: string, saveAs: string): Promise<Uin
 test.describe('a trained model is kept, used, exported and imported (needs ../shared)', () => {
   test.skip(!hasShared(), '../shared is not there');
 
-  test('the demo: train, train more, photo check, predict with a heat map, export both zips, import into a fresh page, predict the same', async ({ page, browser }, testInfo) => {
+  test('the demo: train, train more, photo check, predict with a heat map, export (TF.js, ONNX, PyTorch project, run), import into a fresh page, predict the same', async ({ page, browser }, testInfo) => {
     const errors = watchErrors(page);
     await openDemo(page, { backend: 'wasm', sizePx: 112, epochs: 1 });
     await page.getByTestId('train-start').click();
@@ -110,6 +110,13 @@ test.describe('a trained model is kept, used, exported and imported (needs ../sh
     expect(JSON.parse(metadata.preprocessing!).spec).toMatchObject({ sizePx: 112, normalization: 'caffe' });
     expect(onnxFile.graph?.input?.[0]?.name).toBe('input');
     await expect(page.getByTestId('export-status-onnx')).toHaveAttribute('data-status', 'done');
+    // The PyTorch project: the same model files, the run, the parity images and the scripts.
+    const project = unzipSync(await download(page, 'export-pytorch', testInfo.outputPath('pytorch.zip')));
+    expect(Object.keys(project).filter((name) => !name.endsWith('.bin')).sort()).toEqual(['README.md', 'labels.json', 'model.json', 'model.py', 'parity.json', 'preprocessing.json', 'run.json', 'train.py']);
+    const parity = JSON.parse(new TextDecoder().decode(project['parity.json'])) as { sizePx: number; images: { path: string; probabilities: number[] }[] };
+    expect(parity.sizePx).toBe(112);
+    expect(parity.images.length).toBeGreaterThan(0);
+    expect(parity.images[0]!.probabilities).toHaveLength(JSON.parse(new TextDecoder().decode(files['labels.json'])).length);
     const runZip = unzipSync(await download(page, 'export-run', testInfo.outputPath('run.zip')));
     const run = JSON.parse(new TextDecoder().decode(runZip['run.json'])) as { runs: unknown[]; steps: unknown[]; epochs: unknown[]; dataset: { files: { train: unknown[] } } };
     expect(run.runs).toHaveLength(2);

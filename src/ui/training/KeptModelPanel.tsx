@@ -1,5 +1,5 @@
 // The model a run leaves (or an import brings), between runs: what it is, discarding it, exporting
-// it as a TF.js model, as ONNX or as its run, and importing one that was exported before.
+// it as a TF.js model, as ONNX, as a PyTorch project or as its run, and importing one that was exported before.
 
 import type { ChangeEvent } from 'react';
 import { isUnfinished, type ExportFormat, type ExportState, type ImportFailure, type TrainedModelInfo } from '../../state/lab-state';
@@ -12,6 +12,7 @@ const LISTED_CLASSES = 8;
 const EXPORT_LABELS: Record<ExportFormat, string> = {
   tfjs: 'Export TF.js model (.zip)',
   onnx: 'Export ONNX (.onnx)',
+  pytorch: 'Export as a PyTorch project (.zip)',
   run: 'Export run (.zip)',
 };
 
@@ -150,6 +151,7 @@ export function KeptModelPanel() {
           <div className="kept-actions">
             <ExportButton format="tfjs" />
             <ExportButton format="onnx" />
+            <ExportButton format="pytorch" />
             <ExportButton format="run" />
             {kept.info.origin === 'run' && <KeepInHistory />}
             <BestEpochButton info={kept.info} />

@@ -170,14 +170,14 @@ describe('applyEvent: the kept model', () => {
 
   it('keeps only the name, size and time of an export, never its bytes, and starts exports over for a new model', () => {
     let state = applyEvent(initialLabState(), { type: 'trained/ready', model: trainedModel() });
-    state = { ...state, trained: { ...state.trained, exports: { tfjs: { status: 'running' }, onnx: { status: 'running' }, run: { status: 'running' } } } };
+    state = { ...state, trained: { ...state.trained, exports: { tfjs: { status: 'running' }, onnx: { status: 'running' }, pytorch: { status: 'running' }, run: { status: 'running' } } } };
     state = applyEvent(state, { type: 'trained/exported', file: { format: 'tfjs', fileName: 'model.zip', bytes: new Uint8Array(1234), ms: 56 } });
     // toEqual fails on any property more: the bytes are not kept.
     expect(state.trained.exports.tfjs).toEqual({ status: 'done', fileName: 'model.zip', sizeBytes: 1234, ms: 56 });
     state = applyEvent(state, { type: 'trained/exportFailed', format: 'run', error: { code: 'input/invalid', message: 'an imported model has no run' } });
     expect(state.trained.exports.run).toEqual({ status: 'failed', error: { code: 'input/invalid', message: 'an imported model has no run' } });
     state = applyEvent(state, { type: 'trained/ready', model: trainedModel({ steps: 10 }) });
-    expect(state.trained.exports).toEqual({ tfjs: { status: 'idle' }, onnx: { status: 'idle' }, run: { status: 'idle' } });
+    expect(state.trained.exports).toEqual({ tfjs: { status: 'idle' }, onnx: { status: 'idle' }, pytorch: { status: 'idle' }, run: { status: 'idle' } });
   });
 
   it('loses the kept model with the worker or its device, failing an import under way', () => {

@@ -152,7 +152,7 @@ describe('createLabStore: the kept model', () => {
     worker.emit({ type: 'trained/exported', file: { format: 'tfjs', fileName: 'finetuned-tfjs.zip', bytes, ms: 420 } });
     expect(saved).toEqual([{ fileName: 'finetuned-tfjs.zip', bytes }]);
     expect(saved[0]!.bytes).toBe(bytes);
-    expect(store.getState().trained.exports).toEqual({ tfjs: { status: 'done', fileName: 'finetuned-tfjs.zip', sizeBytes: 6, ms: 420 }, onnx: { status: 'idle' }, run: { status: 'idle' } });
+    expect(store.getState().trained.exports).toEqual({ tfjs: { status: 'done', fileName: 'finetuned-tfjs.zip', sizeBytes: 6, ms: 420 }, onnx: { status: 'idle' }, pytorch: { status: 'idle' }, run: { status: 'idle' } });
   });
 
   it('shows a failed export of the run as the worker words it', () => {
@@ -169,7 +169,7 @@ describe('createLabStore: the kept model', () => {
     worker.emit({ type: 'worker/died', error: { code: 'worker/died', message: 'crashed' } });
     actions().restartWorker();
     expect(worker.restarts()).toBe(1);
-    expect(store.getState().trained).toEqual({ model: { status: 'none' }, exports: { tfjs: { status: 'idle' }, onnx: { status: 'idle' }, run: { status: 'idle' } } });
+    expect(store.getState().trained).toEqual({ model: { status: 'none' }, exports: { tfjs: { status: 'idle' }, onnx: { status: 'idle' }, pytorch: { status: 'idle' }, run: { status: 'idle' } } });
     expect(store.getState().workerError).toBeNull();
   });
 
