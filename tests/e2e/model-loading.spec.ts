@@ -89,9 +89,13 @@ test('a lost GPU device is reported, and the lab goes on on WASM with its datase
       '};\n';
     await route.fulfill({ response, body: keepDevices + (await response.text()) });
   });
-  await openDemo(page, { backend: 'webgpu', sizePx: 64, epochs: 1 });
+  await openDemo(page, { backend: 'webgpu', sizePx: 64, epochs: 2 });
   await page.getByTestId('train-start').click();
   const progress = page.getByTestId('training-progress');
+  await expect(progress).toHaveAttribute('data-status', 'running');
+  // A step trains on WebGPU first: the suite's smoke test of training there (a few minutes on
+  // SwiftShader for the whole demo run, so no other test trains on it).
+  await expect(page.getByTestId('chart-steps')).not.toHaveAttribute('data-points', '0', { timeout: 5 * 60_000 });
   await expect(progress).toHaveAttribute('data-status', 'running');
 
   const training = page.workers().find((w) => w.url().includes('training.worker'))!;

@@ -193,11 +193,3 @@ test('the demo dataset: pause, change freeze depth and class weighting, resume w
   expect(errors).toEqual([]);
   expect(foreign).toEqual([]);
 });
-
-test('the demo dataset trains on WebGPU (SwiftShader here)', async ({ page }) => {
-  const { errors, foreign } = watch(page);
-  await trainDemo(page, 'webgpu', 64, 1);
-  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'webgpu');
-  expect(errors).toEqual([]);
-  expect(foreign).toEqual([]);
-});
