@@ -759,7 +759,7 @@ def train(args):
         say(f"resumed {args.resume}: {start_epoch} of {epochs} epochs done")
     total_steps = project.first_step + len(loader) * epochs
     say(
-        f"training: {len(train_set)} train / {len(validation_set)} validation images at {size} px, {epochs} epochs of {len(loader)} steps, "
+        f"training: {len(train_set)} train / {len(validation_set)} validation images at {size} px, {epochs} epoch{'s' if epochs != 1 else ''} of {len(loader)} steps, "
         f"{world} process{'es' if world > 1 else ''} on {device.type}; freeze depth {depth}, {config['optimizer']} lr {config['learningRate']:g} "
         f"(backbone ×{config['backboneLrMultiplier']:g}), {config['schedule']} schedule from step {project.first_step} to {total_steps}, "
         f"BatchNorm {config['batchNormPolicy']}, class weighting {config['classWeighting']}, dropout {config['dropout']:g}, "
