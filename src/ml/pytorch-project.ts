@@ -27,8 +27,7 @@ export interface ParityImages {
 /** The project zip: everything train.py reads, flat. */
 export async function exportPytorchProject(classifier: ExportedClassifier, parity: ParityImages): Promise<Uint8Array> {
   const { model } = classifier;
-  const n = parity.paths.length;
-  const probabilities = n > 0 ? await model.predict(parity.inputs, model.spec.sizePx) : new Float32Array(0);
+  const probabilities = await model.predict(parity.inputs, model.spec.sizePx);
   const classes = model.numClasses;
   const parityJson = {
     format: PYTORCH_PROJECT_FORMAT,

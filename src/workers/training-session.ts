@@ -739,9 +739,9 @@ function datasetLog(dataset: OpenDataset): RunLog['dataset'] {
   };
 }
 
-/** A file name from the dataset's folder or the imported zip's name. */
 const EXPORT_FILE_SUFFIX: Record<ExportFormat, string> = { tfjs: 'tfjs-model.zip', onnx: 'model.onnx', pytorch: 'pytorch.zip', run: 'run.zip' };
 
+/** A file name from the dataset's folder or the imported zip's name. */
 function fileStem(k: KeptModel): string {
   const name = k.log?.dataset.rootName ?? k.fileName?.replace(/\.zip$/i, '') ?? 'finetune-lab';
   return name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'finetune-lab';
