@@ -23,7 +23,7 @@ const wasmThreads = Number(query.get('threads')) || undefined;
 // Tests only: a small storage quota for the run history, to see what a full disk does.
 const historyQuotaBytes = Number(query.get('historyQuotaBytes')) || undefined;
 
-const DOWNLOAD_TYPES: Record<string, string> = { zip: 'application/zip', csv: 'text/csv', onnx: 'application/octet-stream' };
+const DOWNLOAD_TYPES: Record<string, string> = { zip: 'application/zip', csv: 'text/csv' };
 
 /** Hands a file to the browser's downloads: a Blob, its object URL, and a click on a temporary <a download>. */
 const download: DownloadPort = {

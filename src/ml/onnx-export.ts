@@ -115,7 +115,7 @@ export async function exportOnnx({ model, baseTopology, runJson }: OnnxExportInp
   const nodes: onnx.INodeProto[] = [];
   const initializers: onnx.ITensorProto[] = [];
   /** The ONNX tensor and shape each Keras layer's output became. */
-  const outputs = new Map<string, { tensor: string; shape: Shape | null; features?: number }>();
+  const outputs = new Map<string, { tensor: string; shape: Shape | null }>();
   /** BatchNorm layers folded into the convolution before them: they output what the convolution does. */
   const folded = new Set<string>();
 
@@ -245,7 +245,7 @@ export async function exportOnnx({ model, baseTopology, runJson }: OnnxExportInp
       case 'GlobalAveragePooling2D':
         nodes.push({ opType: 'GlobalAveragePool', name: `${out}/pool`, input: [input!.tensor], output: [`${out}/pooled`] });
         nodes.push({ opType: 'Flatten', name: out, input: [`${out}/pooled`], output: [out], attribute: [attribute.int('axis', 1)] });
-        outputs.set(out, { tensor: out, shape: null, features: shape!.channels });
+        outputs.set(out, { tensor: out, shape: null });
         break;
       case 'Dense': {
         const kernel = weight(layer.name, 'kernel');
@@ -257,7 +257,7 @@ export async function exportOnnx({ model, baseTopology, runJson }: OnnxExportInp
         nodes.push({ opType: 'Gemm', name: `${out}/gemm`, input: [input!.tensor, `${out}/kernel`, `${out}/bias`], output: [linear] });
         if (activation === 'softmax') nodes.push({ opType: 'Softmax', name: out, input: [linear], output: [out], attribute: [attribute.int('axis', 1)] });
         else if (activation !== 'linear') throw new LabError('model/incompatible', `Layer ${layer.name} has a ${String(activation)} activation, which the ONNX export does not handle.`);
-        outputs.set(out, { tensor: out, shape: null, features: units });
+        outputs.set(out, { tensor: out, shape: null });
         break;
       }
       default:

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
 import { serveStatic, type StaticServer } from '../../scripts/serve-static.mjs';
 import { expect, test, watchPolicyViolations } from '../helpers/e2e-test';
+import { chooseDemo } from '../helpers/page';
 
 const SUB_PATH = '/some/path/lab/';
 const PORT = 4176;
@@ -70,10 +71,7 @@ async function openLab(page: Page, url: string): Promise<{ ms: number; navigatio
 }
 
 async function trainDemo(page: Page) {
-  await page.getByTestId('demo-button').click();
-  await expect(page.getByTestId('dataset-panel')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
-  await page.getByTestId('image-size').selectOption('64');
-  await page.getByTestId('epochs').fill('1');
+  await chooseDemo(page, { sizePx: 64, epochs: 1 });
   await page.getByTestId('train-start').click();
   await expect(page.getByTestId('training-progress')).toHaveAttribute('data-status', 'completed', { timeout: 5 * 60_000 });
 }
