@@ -62,6 +62,8 @@ const TOP_CLASSES = 3;
  * 112 images and ~16 s for 2,000 (10 classes) here, and it blocks the worker meanwhile.
  */
 const MAX_PROBE_IMAGES = 2500;
+/** How long a failed run waits for a GPU device's lost signal (seen arriving after the failed read-back). */
+const LOST_SIGNAL_WAIT_MS = 2000;
 
 /** The model a run left, or an import brought, with what it takes to train it more and export it. */
 interface KeptModel {
@@ -103,6 +105,14 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
   // After a lost device every GPU read fails with a browser message about buffer mapping; the
   // user is told the cause instead.
   const explain = (error: unknown) => serializeError(deps.deviceLost?.() ?? error);
+
+  /** Resolves once the device is known lost, or after LOST_SIGNAL_WAIT_MS without that. */
+  async function lostSignalSettles(): Promise<void> {
+    if (!deps.deviceLost) return;
+    for (let waited = 0; !deps.deviceLost() && waited < LOST_SIGNAL_WAIT_MS; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 
   function change(live: LiveChange): void {
     // A change sent as the run ended has nothing left to change: the page keeps it for the next run.
@@ -433,6 +443,9 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
       });
     }
     await diagnose('after-training');
+    // A step can fail on a lost GPU device (a read-back "unmapped before mapping was resolved")
+    // before the device's own lost signal arrives: a failed run waits for it a moment.
+    if (summary.status === 'failed') await lostSignalSettles();
     const lostNow = deps.deviceLost?.();
     if (summary.status === 'failed') {
       deps.emit({ type: 'train/failed', error: lostNow ? serializeError(lostNow) : (summary.error ?? { code: 'internal', message: 'The run failed.' }) });
