@@ -106,9 +106,9 @@ export function createTrainingSession(deps: TrainingSessionDeps): TrainingSessio
   // user is told the cause instead.
   const explain = (error: unknown) => serializeError(deps.deviceLost?.() ?? error);
 
-  /** Resolves once the device is known lost, or after LOST_SIGNAL_WAIT_MS without that. */
+  /** On WebGPU, resolves once the device is known lost or after LOST_SIGNAL_WAIT_MS; elsewhere at once. */
   async function lostSignalSettles(): Promise<void> {
-    if (!deps.deviceLost) return;
+    if (!deps.deviceLost || deps.backend?.()?.name !== 'webgpu') return;
     for (let waited = 0; !deps.deviceLost() && waited < LOST_SIGNAL_WAIT_MS; waited += 50) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
