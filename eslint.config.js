@@ -23,7 +23,7 @@ const DOM_GLOBALS = ['window', 'document', 'localStorage', 'sessionStorage', 'HT
 }));
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'public/', 'test-results/', 'playwright-report/'] },
+  { ignores: ['dist/', 'node_modules/', 'public/', 'test-results/', 'playwright-report/', 'src/ml/kernels/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,6 +8,7 @@ import { initBackend } from '../../src/ml/backend';
 import { loadPretrainedResNet50 } from '../../src/ml/model-loader';
 import { httpModelSource } from '../../src/ml/model-source';
 import { segmentResNet50 } from '../../src/ml/segments';
+import { wasmFilterGradientKernel } from '../../src/ml/wasm-conv2d-gradients';
 import { kernelShares, runScenario, type KernelShare, type Scenario, type ScenarioResult } from '../engine-scenarios';
 
 self.onmessage = async (message: MessageEvent<string>) => {
@@ -26,9 +27,13 @@ self.onmessage = async (message: MessageEvent<string>) => {
       ...(isBackendName(requested) ? { force: requested } : {}),
       ...(threads ? { wasmThreads: Number(threads) } : {}),
       wasmPaths: { 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd },
+      kernelThread: () => new Worker(new URL('../../src/workers/kernel.worker.ts', import.meta.url), { type: 'module', name: 'kernel' }),
     });
-    lines.push(`backend\t${backend.name}${backend.wasmThreads ? ` (threads: ${backend.wasmThreads})` : ''}`);
     const { model } = await loadPretrainedResNet50(httpModelSource(new URL('/models/resnet50/model.json', location.href).href));
+    // Read after the model has loaded: by then the kernel's helper threads have started.
+    const kernel = wasmFilterGradientKernel();
+    const ours = kernel ? `; filter gradient: ours, ${kernel.fma}, ${kernel.threads} thread(s)` : '';
+    lines.push(`backend\t${backend.name}${backend.wasmThreads ? ` (threads: ${backend.wasmThreads}${ours})` : ''}`);
     const net = segmentResNet50(model);
     for (const scenario of scenarios) {
       const result = await runScenario(net, scenario, stepsPerEpoch);

@@ -7,7 +7,8 @@ import { BACKEND_PREFERENCE, type BackendName } from '../core/backends';
 import { LabError } from '../core/errors';
 import { registerWasmChannelSums } from './channel-sums';
 import { registerWasmAdam } from './wasm-adam';
-import { registerWasmConv2DGradients } from './wasm-conv2d-gradients';
+import type { KernelThreadWorker } from './kernels/kernel-threads';
+import { registerWasmConv2DGradients, startWasmKernelThreads } from './wasm-conv2d-gradients';
 import { registerWasmSharedIdentity } from './wasm-identity';
 
 
@@ -18,6 +19,12 @@ export interface BackendOptions {
   wasmPaths?: Partial<Record<WasmBinaryName, string>>;
   /** Threads for the wasm backend when the page is cross-origin isolated. Default: every logical core. */
   wasmThreads?: number;
+  /**
+   * Starts a helper thread for our own wasm kernels (workers/kernel.worker.ts); with it, they use
+   * as many threads as the backend. Only from a worker: the kernels' callers then block on them.
+   * Default: none (our kernels run on the calling thread alone).
+   */
+  kernelThread?: () => KernelThreadWorker;
 }
 
 export type WasmBinaryName = 'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm';
@@ -131,6 +138,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
       if (name === 'wasm') {
         const wasm = await import('@tensorflow/tfjs-backend-wasm');
         report.wasmThreads = wasm.getThreadsCount();
+        if (options.kernelThread) startWasmKernelThreads(report.wasmThreads - 1, options.kernelThread);
       }
       return report;
     }

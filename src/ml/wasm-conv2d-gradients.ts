@@ -7,12 +7,17 @@
 //   for stride 2, the result spread over the input's even positions;
 // - input gradient, stride 1: a convolution of dy with the filter rotated 180° and its channels
 //   swapped, padded by (kernel − 1 − padding) on each side;
-// - filter gradient: one matrix product im2col(x)^T · dy, as a 1×1 convolution of im2col(x)^T
-//   ([1, 1, taps·inC, rows], rows = batch·outH·outW) with dy as its filter.
+// - filter gradient: our own kernel (kernels/filter-gradient-wat.ts: an indirect matrix product
+//   with relaxed SIMD's fused multiply-add where the engine has it) wherever the channels fit its
+//   tile (every ResNet50 layer but the stem, whose input has 3 channels); otherwise one matrix
+//   product im2col(x)^T · dy, as a 1×1 convolution of im2col(x)^T ([1, 1, taps·inC, rows],
+//   rows = batch·outH·outW) with dy as its filter.
 // Any other shape (the 7×7/2 stem's input gradient, which the lab never needs) keeps tfjs's kernel.
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { bindFilterGradientKernel, fillPixelAddresses, type FilterGradientKernel } from './kernels/filter-gradient-kernel';
+import type { KernelThreadWorker } from './kernels/kernel-threads';
 
 const BACKEND = 'wasm';
 
@@ -147,8 +152,48 @@ function reshapedCopy(backend: BackendWasm, x: tf.TensorInfo, shape: number[]): 
   return out;
 }
 
+/** Where the backend's tensor data starts, as a byte address in its memory. */
+function addressOf(backend: BackendWasm, info: tf.TensorInfo): number {
+  return backend.dataIdMap.get(info.dataId)!.memoryOffset;
+}
+
 /**
- * dW = ∂L/∂filter = im2col(x)^T · DY, DY being dy as [rows, outC]. XNNPACK computes it as a 1×1
+ * Our kernel bound to the backend's memory. The emscripten module keeps that memory as
+ * `wasmMemory` (the threaded build) or `asm.memory` (the others); its typings declare neither.
+ */
+function filterGradientKernel(backend: BackendWasm): FilterGradientKernel | undefined {
+  const module = backend.wasm as unknown as { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+  const memory = module.wasmMemory ?? module.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? bindFilterGradientKernel(memory) : undefined;
+}
+
+/**
+ * dW by our kernel. Instead of im2col(x), it gets a table of addresses: for each tap and output
+ * position, where in x the input pixel under that tap starts, or a zero row in the padding.
+ */
+function indirectFilterGradient(backend: BackendWasm, kernel: FilterGradientKernel, x: tf.TensorInfo, dy: tf.TensorInfo, conv: ConvInfo, filterShape: number[]): tf.TensorInfo {
+  const { batchSize, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = conv;
+  const rows = batchSize * outHeight * outWidth;
+  const taps = filterHeight * filterWidth;
+  const scratch = new Scratch(backend);
+  try {
+    const zeroRow = scratch.keep(backend.makeOutput([inChannels], 'float32'));
+    const offsets = scratch.keep(backend.makeOutput([taps, rows], 'int32'));
+    const dw = scratch.keep(backend.makeOutput(filterShape, 'float32')); // [kh, kw, inC, outC]
+    // Views are taken after every allocation: growing the wasm memory detaches older ones.
+    heap(backend, zeroRow).fill(0);
+    heap(backend, dw).fill(0);
+    fillPixelAddresses(backend.typedArrayFromHeap(offsets) as Int32Array, conv, addressOf(backend, x), addressOf(backend, zeroRow));
+    kernel.run({ offsets: addressOf(backend, offsets), dy: addressOf(backend, dy), dw: addressOf(backend, dw), rows, channels: inChannels, outChannels, taps });
+    return scratch.give(dw);
+  } finally {
+    scratch.releaseAll();
+  }
+}
+
+/**
+ * dW = ∂L/∂filter = im2col(x)^T · DY, DY being dy as [rows, outC]: by our kernel where the
+ * channels fit its tile, else by XNNPACK. XNNPACK computes it as a 1×1
  * convolution whose "image" is im2col(x)^T (taps·inC pixels of `rows` channels) and whose filter
  * is DY: the filter is the operand XNNPACK repacks on every call (the im2col matrix as filter cost
  * 9× more at 3×3), and its output is the filter gradient in filter layout. The filter is a copy of
@@ -162,6 +207,8 @@ function conv2DBackpropFilter({ inputs, backend: anyBackend, attrs }: Parameters
   if (x.shape.length !== 4) throw new Error(`Conv2DBackpropFilter (wasm) needs a rank-4 x, got [${x.shape}].`);
   const conv = convInfo(x.shape, filterShape, { strides, pad, dimRoundingMode });
   checkDy('Conv2DBackpropFilter', dy, conv);
+  const kernel = filterGradientKernel(backend);
+  if (kernel?.fits(conv.inChannels, conv.outChannels)) return indirectFilterGradient(backend, kernel, x, dy, conv, filterShape);
   const rows = conv.batchSize * conv.outHeight * conv.outWidth;
   const columns = conv.filterHeight * conv.filterWidth * conv.inChannels;
 
@@ -242,6 +289,20 @@ function conv2DBackpropInput(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo 
   } finally {
     scratch.releaseAll();
   }
+}
+
+/**
+ * Lets our filter-gradient kernel split its work over `count` helper threads besides the caller's,
+ * on the running wasm backend when its memory is shared (the threaded build); otherwise a no-op.
+ */
+export function startWasmKernelThreads(count: number, spawn: () => KernelThreadWorker): void {
+  if (tf.getBackend() !== BACKEND) return;
+  filterGradientKernel(tf.backend() as BackendWasm)?.startThreads(count, spawn);
+}
+
+/** Our filter-gradient kernel on the running wasm backend, if it could bind (for the bench and tests). */
+export function wasmFilterGradientKernel(): FilterGradientKernel | undefined {
+  return tf.getBackend() === BACKEND ? filterGradientKernel(tf.backend() as BackendWasm) : undefined;
 }
 
 /**

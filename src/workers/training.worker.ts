@@ -42,6 +42,7 @@ const modelSession = createModelSession({
       'tfjs-backend-wasm-simd.wasm': wasmSimd,
       'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
     },
+    kernelThread: () => new Worker(new URL('./kernel.worker.ts', import.meta.url), { type: 'module', name: 'kernel' }),
   },
 });
 

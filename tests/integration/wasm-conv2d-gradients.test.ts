@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPrng } from '../../src/core/prng';
-import { registerWasmConv2DGradients } from '../../src/ml/wasm-conv2d-gradients';
+import { registerWasmConv2DGradients, wasmFilterGradientKernel } from '../../src/ml/wasm-conv2d-gradients';
 import { relativeMaxError } from '../helpers/relative-error';
 
 // float32 sums of a few hundred products, accumulated in a different order by the cpu's loop and
@@ -169,6 +169,12 @@ describe('wasm Conv2DBackpropFilter', () => {
   it('fills a gap: tfjs-backend-wasm 4.22 registers no Conv2DBackpropFilter of its own', () => {
     expect(wasmHadItsOwn).toBe(false);
     expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')).toBeDefined();
+  });
+
+  it("runs on our kernel, bound to the backend's memory, where the channels fit its tile (all but the stem)", () => {
+    const kernel = wasmFilterGradientKernel();
+    expect(kernel).toBeDefined();
+    expect(RESNET50_CASES.filter((c) => !kernel!.fits(c.filter[2], c.filter[3])).map((c) => c.name)).toEqual(['stem 7×7/2 valid, 3→64']);
   });
 
   it('registers once: a second call neither throws nor warns', () => {

@@ -1,0 +1,156 @@
+// Runs a kernel of ours on more than one thread. Helper workers instantiate the same module on the
+// backend's shared memory; each call hands every ready helper its arguments through a small
+// shared control block and runs the caller's own share meanwhile. Between calls a helper blocks in
+// Atomics.wait, so a call costs a store, a notify and a wait: no message, no copy.
+
+import { LabError } from '../../core/errors';
+
+/** The parts of a Worker the threads use (a real one, or a Node worker_threads stand-in in tests). */
+export interface KernelThreadWorker {
+  postMessage(message: unknown): void;
+  terminate(): void;
+  onmessage: ((event: MessageEvent) => void) | null;
+  onerror: ((event: ErrorEvent) => void) | null;
+}
+
+/** The one message a helper gets; it answers `KERNEL_THREAD_READY` once it can take work. */
+export interface KernelThreadInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  /** The control block: Int32 [state, arguments…]. */
+  control: SharedArrayBuffer;
+  /** The module's export every call runs. */
+  exportName: string;
+}
+
+export const KERNEL_THREAD_READY = 'kernel-thread/ready';
+
+/** i32 arguments a call passes at most. */
+export const MAX_ARGUMENTS = 12;
+
+const STATE = 0;
+const FIRST_ARGUMENT = 1;
+const IDLE = 0;
+const POSTED = 1;
+const DONE = 2;
+const FAILED = 3;
+const STOPPED = 4;
+
+/**
+ * A helper's wait for its share. One call takes milliseconds to seconds; a helper that has not
+ * answered after this long is taken for dead (a crashed or killed worker never notifies).
+ */
+const HELPER_TIMEOUT_MS = 60_000;
+
+/** The helper's side, shared by the browser's worker entry and Node's: returns once stopped. */
+export function serveKernelThread(init: KernelThreadInit, ready: () => void): void {
+  const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
+  const run = instance.exports[init.exportName] as (...args: number[]) => void;
+  const control = new Int32Array(init.control);
+  ready();
+  for (;;) {
+    let state = Atomics.load(control, STATE);
+    while (state !== POSTED && state !== STOPPED) {
+      Atomics.wait(control, STATE, state);
+      state = Atomics.load(control, STATE);
+    }
+    if (state === STOPPED) return;
+    try {
+      run(...control.subarray(FIRST_ARGUMENT, FIRST_ARGUMENT + MAX_ARGUMENTS));
+      Atomics.store(control, STATE, DONE);
+    } catch {
+      Atomics.store(control, STATE, FAILED);
+    }
+    Atomics.notify(control, STATE);
+  }
+}
+
+export interface KernelThreads {
+  /** Helpers that can take a share now: 0 until they have started, and after one failed. */
+  readonly ready: number;
+  /**
+   * Runs `shares[i]` (each the export's arguments) on helper i while `own` runs here, and returns
+   * when all are done. Needs exactly `ready` shares; throws if a helper fails or does not answer.
+   */
+  run(shares: readonly (readonly number[])[], own: () => void): void;
+  destroy(): void;
+}
+
+interface Helper {
+  worker: KernelThreadWorker;
+  control: Int32Array;
+  ready: boolean;
+}
+
+export interface KernelThreadsOptions {
+  module: WebAssembly.Module;
+  /** Shared: the helpers see it as it is, growth included. */
+  memory: WebAssembly.Memory;
+  exportName: string;
+  count: number;
+  spawn: () => KernelThreadWorker;
+}
+
+/** Starts `count` helpers; calls can run on the ones ready so far while the others start. */
+export function startKernelThreads({ module, memory, exportName, count, spawn }: KernelThreadsOptions): KernelThreads {
+  const helpers: Helper[] = [];
+  let broken = false;
+  for (let i = 0; i < count; i++) {
+    const control = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (FIRST_ARGUMENT + MAX_ARGUMENTS));
+    const helper: Helper = { worker: spawn(), control: new Int32Array(control), ready: false };
+    helper.worker.onmessage = (event) => {
+      if (event.data === KERNEL_THREAD_READY) helper.ready = true;
+    };
+    helper.worker.onerror = () => {
+      helper.ready = false;
+    };
+    const init: KernelThreadInit = { module, memory, control, exportName };
+    helper.worker.postMessage(init);
+    helpers.push(helper);
+  }
+  const readyHelpers = () => (broken ? [] : helpers.filter((h) => h.ready));
+
+  return {
+    get ready() {
+      return readyHelpers().length;
+    },
+    run(shares, own) {
+      const taking = readyHelpers();
+      if (shares.length !== taking.length) throw new Error(`kernel threads: ${shares.length} shares for ${taking.length} ready helpers`);
+      taking.forEach((helper, i) => {
+        helper.control.set(shares[i]!, FIRST_ARGUMENT);
+        Atomics.store(helper.control, STATE, POSTED);
+        Atomics.notify(helper.control, STATE);
+      });
+      let ownError: unknown = null;
+      try {
+        own();
+      } catch (error) {
+        ownError = error;
+      }
+      // Every helper is waited for, even after a failure, so that none is still writing when this
+      // returns (but one that never answers).
+      let failure: LabError | null = null;
+      for (const helper of taking) {
+        const answered = Atomics.wait(helper.control, STATE, POSTED, HELPER_TIMEOUT_MS) !== 'timed-out' || Atomics.load(helper.control, STATE) !== POSTED;
+        if (answered && Atomics.load(helper.control, STATE) === DONE) {
+          Atomics.store(helper.control, STATE, IDLE);
+          continue;
+        }
+        // Its share is unknown, and it may still be writing: no later call uses any helper.
+        broken = true;
+        failure ??= new LabError('worker/died', answered ? 'A kernel thread failed while computing its share of a gradient.' : `A kernel thread did not answer within ${HELPER_TIMEOUT_MS / 1000} s.`);
+      }
+      if (ownError) throw ownError;
+      if (failure) throw failure;
+    },
+    destroy() {
+      broken = true;
+      for (const helper of helpers) {
+        Atomics.store(helper.control, STATE, STOPPED);
+        Atomics.notify(helper.control, STATE);
+        helper.worker.terminate();
+      }
+    },
+  };
+}
