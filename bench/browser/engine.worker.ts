@@ -8,7 +8,7 @@ import { initBackend } from '../../src/ml/backend';
 import { loadPretrainedResNet50 } from '../../src/ml/model-loader';
 import { httpModelSource } from '../../src/ml/model-source';
 import { segmentResNet50 } from '../../src/ml/segments';
-import { wasmFilterGradientKernel } from '../../src/ml/wasm-conv2d-gradients';
+import { runningWasmKernels } from '../../src/ml/wasm-tensors';
 import { kernelShares, runScenario, type KernelShare, type Scenario, type ScenarioResult } from '../engine-scenarios';
 
 self.onmessage = async (message: MessageEvent<string>) => {
@@ -31,8 +31,8 @@ self.onmessage = async (message: MessageEvent<string>) => {
     });
     const { model } = await loadPretrainedResNet50(httpModelSource(new URL('/models/resnet50/model.json', location.href).href));
     // Read after the model has loaded: by then the kernel's helper threads have started.
-    const kernel = wasmFilterGradientKernel();
-    const ours = kernel ? `; filter gradient: ours, ${kernel.fma}, ${kernel.threads} thread(s)` : '';
+    const wasmKernels = runningWasmKernels();
+    const ours = wasmKernels ? `; our kernels: ${wasmKernels.fma}, ${wasmKernels.threads} thread(s)` : '';
     lines.push(`backend\t${backend.name}${backend.wasmThreads ? ` (threads: ${backend.wasmThreads}${ours})` : ''}`);
     const net = segmentResNet50(model);
     for (const scenario of scenarios) {

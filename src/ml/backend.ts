@@ -8,7 +8,9 @@ import { LabError } from '../core/errors';
 import { registerWasmChannelSums } from './channel-sums';
 import { registerWasmAdam } from './wasm-adam';
 import type { KernelThreadWorker } from './kernels/kernel-threads';
-import { registerWasmConv2DGradients, startWasmKernelThreads } from './wasm-conv2d-gradients';
+import { registerWasmConv2D } from './wasm-conv2d';
+import { registerWasmConv2DGradients } from './wasm-conv2d-gradients';
+import { startWasmKernelThreads } from './wasm-tensors';
 import { registerWasmSharedIdentity } from './wasm-identity';
 
 
@@ -83,7 +85,9 @@ async function register(name: BackendName, options: BackendOptions): Promise<voi
     if (options.wasmPaths) wasm.setWasmPaths(options.wasmPaths, true);
     const threads = options.wasmThreads ?? globalThis.navigator?.hardwareConcurrency;
     if (threads) wasm.setThreadsCount(Math.min(threads, WASM_MAX_THREADS));
-    // tfjs-backend-wasm has no filter gradient and a scalar-loop input gradient (wasm-conv2d-gradients.ts).
+    // tfjs-backend-wasm has no filter gradient and a scalar-loop input gradient (wasm-conv2d-gradients.ts),
+    // and its XNNPACK convolution has no fused multiply-add (wasm-conv2d.ts).
+    registerWasmConv2D();
     registerWasmConv2DGradients();
     registerWasmChannelSums();
     registerWasmAdam();

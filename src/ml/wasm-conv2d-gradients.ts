@@ -1,8 +1,7 @@
 // The two gradients of conv2d on wasm. tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter, and
-// its Conv2DBackpropInput is a scalar C++ loop (0.77 GMAC/s here, 60% of a k=16 step), while its
-// forward Conv2D runs on XNNPACK (~15 GMAC/s per core here) and on the backend's thread pool; its
-// BatchMatMul does neither when an operand is transposed, and never uses the pool. So both
-// gradients are written as forward convolutions:
+// its Conv2DBackpropInput is a scalar C++ loop (0.77 GMAC/s here, 60% of a k=16 step), while the
+// forward Conv2D (ours, wasm-conv2d.ts, or XNNPACK's) runs at 10–17 GMAC/s per core and on every
+// thread; tfjs-wasm's BatchMatMul does neither when an operand is transposed. So:
 // - input gradient, 1×1: a 1×1 convolution of dy with the filter transposed ([outC, inC]), then,
 //   for stride 2, the result spread over the input's even positions;
 // - input gradient, stride 1: a convolution of dy with the filter rotated 180° and its channels
@@ -16,50 +15,10 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { bindFilterGradientKernel, fillPixelAddresses, type FilterGradientKernel } from './kernels/filter-gradient-kernel';
-import type { KernelThreadWorker } from './kernels/kernel-threads';
-
-const BACKEND = 'wasm';
+import { fillPixelAddresses, type WasmKernels } from './kernels/wasm-kernels';
+import { addressOf, heap, runKernel, Scratch, WASM_BACKEND as BACKEND, wasmKernelsOf } from './wasm-tensors';
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
-
-/**
- * The TensorInfos a kernel call makes along the way. Each one is disposed exactly once (reshapes
- * share data by reference count), whether the call finishes or throws.
- */
-class Scratch {
-  private readonly live = new Set<tf.TensorInfo>();
-
-  constructor(private readonly backend: BackendWasm) {}
-
-  keep(info: tf.TensorInfo): tf.TensorInfo {
-    this.live.add(info);
-    return info;
-  }
-
-  release(info: tf.TensorInfo): void {
-    if (this.live.delete(info)) this.backend.disposeData(info.dataId);
-  }
-
-  /** Hands `info` to the caller: it is no longer released here. */
-  give(info: tf.TensorInfo): tf.TensorInfo {
-    this.live.delete(info);
-    return info;
-  }
-
-  releaseAll(): void {
-    for (const info of this.live) this.backend.disposeData(info.dataId);
-    this.live.clear();
-  }
-}
-
-/** Runs another registered wasm kernel on the same backend; the caller owns the result. */
-function runKernel(backend: BackendWasm, name: string, inputs: tf.NamedTensorInfoMap, attrs: object): tf.TensorInfo {
-  const kernel = tf.getKernel(name, BACKEND);
-  // Only present once '@tensorflow/tfjs-backend-wasm' has been imported.
-  if (!kernel) throw new Error(`The wasm conv2d gradients need the wasm kernel ${name}, which is not registered.`);
-  return kernel.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
-}
 
 function reshape(backend: BackendWasm, x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
   return runKernel(backend, tf.Reshape, { x }, { shape });
@@ -69,14 +28,11 @@ function transpose(backend: BackendWasm, x: tf.TensorInfo, perm: number[]): tf.T
   return runKernel(backend, tf.Transpose, { x }, { perm });
 }
 
-/** XNNPACK's forward convolution, NHWC, dilation 1. */
+/** The registered forward convolution (ours where it applies, else XNNPACK's), NHWC, dilation 1. */
 function conv2d(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, pad: 'valid' | tf.backend_util.ExplicitPadding): tf.TensorInfo {
   return runKernel(backend, tf.Conv2D, { x, filter }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] });
 }
 
-function heap(backend: BackendWasm, info: tf.TensorInfo): Float32Array {
-  return backend.typedArrayFromHeap(info) as Float32Array;
-}
 
 function convInfo(xShape: number[], filterShape: number[], attrs: { strides: number | [number, number]; pad: tf.Conv2DBackpropFilterAttrs['pad']; dimRoundingMode?: 'floor' | 'round' | 'ceil' }): ConvInfo {
   return tf.backend_util.computeConv2DInfo(
@@ -152,26 +108,13 @@ function reshapedCopy(backend: BackendWasm, x: tf.TensorInfo, shape: number[]): 
   return out;
 }
 
-/** Where the backend's tensor data starts, as a byte address in its memory. */
-function addressOf(backend: BackendWasm, info: tf.TensorInfo): number {
-  return backend.dataIdMap.get(info.dataId)!.memoryOffset;
-}
 
-/**
- * Our kernel bound to the backend's memory. The emscripten module keeps that memory as
- * `wasmMemory` (the threaded build) or `asm.memory` (the others); its typings declare neither.
- */
-function filterGradientKernel(backend: BackendWasm): FilterGradientKernel | undefined {
-  const module = backend.wasm as unknown as { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-  const memory = module.wasmMemory ?? module.asm?.memory;
-  return memory instanceof WebAssembly.Memory ? bindFilterGradientKernel(memory) : undefined;
-}
 
 /**
  * dW by our kernel. Instead of im2col(x), it gets a table of addresses: for each tap and output
  * position, where in x the input pixel under that tap starts, or a zero row in the padding.
  */
-function indirectFilterGradient(backend: BackendWasm, kernel: FilterGradientKernel, x: tf.TensorInfo, dy: tf.TensorInfo, conv: ConvInfo, filterShape: number[]): tf.TensorInfo {
+function indirectFilterGradient(backend: BackendWasm, kernels: WasmKernels, x: tf.TensorInfo, dy: tf.TensorInfo, conv: ConvInfo, filterShape: number[]): tf.TensorInfo {
   const { batchSize, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = conv;
   const rows = batchSize * outHeight * outWidth;
   const taps = filterHeight * filterWidth;
@@ -184,7 +127,7 @@ function indirectFilterGradient(backend: BackendWasm, kernel: FilterGradientKern
     heap(backend, zeroRow).fill(0);
     heap(backend, dw).fill(0);
     fillPixelAddresses(backend.typedArrayFromHeap(offsets) as Int32Array, conv, addressOf(backend, x), addressOf(backend, zeroRow));
-    kernel.run({ offsets: addressOf(backend, offsets), dy: addressOf(backend, dy), dw: addressOf(backend, dw), rows, channels: inChannels, outChannels, taps });
+    kernels.filterGradient({ offsets: addressOf(backend, offsets), dy: addressOf(backend, dy), dw: addressOf(backend, dw), rows, channels: inChannels, outChannels, taps });
     return scratch.give(dw);
   } finally {
     scratch.releaseAll();
@@ -207,8 +150,8 @@ function conv2DBackpropFilter({ inputs, backend: anyBackend, attrs }: Parameters
   if (x.shape.length !== 4) throw new Error(`Conv2DBackpropFilter (wasm) needs a rank-4 x, got [${x.shape}].`);
   const conv = convInfo(x.shape, filterShape, { strides, pad, dimRoundingMode });
   checkDy('Conv2DBackpropFilter', dy, conv);
-  const kernel = filterGradientKernel(backend);
-  if (kernel?.fits(conv.inChannels, conv.outChannels)) return indirectFilterGradient(backend, kernel, x, dy, conv, filterShape);
+  const kernels = wasmKernelsOf(backend);
+  if (kernels?.fitsFilterGradient(conv.inChannels, conv.outChannels)) return indirectFilterGradient(backend, kernels, x, dy, conv, filterShape);
   const rows = conv.batchSize * conv.outHeight * conv.outWidth;
   const columns = conv.filterHeight * conv.filterWidth * conv.inChannels;
 
@@ -263,7 +206,7 @@ function spread(backend: BackendWasm, small: tf.TensorInfo, shape: number[], con
 
 let tfjsConv2DBackpropInput: tf.KernelConfig | undefined;
 
-/** dX = ∂L/∂x, on XNNPACK where the shape allows (every input gradient ResNet50 needs). */
+/** dX = ∂L/∂x, as a forward convolution where the shape allows (every input gradient ResNet50 needs). */
 function conv2DBackpropInput(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
@@ -292,22 +235,8 @@ function conv2DBackpropInput(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo 
 }
 
 /**
- * Lets our filter-gradient kernel split its work over `count` helper threads besides the caller's,
- * on the running wasm backend when its memory is shared (the threaded build); otherwise a no-op.
- */
-export function startWasmKernelThreads(count: number, spawn: () => KernelThreadWorker): void {
-  if (tf.getBackend() !== BACKEND) return;
-  filterGradientKernel(tf.backend() as BackendWasm)?.startThreads(count, spawn);
-}
-
-/** Our filter-gradient kernel on the running wasm backend, if it could bind (for the bench and tests). */
-export function wasmFilterGradientKernel(): FilterGradientKernel | undefined {
-  return tf.getBackend() === BACKEND ? filterGradientKernel(tf.backend() as BackendWasm) : undefined;
-}
-
-/**
  * Registers both kernels for the wasm backend (tfjs's input gradient stays the fallback for
- * shapes XNNPACK cannot take); calling it again does nothing.
+ * shapes not written as a forward convolution); calling it again does nothing.
  */
 export function registerWasmConv2DGradients(): void {
   if (tf.getKernel(tf.Conv2DBackpropFilter, BACKEND)?.kernelFunc !== conv2DBackpropFilter) {

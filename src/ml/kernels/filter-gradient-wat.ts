@@ -1,6 +1,6 @@
 // The WebAssembly text of the filter-gradient kernel, generated here so that its unrolled inner loop
-// is written once; scripts/build-wasm-kernels.ts assembles it (wabt) into the variants the engine
-// loads. The kernel is an indirect matrix product: for each tap of the window,
+// is written once (kernels-wat.ts puts it in the module with the others). It is an indirect matrix
+// product: for each tap of the window,
 //   dW[tap, c, o] = Σ_k x[offsets[tap, k] + c] · dy[k, o]     (k over the batch's output positions)
 // where offsets[tap, k] is the address of the input pixel under that tap for output position k, or
 // of a zero row where the tap falls in the padding. So no im2col matrix is ever written: x and dy
@@ -11,28 +11,13 @@
 // of the block. Measured here (Node, 1 thread, ResNet50's 3×3 64→64 @56 at batch 4): KC = 16–64 gave
 // 12–14 GMAC/s, 128 gave 9, 4,096 gave 5 (the lines were evicted between tiles).
 
-/** How the kernel multiplies and adds. */
-export type FmaKind =
-  /** f32x4.relaxed_madd: one fused multiply-add where the CPU has one (Chromium ≥ 114, Node ≥ 22). */
-  | 'relaxed'
-  /** f32x4.mul then f32x4.add: plain SIMD, for engines without relaxed SIMD. */
-  | 'mulAdd';
-
-export interface FilterGradientWatOptions {
-  fma: FmaKind;
-  /** Import a shared memory (tfjs-backend-wasm's threaded build) rather than a plain one. */
-  sharedMemory: boolean;
-}
+import { multiplyAdd, type FmaKind } from './fma-wat';
 
 /** Input channels per register tile: splat-loaded from x. */
 export const TILE_CHANNELS = 4;
 /** Output channels per register tile: two f32x4 loads from dy. */
 export const TILE_OUT_CHANNELS = 8;
 const VECTORS = TILE_OUT_CHANNELS / 4;
-
-function multiplyAdd(fma: FmaKind, a: string, b: string, accumulator: string): string {
-  return fma === 'relaxed' ? `(f32x4.relaxed_madd ${a} ${b} ${accumulator})` : `(f32x4.add (f32x4.mul ${a} ${b}) ${accumulator})`;
-}
 
 const accumulator = (i: number, j: number) => `$acc${i}_${j}`;
 
@@ -57,15 +42,14 @@ function innerStep(fma: FmaKind): string {
   return lines.join('\n            ');
 }
 
-/** The module's text: one export, `filter_gradient`, described in the comment inside. */
-export function filterGradientWat({ fma, sharedMemory }: FilterGradientWatOptions): string {
+/** The text of the export `filter_gradient`, described in the comment inside. */
+export function filterGradientFunction(fma: FmaKind): string {
   const accumulators = repeatTile((i, j) => `(local ${accumulator(i, j)} v128)`);
   const dyVectors = Array.from({ length: VECTORS }, (_, j) => `(local $dy${j} v128)`).join(' ');
   const tileRow = (i: number) => `(i32.add (local.get $dwTile) (i32.mul (i32.const ${i}) (local.get $rowBytes)))`;
   const load = repeatTile((i, j) => `(local.set ${accumulator(i, j)} (v128.load offset=${j * 16} ${tileRow(i)}))`);
   const store = repeatTile((i, j) => `(v128.store offset=${j * 16} ${tileRow(i)} (local.get ${accumulator(i, j)}))`);
-  return `(module
-  (import "env" "memory" (memory 1 65536${sharedMemory ? ' shared' : ''}))
+  return `
   ;; Adds to dw [taps, channels, outChannels] the products of input channels [channelBegin,
   ;; channelEnd) (multiples of ${TILE_CHANNELS}; outChannels a multiple of ${TILE_OUT_CHANNELS}):
   ;;   offsets [taps, rows] i32: byte address of x's pixel (a row of channels floats) per tap and row
@@ -114,6 +98,6 @@ export function filterGradientWat({ fma, sharedMemory }: FilterGradientWatOption
         (local.set $first (i32.add (local.get $first) (local.get $block)))
         (br $blockLoop)))
       (local.set $tap (i32.add (local.get $tap) (i32.const 1)))
-      (br $tapLoop)))))
+      (br $tapLoop))))
 `;
 }

@@ -17,10 +17,10 @@ export interface KernelThreadWorker {
 export interface KernelThreadInit {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
-  /** The control block: Int32 [state, arguments…]. */
+  /** The control block: Int32 [state, export index, arguments…]. */
   control: SharedArrayBuffer;
-  /** The module's export every call runs. */
-  exportName: string;
+  /** The module's exports a call can run, by index. */
+  exportNames: readonly string[];
 }
 
 export const KERNEL_THREAD_READY = 'kernel-thread/ready';
@@ -29,7 +29,8 @@ export const KERNEL_THREAD_READY = 'kernel-thread/ready';
 export const MAX_ARGUMENTS = 12;
 
 const STATE = 0;
-const FIRST_ARGUMENT = 1;
+const EXPORT_INDEX = 1;
+const FIRST_ARGUMENT = 2;
 const IDLE = 0;
 const POSTED = 1;
 const DONE = 2;
@@ -45,7 +46,7 @@ const HELPER_TIMEOUT_MS = 60_000;
 /** The helper's side, shared by the browser's worker entry and Node's: returns once stopped. */
 export function serveKernelThread(init: KernelThreadInit, ready: () => void): void {
   const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
-  const run = instance.exports[init.exportName] as (...args: number[]) => void;
+  const functions = init.exportNames.map((name) => instance.exports[name] as (...args: number[]) => void);
   const control = new Int32Array(init.control);
   ready();
   for (;;) {
@@ -56,7 +57,7 @@ export function serveKernelThread(init: KernelThreadInit, ready: () => void): vo
     }
     if (state === STOPPED) return;
     try {
-      run(...control.subarray(FIRST_ARGUMENT, FIRST_ARGUMENT + MAX_ARGUMENTS));
+      functions[control[EXPORT_INDEX]!]!(...control.subarray(FIRST_ARGUMENT, FIRST_ARGUMENT + MAX_ARGUMENTS));
       Atomics.store(control, STATE, DONE);
     } catch {
       Atomics.store(control, STATE, FAILED);
@@ -69,10 +70,11 @@ export interface KernelThreads {
   /** Helpers that can take a share now: 0 until they have started, and after one failed. */
   readonly ready: number;
   /**
-   * Runs `shares[i]` (each the export's arguments) on helper i while `own` runs here, and returns
-   * when all are done. Needs exactly `ready` shares; throws if a helper fails or does not answer.
+   * Runs the export `exportName` with `shares[i]` as its arguments on helper i while `own` runs
+   * here, and returns when all are done. Needs exactly `ready` shares; throws if a helper fails or
+   * does not answer.
    */
-  run(shares: readonly (readonly number[])[], own: () => void): void;
+  run(exportName: string, shares: readonly (readonly number[])[], own: () => void): void;
   destroy(): void;
 }
 
@@ -86,13 +88,13 @@ export interface KernelThreadsOptions {
   module: WebAssembly.Module;
   /** Shared: the helpers see it as it is, growth included. */
   memory: WebAssembly.Memory;
-  exportName: string;
+  exportNames: readonly string[];
   count: number;
   spawn: () => KernelThreadWorker;
 }
 
 /** Starts `count` helpers; calls can run on the ones ready so far while the others start. */
-export function startKernelThreads({ module, memory, exportName, count, spawn }: KernelThreadsOptions): KernelThreads {
+export function startKernelThreads({ module, memory, exportNames, count, spawn }: KernelThreadsOptions): KernelThreads {
   const helpers: Helper[] = [];
   let broken = false;
   for (let i = 0; i < count; i++) {
@@ -104,7 +106,7 @@ export function startKernelThreads({ module, memory, exportName, count, spawn }:
     helper.worker.onerror = () => {
       helper.ready = false;
     };
-    const init: KernelThreadInit = { module, memory, control, exportName };
+    const init: KernelThreadInit = { module, memory, control, exportNames };
     helper.worker.postMessage(init);
     helpers.push(helper);
   }
@@ -114,10 +116,13 @@ export function startKernelThreads({ module, memory, exportName, count, spawn }:
     get ready() {
       return readyHelpers().length;
     },
-    run(shares, own) {
+    run(exportName, shares, own) {
       const taking = readyHelpers();
+      const index = exportNames.indexOf(exportName);
+      if (index < 0) throw new Error(`kernel threads: no export '${exportName}'`);
       if (shares.length !== taking.length) throw new Error(`kernel threads: ${shares.length} shares for ${taking.length} ready helpers`);
       taking.forEach((helper, i) => {
+        helper.control[EXPORT_INDEX] = index;
         helper.control.set(shares[i]!, FIRST_ARGUMENT);
         Atomics.store(helper.control, STATE, POSTED);
         Atomics.notify(helper.control, STATE);

@@ -1,0 +1,189 @@
+// Our wasm kernels (kernels-wat.ts), instantiated on tfjs-backend-wasm's own memory so that they
+// read and write tensors where the backend keeps them, with no copy; on a shared memory (the
+// threaded build) each call can split its work over helper threads.
+
+import { CONV_BLOCK_TAP_CHANNELS, CONV_FLAG_BIAS, CONV_FLAG_RELU, CONV_TILE_OUT_CHANNELS, CONV_TILE_ROWS } from './conv-wat';
+import { TILE_CHANNELS, TILE_OUT_CHANNELS } from './filter-gradient-wat';
+import { KERNELS_WASM } from './generated/kernels-wasm';
+import { KERNEL_EXPORTS, type FmaKind } from './kernels-wat';
+import { startKernelThreads, type KernelThreads, type KernelThreadWorker } from './kernel-threads';
+
+/** Output positions per cache block of the filter gradient (see filter-gradient-wat.ts). */
+const FILTER_GRADIENT_BLOCK_ROWS = 32;
+
+/** Byte addresses in the kernels' memory, and the sizes they hold. */
+export interface FilterGradientCall {
+  /** [taps, rows] i32: each tap's address of x's pixel per output position (or of a zero row). */
+  offsets: number;
+  /** [rows, outChannels] f32. */
+  dy: number;
+  /** [taps, channels, outChannels] f32, zeroed by the caller; the products are added to it. */
+  dw: number;
+  rows: number;
+  channels: number;
+  outChannels: number;
+  taps: number;
+}
+
+export interface ConvCall {
+  /** [taps, convRowStride(rows)] i32: each tap's address of x's pixel per output position, a zero row past `rows`. */
+  offsets: number;
+  /** [taps, channels, outChannels] f32. */
+  weights: number;
+  /** Scratch of taps · channels · outChannels f32, for the packed weights. */
+  packed: number;
+  /** [outChannels] f32, or null. */
+  bias: number | null;
+  /** [rows, outChannels] f32, written. */
+  y: number;
+  rows: number;
+  channels: number;
+  outChannels: number;
+  taps: number;
+  relu: boolean;
+}
+
+export interface WasmKernels {
+  /** Which multiply-add the engine could run. */
+  readonly fma: FmaKind;
+  /** Threads a call runs on now: 1, plus the helpers that have started. */
+  readonly threads: number;
+  /** Whether the channels fit the filter gradient's register tile. */
+  fitsFilterGradient(channels: number, outChannels: number): boolean;
+  filterGradient(call: FilterGradientCall): void;
+  /** Whether the output channels fit the convolution's register tile (any input channels do). */
+  fitsConv(outChannels: number): boolean;
+  conv(call: ConvCall): void;
+  /**
+   * Starts `count` helper threads (shared memory only: a no-op otherwise, or if they run already).
+   * Calls must then come from a thread that may block (a worker, or Node), never a page.
+   */
+  startThreads(count: number, spawn: () => KernelThreadWorker): void;
+  /** Ends the helper threads; calls run on the caller's thread alone from then on. */
+  stopThreads(): void;
+}
+
+/** Rows of the convolution's offsets table per tap: `rows` rounded up to a whole register tile. */
+export function convRowStride(rows: number): number {
+  return Math.ceil(rows / CONV_TILE_ROWS) * CONV_TILE_ROWS;
+}
+
+/** A convolution's geometry, as tfjs's Conv2DInfo gives it (dilation 1). */
+export interface ConvGeometry {
+  batchSize: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  padInfo: { top: number; left: number };
+}
+
+/**
+ * The kernels' `offsets` table, [taps, rowStride]: for each tap and output position, the byte
+ * address of the input pixel under that tap (x NHWC at `xAddress`), or `zeroAddress` where it falls
+ * in the padding and past the last position. What im2col(x) would copy, as addresses: one int per
+ * pixel instead of inChannels floats.
+ */
+export function fillPixelAddresses(table: Int32Array, conv: ConvGeometry, xAddress: number, zeroAddress: number, rowStride = conv.batchSize * conv.outHeight * conv.outWidth): void {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = conv;
+  const pixelBytes = inChannels * Float32Array.BYTES_PER_ELEMENT;
+  const rows = batchSize * outHeight * outWidth;
+  for (let i = 0; i < filterHeight; i++) {
+    for (let j = 0; j < filterWidth; j++) {
+      let at = (i * filterWidth + j) * rowStride;
+      for (let b = 0; b < batchSize; b++) {
+        for (let oh = 0; oh < outHeight; oh++) {
+          const ih = oh * strideHeight + i - padInfo.top;
+          for (let ow = 0; ow < outWidth; ow++) {
+            const iw = ow * strideWidth + j - padInfo.left;
+            const inside = ih >= 0 && ih < inHeight && iw >= 0 && iw < inWidth;
+            // Addresses past 2³¹ wrap to negative int32s; the kernels read them as unsigned.
+            table[at++] = inside ? xAddress + ((b * inHeight + ih) * inWidth + iw) * pixelBytes : zeroAddress;
+          }
+        }
+      }
+      table.fill(zeroAddress, at, at + rowStride - rows);
+    }
+  }
+}
+
+function bytesOf(base64: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+}
+
+/** The multiply-add this engine runs best: relaxed SIMD's fused one where it validates. */
+export const BEST_FMA: FmaKind = WebAssembly.validate(bytesOf(KERNELS_WASM.relaxedPlain)) ? 'relaxed' : 'mulAdd';
+
+type KernelFunction = (...args: number[]) => void;
+
+/** [first, end) of part `part` of `parts` of `size`, in whole units of `unit`. */
+function split(size: number, unit: number, part: number, parts: number): [number, number] {
+  const units = Math.ceil(size / unit);
+  return [Math.floor((part * units) / parts) * unit, Math.min(size, Math.floor(((part + 1) * units) / parts) * unit)];
+}
+
+const bound = new WeakMap<WebAssembly.Memory, WasmKernels>();
+
+/** The kernels on `memory`, with `fma` (default: BEST_FMA); one instance per memory, the first binding's `fma` winning. */
+export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_FMA): WasmKernels {
+  const known = bound.get(memory);
+  if (known) return known;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const variant = `${fma}${shared ? 'Shared' : 'Plain'}` as const;
+  // ~2 KB: under the 4 KB up to which a page's main thread may compile synchronously.
+  const module = new WebAssembly.Module(bytesOf(KERNELS_WASM[variant]));
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const filterGradient = exports.filter_gradient as KernelFunction;
+  const conv = exports.conv as KernelFunction;
+  const packWeights = exports.pack_weights as KernelFunction;
+  let helpers: KernelThreads | null = null;
+
+  /** Runs `args(part)` on `parts` threads (this one included), helpers beyond `parts` idle. */
+  const runSplit = (name: (typeof KERNEL_EXPORTS)[number], run: KernelFunction, parts: number, args: (part: number) => number[], idle: number[]) => {
+    if (parts === 1 || !helpers) {
+      run(...args(0));
+      return;
+    }
+    const shares = Array.from({ length: helpers.ready }, (_, i) => (i + 1 < parts ? args(i + 1) : idle));
+    helpers.run(name, shares, () => run(...args(0)));
+  };
+
+  const kernels: WasmKernels = {
+    fma,
+    get threads() {
+      return 1 + (helpers?.ready ?? 0);
+    },
+    fitsFilterGradient: (channels, outChannels) => channels > 0 && outChannels > 0 && channels % TILE_CHANNELS === 0 && outChannels % TILE_OUT_CHANNELS === 0,
+    filterGradient: ({ offsets, dy, dw, rows, channels, outChannels, taps }) => {
+      // Each thread takes whole tiles of input channels: the rows of dW it writes are its own.
+      const parts = Math.min(kernels.threads, channels / TILE_CHANNELS);
+      const args = (part: number) => [offsets, dy, dw, rows, channels, outChannels, taps, ...split(channels, TILE_CHANNELS, part, parts), FILTER_GRADIENT_BLOCK_ROWS];
+      runSplit('filter_gradient', filterGradient, parts, args, [offsets, dy, dw, rows, channels, outChannels, taps, 0, 0, FILTER_GRADIENT_BLOCK_ROWS]);
+    },
+    fitsConv: (outChannels) => outChannels > 0 && outChannels % CONV_TILE_OUT_CHANNELS === 0,
+    conv: ({ offsets, weights, packed, bias, y, rows, channels, outChannels, taps, relu }) => {
+      packWeights(weights, packed, taps * channels, outChannels);
+      const block = Math.max(1, Math.min(channels, Math.floor(CONV_BLOCK_TAP_CHANNELS / taps)));
+      const flags = (bias === null ? 0 : CONV_FLAG_BIAS) | (relu ? CONV_FLAG_RELU : 0);
+      // Each thread takes whole tiles of output positions: the rows of y it writes are its own.
+      const parts = Math.min(kernels.threads, Math.ceil(rows / CONV_TILE_ROWS));
+      const common = [offsets, packed, bias ?? 0, y, rows, channels, outChannels, taps, block];
+      runSplit('conv', conv, parts, (part) => [...common, ...split(rows, CONV_TILE_ROWS, part, parts), flags], [...common, 0, 0, flags]);
+    },
+    startThreads(count, spawn) {
+      if (!shared || helpers || count < 1) return;
+      helpers = startKernelThreads({ module, memory, exportNames: KERNEL_EXPORTS, count, spawn });
+    },
+    stopThreads() {
+      helpers?.destroy();
+      helpers = null;
+    },
+  };
+  bound.set(memory, kernels);
+  return kernels;
+}

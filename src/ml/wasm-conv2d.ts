@@ -1,0 +1,104 @@
+// Conv2D and FusedConv2D on wasm through our kernel (kernels/conv-wat.ts: an indirect matrix
+// product with relaxed SIMD's fused multiply-add where the engine has it, split over the kernels'
+// helper threads), in place of tfjs-backend-wasm's XNNPACK ones, which this engine cannot build
+// with relaxed SIMD. Ours takes NHWC, dilation 1, output channels in multiples of 8, a bias of one
+// value per output channel, and no activation or relu: every convolution of ResNet50, its folded
+// segments and its input gradients (wasm-conv2d-gradients.ts). Anything else keeps tfjs's kernel.
+
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { convRowStride, fillPixelAddresses, type WasmKernels } from './kernels/wasm-kernels';
+import { addressOf, heap, Scratch, WASM_BACKEND, wasmKernelsOf } from './wasm-tensors';
+
+type ConvInfo = tf.backend_util.Conv2DInfo;
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/** y = x ⊛ filter (+ bias) (then relu), by our kernel; the caller owns y. */
+function ourConv(backend: BackendWasm, kernels: WasmKernels, x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | null, relu: boolean, conv: ConvInfo): tf.TensorInfo {
+  const { batchSize, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = conv;
+  const rows = batchSize * outHeight * outWidth;
+  const taps = filterHeight * filterWidth;
+  const rowStride = convRowStride(rows);
+  const scratch = new Scratch(backend);
+  try {
+    const zeroRow = scratch.keep(backend.makeOutput([inChannels], 'float32'));
+    const offsets = scratch.keep(backend.makeOutput([taps * rowStride], 'int32'));
+    const packed = scratch.keep(backend.makeOutput([taps * inChannels * outChannels], 'float32'));
+    const y = scratch.keep(backend.makeOutput([batchSize, outHeight, outWidth, outChannels], 'float32'));
+    // Views are taken after every allocation: growing the wasm memory detaches older ones.
+    heap(backend, zeroRow).fill(0);
+    fillPixelAddresses(backend.typedArrayFromHeap(offsets) as Int32Array, conv, addressOf(backend, x), addressOf(backend, zeroRow), rowStride);
+    kernels.conv({
+      offsets: addressOf(backend, offsets),
+      weights: addressOf(backend, filter),
+      packed: addressOf(backend, packed),
+      bias: bias ? addressOf(backend, bias) : null,
+      y: addressOf(backend, y),
+      rows,
+      channels: inChannels,
+      outChannels,
+      taps,
+      relu,
+    });
+    return scratch.give(y);
+  } finally {
+    scratch.releaseAll();
+  }
+}
+
+/** The convolution's geometry when our kernel can take it, else null. */
+function ourGeometry(kernels: WasmKernels | undefined, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAttrs): ConvInfo | null {
+  if (!kernels || attrs.dataFormat !== 'NHWC' || x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4) return null;
+  const conv = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const empty = conv.batchSize * conv.outHeight * conv.outWidth * conv.inChannels === 0;
+  return conv.dilationHeight === 1 && conv.dilationWidth === 1 && !empty && kernels.fitsConv(conv.outChannels) ? conv : null;
+}
+
+const tfjsKernels = new Map<string, tf.KernelConfig>();
+
+function conv2D(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+  const kernels = wasmKernelsOf(backend);
+  const conv = ourGeometry(kernels, x, filter, args.attrs as unknown as tf.Conv2DAttrs);
+  if (!conv) return tfjsKernels.get(tf.Conv2D)!.kernelFunc(args) as tf.TensorInfo;
+  return ourConv(backend, kernels!, x, filter, null, false, conv);
+}
+
+function fusedConv2D(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, filter, bias, preluActivationWeights } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
+  const attrs = args.attrs as unknown as tf.FusedConv2DAttrs;
+  const kernels = wasmKernelsOf(backend);
+  const conv = ourGeometry(kernels, x, filter, attrs);
+  const activationOk = attrs.activation === 'linear' || attrs.activation === 'relu';
+  const biasOk = !bias || (bias.dtype === 'float32' && conv !== null && tf.util.sizeFromShape(bias.shape) === conv.outChannels);
+  if (!conv || !activationOk || !biasOk || preluActivationWeights) return tfjsKernels.get(tf.FusedConv2D)!.kernelFunc(args) as tf.TensorInfo;
+  return ourConv(backend, kernels!, x, filter, bias ?? null, attrs.activation === 'relu', conv);
+}
+
+/**
+ * Registers both for the wasm backend, tfjs's own staying the fallback; calling it again does
+ * nothing. Before the backend starts: tfjs's setup (binding its wasm functions) still runs then.
+ */
+export function registerWasmConv2D(): void {
+  for (const [name, kernelFunc] of [
+    [tf.Conv2D, conv2D],
+    [tf.FusedConv2D, fusedConv2D],
+  ] as const) {
+    const current = tf.getKernel(name, WASM_BACKEND);
+    if (!current || current.kernelFunc === kernelFunc) continue;
+    tfjsKernels.set(name, current);
+    tf.unregisterKernel(name, WASM_BACKEND);
+    tf.registerKernel({ kernelName: name, backendName: WASM_BACKEND, kernelFunc, setupFunc: current.setupFunc });
+  }
+}

@@ -1,0 +1,80 @@
+// What our wasm kernels need of tfjs-backend-wasm: the scratch tensors a call makes, the other
+// registered kernels it runs, the heap behind a tensor and its address, and our own kernels
+// (kernels/wasm-kernels.ts) bound to the backend's memory.
+
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { bindWasmKernels, type WasmKernels } from './kernels/wasm-kernels';
+
+export const WASM_BACKEND = 'wasm';
+
+/**
+ * The TensorInfos a kernel call makes along the way. Each one is disposed exactly once (reshapes
+ * share data by reference count), whether the call finishes or throws.
+ */
+export class Scratch {
+  private readonly live = new Set<tf.TensorInfo>();
+
+  constructor(private readonly backend: BackendWasm) {}
+
+  keep(info: tf.TensorInfo): tf.TensorInfo {
+    this.live.add(info);
+    return info;
+  }
+
+  release(info: tf.TensorInfo): void {
+    if (this.live.delete(info)) this.backend.disposeData(info.dataId);
+  }
+
+  /** Hands `info` to the caller: it is no longer released here. */
+  give(info: tf.TensorInfo): tf.TensorInfo {
+    this.live.delete(info);
+    return info;
+  }
+
+  releaseAll(): void {
+    for (const info of this.live) this.backend.disposeData(info.dataId);
+    this.live.clear();
+  }
+}
+
+/** Runs another registered wasm kernel on the same backend; the caller owns the result. */
+export function runKernel(backend: BackendWasm, name: string, inputs: tf.NamedTensorInfoMap, attrs: object): tf.TensorInfo {
+  const kernel = tf.getKernel(name, WASM_BACKEND);
+  // Only present once '@tensorflow/tfjs-backend-wasm' has been imported.
+  if (!kernel) throw new Error(`Our wasm kernels need the wasm kernel ${name}, which is not registered.`);
+  return kernel.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+}
+
+/** A float32 view of the tensor's data; views are taken after every allocation (growing the memory detaches older ones). */
+export function heap(backend: BackendWasm, info: tf.TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+/** Where the backend's tensor data starts, as a byte address in its memory. */
+export function addressOf(backend: BackendWasm, info: tf.TensorInfo): number {
+  return backend.dataIdMap.get(info.dataId)!.memoryOffset;
+}
+
+/**
+ * Our kernels bound to the backend's memory. The emscripten module keeps that memory as
+ * `wasmMemory` (the threaded build) or `asm.memory` (the others); its typings declare neither.
+ */
+export function wasmKernelsOf(backend: BackendWasm): WasmKernels | undefined {
+  const module = backend.wasm as unknown as { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+  const memory = module.wasmMemory ?? module.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? bindWasmKernels(memory) : undefined;
+}
+
+/** Our kernels on the running wasm backend, if they could bind (for the bench and tests). */
+export function runningWasmKernels(): WasmKernels | undefined {
+  return tf.getBackend() === WASM_BACKEND ? wasmKernelsOf(tf.backend() as BackendWasm) : undefined;
+}
+
+/**
+ * Lets our kernels split their work over `count` helper threads besides the caller's, on the
+ * running wasm backend when its memory is shared (the threaded build); otherwise a no-op.
+ */
+export function startWasmKernelThreads(count: number, spawn: Parameters<WasmKernels['startThreads']>[1]): void {
+  runningWasmKernels()?.startThreads(count, spawn);
+}

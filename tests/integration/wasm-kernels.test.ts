@@ -1,0 +1,208 @@
+// Our wasm kernels straight on a wasm memory, as tfjs-backend-wasm's builds give it (plain, and
+// shared with a helper thread), with both multiply-adds, against float64 references.
+
+import v8 from 'node:v8';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPrng } from '../../src/core/prng';
+import type { FmaKind } from '../../src/ml/kernels/kernels-wat';
+import { startKernelThreads } from '../../src/ml/kernels/kernel-threads';
+import type { ConvGeometry, WasmKernels } from '../../src/ml/kernels/wasm-kernels';
+import { nodeKernelThread } from '../helpers/node-kernel-thread';
+import { relativeMaxError } from '../helpers/relative-error';
+
+// Node 20 has relaxed SIMD behind a flag (Chromium ≥ 114 and Node ≥ 22 without); it must be set
+// before the kernels' module checks for it, hence the dynamic import.
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+const { BEST_FMA, bindWasmKernels, convRowStride, fillPixelAddresses } = await import('../../src/ml/kernels/wasm-kernels');
+const { KERNELS_WASM } = await import('../../src/ml/kernels/generated/kernels-wasm');
+
+// float32 sums of up to ~4,600 products, in blocks, against float64: measured up to 3e-6.
+const RELATIVE_TOLERANCE = 1e-5;
+
+interface Case {
+  name: string;
+  /** [batch, height, width, inC] */
+  input: [number, number, number, number];
+  kernel: number;
+  stride: number;
+  pad: number;
+  outChannels: number;
+}
+
+const geometry = (c: Case): ConvGeometry => {
+  const [batchSize, inHeight, inWidth, inChannels] = c.input;
+  const out = (size: number) => Math.floor((size + 2 * c.pad - c.kernel) / c.stride) + 1;
+  return { batchSize, inHeight, inWidth, inChannels, outHeight: out(inHeight), outWidth: out(inWidth), filterHeight: c.kernel, filterWidth: c.kernel, strideHeight: c.stride, strideWidth: c.stride, padInfo: { top: c.pad, left: c.pad } };
+};
+
+const rowsOf = (g: ConvGeometry) => g.batchSize * g.outHeight * g.outWidth;
+const tapsOf = (g: ConvGeometry) => g.filterHeight * g.filterWidth;
+
+/** Calls fn(tap, xAt, row) for every output position and tap whose pixel lies inside x. */
+function forEachWindow(g: ConvGeometry, fn: (tap: number, xAt: number, row: number) => void): void {
+  for (let b = 0; b < g.batchSize; b++)
+    for (let oh = 0; oh < g.outHeight; oh++)
+      for (let ow = 0; ow < g.outWidth; ow++)
+        for (let i = 0; i < g.filterHeight; i++)
+          for (let j = 0; j < g.filterWidth; j++) {
+            const ih = oh * g.strideHeight + i - g.padInfo.top;
+            const iw = ow * g.strideWidth + j - g.padInfo.left;
+            if (ih < 0 || ih >= g.inHeight || iw < 0 || iw >= g.inWidth) continue;
+            fn(i * g.filterWidth + j, ((b * g.inHeight + ih) * g.inWidth + iw) * g.inChannels, (b * g.outHeight + oh) * g.outWidth + ow);
+          }
+}
+
+/** dW [kh, kw, inC, outC] of the loss Σ conv(x, W) · dy, in float64. */
+function filterGradientReference(g: ConvGeometry, outC: number, x: Float32Array, dy: Float32Array): Float64Array {
+  const dw = new Float64Array(tapsOf(g) * g.inChannels * outC);
+  forEachWindow(g, (tap, xAt, row) => {
+    for (let c = 0; c < g.inChannels; c++) for (let o = 0; o < outC; o++) dw[(tap * g.inChannels + c) * outC + o]! += x[xAt + c]! * dy[row * outC + o]!;
+  });
+  return dw;
+}
+
+/** y [rows, outC] = conv(x, w) + bias, then relu if asked, in float64. */
+function convReference(g: ConvGeometry, outC: number, x: Float32Array, w: Float32Array, bias: Float32Array | null, relu: boolean): Float64Array {
+  const y = new Float64Array(rowsOf(g) * outC);
+  for (let row = 0; row < rowsOf(g); row++) for (let o = 0; o < outC; o++) y[row * outC + o] = bias ? bias[o]! : 0;
+  forEachWindow(g, (tap, xAt, row) => {
+    for (let c = 0; c < g.inChannels; c++) for (let o = 0; o < outC; o++) y[row * outC + o]! += x[xAt + c]! * w[(tap * g.inChannels + c) * outC + o]!;
+  });
+  return relu ? y.map((v) => Math.max(v, 0)) : y;
+}
+
+const PAGE_BYTES = 65_536;
+
+/** Places arrays in `memory` from byte 1024 on (growing it as needed) and returns their addresses. */
+function layOut(memory: WebAssembly.Memory, sizes: Record<string, number>): Record<string, number> {
+  let next = 1024;
+  const at: Record<string, number> = {};
+  for (const [name, bytes] of Object.entries(sizes)) {
+    at[name] = next;
+    next = (next + bytes + 63) & ~63;
+  }
+  const missingPages = Math.ceil(next / PAGE_BYTES) - memory.buffer.byteLength / PAGE_BYTES;
+  if (missingPages > 0) memory.grow(missingPages);
+  new Uint8Array(memory.buffer, 1024, next - 1024).fill(0);
+  return at;
+}
+
+function randomArray(length: number, random: () => number): Float32Array {
+  return Float32Array.from({ length }, () => random() * 2 - 1);
+}
+
+function runFilterGradient(memory: WebAssembly.Memory, kernels: WasmKernels, c: Case, seed: number): number {
+  const g = geometry(c);
+  const random = createPrng(seed);
+  const x = randomArray(c.input.reduce((a, b) => a * b), random);
+  const dy = randomArray(rowsOf(g) * c.outChannels, random);
+  const taps = tapsOf(g);
+  const at = layOut(memory, { x: x.byteLength, zero: g.inChannels * 4, dy: dy.byteLength, offsets: taps * rowsOf(g) * 4, dw: taps * g.inChannels * c.outChannels * 4 });
+  new Float32Array(memory.buffer).set(x, at.x! / 4);
+  new Float32Array(memory.buffer).set(dy, at.dy! / 4);
+  fillPixelAddresses(new Int32Array(memory.buffer, at.offsets, taps * rowsOf(g)), g, at.x!, at.zero!);
+  kernels.filterGradient({ offsets: at.offsets!, dy: at.dy!, dw: at.dw!, rows: rowsOf(g), channels: g.inChannels, outChannels: c.outChannels, taps });
+  const got = new Float32Array(memory.buffer, at.dw, taps * g.inChannels * c.outChannels);
+  return relativeMaxError(got, filterGradientReference(g, c.outChannels, x, dy));
+}
+
+function runConv(memory: WebAssembly.Memory, kernels: WasmKernels, c: Case, seed: number, options: { bias: boolean; relu: boolean }): number {
+  const g = geometry(c);
+  const random = createPrng(seed);
+  const x = randomArray(c.input.reduce((a, b) => a * b), random);
+  const taps = tapsOf(g);
+  const w = randomArray(taps * g.inChannels * c.outChannels, random);
+  const bias = options.bias ? randomArray(c.outChannels, random) : null;
+  const stride = convRowStride(rowsOf(g));
+  const at = layOut(memory, { x: x.byteLength, zero: g.inChannels * 4, w: w.byteLength, packed: w.byteLength, bias: c.outChannels * 4, offsets: taps * stride * 4, y: rowsOf(g) * c.outChannels * 4 + 64 });
+  const f32 = new Float32Array(memory.buffer);
+  f32.set(x, at.x! / 4);
+  f32.set(w, at.w! / 4);
+  if (bias) f32.set(bias, at.bias! / 4);
+  // Past y, a guard that no tile's padding rows may touch.
+  f32.fill(7, (at.y! + rowsOf(g) * c.outChannels * 4) / 4, (at.y! + rowsOf(g) * c.outChannels * 4 + 64) / 4);
+  fillPixelAddresses(new Int32Array(memory.buffer, at.offsets, taps * stride), g, at.x!, at.zero!, stride);
+  kernels.conv({ offsets: at.offsets!, weights: at.w!, packed: at.packed!, bias: bias ? at.bias! : null, y: at.y!, rows: rowsOf(g), channels: g.inChannels, outChannels: c.outChannels, taps, relu: options.relu });
+  const after = new Float32Array(memory.buffer);
+  const guard = after.subarray((at.y! + rowsOf(g) * c.outChannels * 4) / 4, (at.y! + rowsOf(g) * c.outChannels * 4 + 64) / 4);
+  expect([...guard].every((v) => v === 7)).toBe(true);
+  const got = after.subarray(at.y! / 4, at.y! / 4 + rowsOf(g) * c.outChannels);
+  return relativeMaxError(got, convReference(g, c.outChannels, x, w, bias, options.relu));
+}
+
+// ResNet50's filter gradients that fit the kernel's tile, at small sizes, and the smallest tile with
+// rows that leave a partial cache block (6·6·2 = 72 = 2·32 + 8).
+const FILTER_GRADIENT_CASES: Case[] = [
+  { name: '3×3/1 pad 1, 64→64', input: [2, 6, 6, 64], kernel: 3, stride: 1, pad: 1, outChannels: 64 },
+  { name: '1×1/2, 256→128 (odd size)', input: [2, 7, 7, 256], kernel: 1, stride: 2, pad: 0, outChannels: 128 },
+  { name: '1×1/1, 1024→256', input: [2, 4, 4, 1024], kernel: 1, stride: 1, pad: 0, outChannels: 256 },
+  { name: '3×3/1 pad 1, 512→512, batch 1', input: [1, 3, 3, 512], kernel: 3, stride: 1, pad: 1, outChannels: 512 },
+  { name: '3×3/1 pad 1, 4→8 (one tile, a partial block)', input: [2, 6, 6, 4], kernel: 3, stride: 1, pad: 1, outChannels: 8 },
+];
+
+// ResNet50's convolutions at small sizes: the stem (3 input channels), several channel blocks
+// (3×3 512: 2,048 / 9 = 227 channels per block), and rows that leave a partial tile (2·3·3 = 18).
+const CONV_CASES: (Case & { bias: boolean; relu: boolean })[] = [
+  { name: 'stem 7×7/2 valid, 3→64, bias, relu', input: [1, 22, 22, 3], kernel: 7, stride: 2, pad: 0, outChannels: 64, bias: true, relu: true },
+  { name: '3×3/1 pad 1, 64→64, bias, relu', input: [2, 6, 6, 64], kernel: 3, stride: 1, pad: 1, outChannels: 64, bias: true, relu: true },
+  { name: '1×1/2, 256→128 (odd size), bias', input: [2, 7, 7, 256], kernel: 1, stride: 2, pad: 0, outChannels: 128, bias: true, relu: false },
+  { name: '1×1/1, 1024→256, relu', input: [2, 4, 4, 1024], kernel: 1, stride: 1, pad: 0, outChannels: 256, bias: false, relu: true },
+  { name: '3×3/1 pad 1, 512→512 (3 channel blocks), bias, relu', input: [1, 3, 3, 512], kernel: 3, stride: 1, pad: 1, outChannels: 512, bias: true, relu: true },
+  { name: '3×3/1 pad 1, 5→8 (a partial tile), no bias, no relu', input: [2, 3, 3, 5], kernel: 3, stride: 1, pad: 1, outChannels: 8, bias: false, relu: false },
+];
+
+const FMAS: FmaKind[] = ['mulAdd', 'relaxed'];
+
+describe('our wasm kernels', () => {
+  it('find relaxed SIMD here once the flag is set, so both multiply-adds are tested', () => {
+    expect(BEST_FMA).toBe('relaxed');
+  });
+
+  describe.each(FMAS)('%s, one thread (a plain memory, as in Node and unisolated pages)', (fma) => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const kernels = bindWasmKernels(memory, fma);
+
+    it.each(FILTER_GRADIENT_CASES.map((c, i) => [c.name, c, i] as const))('filter gradient: %s', (_name, c, i) => {
+      expect(kernels.threads).toBe(1);
+      expect(runFilterGradient(memory, kernels, c, 300 + i)).toBeLessThan(RELATIVE_TOLERANCE);
+    });
+
+    it.each(CONV_CASES.map((c, i) => [c.name, c, i] as const))('convolution: %s', (_name, c, i) => {
+      expect(runConv(memory, kernels, c, 400 + i, c)).toBeLessThan(RELATIVE_TOLERANCE);
+    });
+  });
+
+  describe.each(FMAS)('%s, split over a helper thread (a shared memory, as in the threaded build)', (fma) => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65_536, shared: true });
+    const kernels = bindWasmKernels(memory, fma);
+    kernels.startThreads(1, nodeKernelThread);
+    afterAll(() => kernels.stopThreads());
+
+    it.each(FILTER_GRADIENT_CASES.map((c, i) => [c.name, c, i] as const))('filter gradient: %s', async (_name, c, i) => {
+      await expect.poll(() => kernels.threads, { timeout: 30_000 }).toBe(2);
+      expect(runFilterGradient(memory, kernels, c, 300 + i)).toBeLessThan(RELATIVE_TOLERANCE);
+    });
+
+    it.each(CONV_CASES.map((c, i) => [c.name, c, i] as const))('convolution: %s', async (_name, c, i) => {
+      await expect.poll(() => kernels.threads, { timeout: 30_000 }).toBe(2);
+      expect(runConv(memory, kernels, c, 400 + i, c)).toBeLessThan(RELATIVE_TOLERANCE);
+    });
+  });
+
+  it('fails a call whose helper traps with a clear error, and uses no helper after that', async () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const module = new WebAssembly.Module(Uint8Array.from(atob(KERNELS_WASM.mulAddShared), (ch) => ch.charCodeAt(0)));
+    const threads = startKernelThreads({ module, memory, exportNames: ['filter_gradient'], count: 1, spawn: nodeKernelThread });
+    try {
+      await expect.poll(() => threads.ready, { timeout: 30_000 }).toBe(1);
+      let ownRan = false;
+      // One tap, one row, 4→8 channels: the helper's dy lies past the 64 KiB memory and traps.
+      const share = [0, 1 << 20, 4096, 1, 4, 8, 1, 0, 4, 32];
+      expect(() => threads.run('filter_gradient', [share], () => (ownRan = true))).toThrow('A kernel thread failed while computing its share of a gradient.');
+      expect(ownRan).toBe(true);
+      expect(threads.ready).toBe(0);
+    } finally {
+      threads.destroy();
+    }
+  });
+});
