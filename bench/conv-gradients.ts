@@ -1,10 +1,14 @@
-// The wasm conv2d gradient kernels of ours at ResNet50 sizes (Node, one thread): the filter
-// gradient (tfjs-wasm has none), and the input gradient next to tfjs-wasm's own scalar loop.
+// The wasm conv2d kernels of ours at ResNet50 sizes (Node, one thread): the forward convolution
+// next to tfjs-wasm's XNNPACK one, the filter gradient (tfjs-wasm has none), and the input gradient
+// next to tfjs-wasm's own scalar loop.
 
 import * as tf from '@tensorflow/tfjs';
 // tfjs-wasm's own input gradient, which ours replaces (bench only; set up below on the running backend).
 import { conv2DBackpropInputConfig as tfjsInputGradient } from '@tensorflow/tfjs-backend-wasm/dist/kernels/Conv2DBackpropInput';
+// tfjs-wasm's XNNPACK convolution, which ours replaces (bench only, set up the same way).
+import { fusedConv2DConfig as tfjsFusedConv2D } from '@tensorflow/tfjs-backend-wasm/dist/kernels/FusedConv2D';
 import { initBackend } from '../src/ml/backend';
+import { runningWasmKernels } from '../src/ml/wasm-tensors';
 import { median, printTable } from './shared';
 
 const REPEATS = 3;
@@ -33,16 +37,21 @@ export async function benchConvGradients(): Promise<void> {
   await initBackend({ force: 'wasm' });
   const backend = tf.backend();
   tfjsInputGradient.setupFunc!(backend);
+  tfjsFusedConv2D.setupFunc!(backend);
   const rows: [string, string][] = CASES.map((c) => {
     const x = tf.randomNormal([...c.input]) as tf.Tensor4D;
     const w = tf.randomNormal([...c.filter]) as tf.Tensor4D;
     const dy = tf.tidy(() => tf.onesLike(tf.conv2d(x, w, c.strides, c.pad)));
     const conv = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' as const };
+    const fused = { ...conv, dilations: 1, activation: 'relu' };
+    const forwardMs = msOf(() => tf.engine().runKernel<tf.Tensor>(tf.FusedConv2D, { x, filter: w }, fused));
+    const xnnpackMs = msOf(() => tfjsFusedConv2D.kernelFunc({ inputs: { x, filter: w }, backend, attrs: fused }) as tf.TensorInfo);
     const filterMs = msOf(() => tf.engine().runKernel<tf.Tensor>(tf.Conv2DBackpropFilter, { x, dy }, { ...conv, filterShape: [...c.filter] }));
     const inputMs = msOf(() => tf.engine().runKernel<tf.Tensor>(tf.Conv2DBackpropInput, { dy, filter: w }, { ...conv, inputShape: [...c.input] }));
     const tfjsInputMs = msOf(() => tfjsInputGradient.kernelFunc({ inputs: { dy, filter: w }, backend, attrs: { ...conv, inputShape: [...c.input] } }) as tf.TensorInfo);
     tf.dispose([x, w, dy]);
-    return [c.name, `filter ${filterMs.toFixed(0)} ms | input ${inputMs.toFixed(0)} ms (tfjs-wasm's own: ${tfjsInputMs.toFixed(0)} ms)`];
+    return [c.name, `forward ${forwardMs.toFixed(0)} ms (XNNPACK: ${xnnpackMs.toFixed(0)} ms) | filter ${filterMs.toFixed(0)} ms | input ${inputMs.toFixed(0)} ms (tfjs-wasm's own: ${tfjsInputMs.toFixed(0)} ms)`];
   });
-  printTable('Conv2D gradients on wasm (ours), median of 3; the stem keeps tfjs’s input gradient', rows);
+  const kernels = runningWasmKernels();
+  printTable(`Conv2D and its gradients on wasm (ours: ${kernels?.fma ?? 'not bound'} multiply-add), median of 3; the stem keeps tfjs’s gradients`, rows);
 }

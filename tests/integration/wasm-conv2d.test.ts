@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPrng } from '../../src/core/prng';
 import { registerWasmConv2D } from '../../src/ml/wasm-conv2d';
+import { runningWasmKernels } from '../../src/ml/wasm-tensors';
 import { relativeMaxError } from '../helpers/relative-error';
 
 // float32 sums of up to 4,608 products, in another order than the cpu's loop: measured up to 4e-7.
@@ -86,6 +87,11 @@ describe('wasm Conv2D and FusedConv2D', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+
+  it('take every ResNet50 convolution but the stem (3 input channels: XNNPACK is faster there)', () => {
+    const kernels = runningWasmKernels()!;
+    expect(RESNET50_CASES.filter((c) => !kernels.fitsConv(c.filter[2], c.filter[3])).map((c) => c.name)).toEqual(['stem 7×7/2 valid, 3→64']);
   });
 
   const variants: Variant[] = ['conv2d', 'fused, bias, relu', 'fused, bias, linear', 'fused, relu, no bias'];
