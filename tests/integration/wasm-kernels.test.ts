@@ -198,7 +198,7 @@ describe('our wasm kernels', () => {
       let ownRan = false;
       // One tap, one row, 4→8 channels: the helper's dy lies past the 64 KiB memory and traps.
       const share = [0, 1 << 20, 4096, 1, 4, 8, 1, 0, 4, 32];
-      expect(() => threads.run('filter_gradient', [share], () => (ownRan = true))).toThrow('A kernel thread failed while computing its share of a gradient.');
+      expect(() => threads.run('filter_gradient', [share], () => (ownRan = true))).toThrow('A kernel thread failed while computing its share of a convolution or gradient.');
       expect(ownRan).toBe(true);
       expect(threads.ready).toBe(0);
     } finally {

@@ -144,7 +144,7 @@ export function startKernelThreads({ module, memory, exportNames, count, spawn }
         }
         // Its share is unknown, and it may still be writing: no later call uses any helper.
         broken = true;
-        failure ??= new LabError('worker/died', answered ? 'A kernel thread failed while computing its share of a gradient.' : `A kernel thread did not answer within ${HELPER_TIMEOUT_MS / 1000} s.`);
+        failure ??= new LabError('worker/died', answered ? 'A kernel thread failed while computing its share of a convolution or gradient.' : `A kernel thread did not answer within ${HELPER_TIMEOUT_MS / 1000} s.`);
       }
       if (ownError) throw ownError;
       if (failure) throw failure;

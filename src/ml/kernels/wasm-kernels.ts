@@ -8,13 +8,6 @@ import { KERNELS_WASM } from './generated/kernels-wasm';
 import { KERNEL_EXPORTS, type FmaKind } from './kernels-wat';
 import { startKernelThreads, type KernelThreads, type KernelThreadWorker } from './kernel-threads';
 
-/**
- * Fewer input channels leave the kernel's loop over channels too short for its per-tap setup: the
- * stem (7×7, 3 channels) took 66 ms per batch of 4 in Chromium against XNNPACK's 38, so it stays
- * with XNNPACK (any count is computed correctly).
- */
-const CONV_MIN_CHANNELS = 8;
-
 /** Output positions per cache block of the filter gradient (see filter-gradient-wat.ts). */
 const FILTER_GRADIENT_BLOCK_ROWS = 32;
 
@@ -58,8 +51,8 @@ export interface WasmKernels {
   /** Whether the channels fit the filter gradient's register tile. */
   fitsFilterGradient(channels: number, outChannels: number): boolean;
   filterGradient(call: FilterGradientCall): void;
-  /** Whether the convolution should run here: output channels that fit its tile, enough input channels. */
-  fitsConv(inChannels: number, outChannels: number): boolean;
+  /** Whether the output channels fit the convolution's register tile (any input channels do). */
+  fitsConv(outChannels: number): boolean;
   conv(call: ConvCall): void;
   /**
    * Starts `count` helper threads (shared memory only: a no-op otherwise, or if they run already).
@@ -172,7 +165,7 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
       const args = (part: number) => [offsets, dy, dw, rows, channels, outChannels, taps, ...split(channels, TILE_CHANNELS, part, parts), FILTER_GRADIENT_BLOCK_ROWS];
       runSplit('filter_gradient', filterGradient, parts, args, [offsets, dy, dw, rows, channels, outChannels, taps, 0, 0, FILTER_GRADIENT_BLOCK_ROWS]);
     },
-    fitsConv: (inChannels, outChannels) => inChannels >= CONV_MIN_CHANNELS && outChannels > 0 && outChannels % CONV_TILE_OUT_CHANNELS === 0,
+    fitsConv: (outChannels) => outChannels > 0 && outChannels % CONV_TILE_OUT_CHANNELS === 0,
     conv: ({ offsets, weights, packed, bias, y, rows, channels, outChannels, taps, relu }) => {
       packWeights(weights, packed, taps * channels, outChannels);
       const block = Math.max(1, Math.min(channels, Math.floor(CONV_BLOCK_TAP_CHANNELS / taps)));
