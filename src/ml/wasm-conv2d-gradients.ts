@@ -15,8 +15,8 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { fillPixelAddresses, type WasmKernels } from './kernels/wasm-kernels';
-import { addressOf, heap, runKernel, Scratch, WASM_BACKEND as BACKEND, wasmKernelsOf } from './wasm-tensors';
+import type { WasmKernels } from './kernels/wasm-kernels';
+import { addressOf, heap, pixelAddressTable, runKernel, Scratch, WASM_BACKEND as BACKEND, wasmKernelsOf } from './wasm-tensors';
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
 
@@ -32,7 +32,6 @@ function transpose(backend: BackendWasm, x: tf.TensorInfo, perm: number[]): tf.T
 function conv2d(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, pad: 'valid' | tf.backend_util.ExplicitPadding): tf.TensorInfo {
   return runKernel(backend, tf.Conv2D, { x, filter }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] });
 }
-
 
 function convInfo(xShape: number[], filterShape: number[], attrs: { strides: number | [number, number]; pad: tf.Conv2DBackpropFilterAttrs['pad']; dimRoundingMode?: 'floor' | 'round' | 'ceil' }): ConvInfo {
   return tf.backend_util.computeConv2DInfo(
@@ -108,8 +107,6 @@ function reshapedCopy(backend: BackendWasm, x: tf.TensorInfo, shape: number[]): 
   return out;
 }
 
-
-
 /**
  * dW by our kernel. Instead of im2col(x), it gets a table of addresses: for each tap and output
  * position, where in x the input pixel under that tap starts, or a zero row in the padding.
@@ -120,13 +117,9 @@ function indirectFilterGradient(backend: BackendWasm, kernels: WasmKernels, x: t
   const taps = filterHeight * filterWidth;
   const scratch = new Scratch(backend);
   try {
-    const zeroRow = scratch.keep(backend.makeOutput([inChannels], 'float32'));
-    const offsets = scratch.keep(backend.makeOutput([taps, rows], 'int32'));
+    const offsets = pixelAddressTable(backend, scratch, x, conv, rows);
     const dw = scratch.keep(backend.makeOutput(filterShape, 'float32')); // [kh, kw, inC, outC]
-    // Views are taken after every allocation: growing the wasm memory detaches older ones.
-    heap(backend, zeroRow).fill(0);
     heap(backend, dw).fill(0);
-    fillPixelAddresses(backend.typedArrayFromHeap(offsets) as Int32Array, conv, addressOf(backend, x), addressOf(backend, zeroRow));
     kernels.filterGradient({ offsets: addressOf(backend, offsets), dy: addressOf(backend, dy), dw: addressOf(backend, dw), rows, channels: inChannels, outChannels, taps });
     return scratch.give(dw);
   } finally {

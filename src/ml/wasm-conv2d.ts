@@ -4,14 +4,14 @@
 // multiply-add. Ours takes NHWC, dilation 1, output channels in multiples of 8, a bias of one value
 // per output channel, and no activation or relu: every convolution of ResNet50, its folded
 // segments and its input gradients (wasm-conv2d-gradients.ts). Anything else keeps tfjs's kernel.
-// The stem too, although XNNPACK alone runs its 3 input channels faster (38 against 66 ms per
-// batch of 4 in Chromium): with the stem on XNNPACK, a k=16 step took 5.8–6.4 s instead of
+// That includes the stem, although XNNPACK alone runs its 3 input channels faster (38 against 66
+// ms per batch of 4 in Chromium): with the stem on XNNPACK, a k=16 step took 5.8–6.4 s instead of
 // 4.0–4.3 s in the same sitting, its thread pool seemingly slowing the kernels that follow.
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { convRowStride, fillPixelAddresses, type WasmKernels } from './kernels/wasm-kernels';
-import { addressOf, heap, Scratch, WASM_BACKEND, wasmKernelsOf } from './wasm-tensors';
+import { convRowStride, type WasmKernels } from './kernels/wasm-kernels';
+import { addressOf, pixelAddressTable, Scratch, WASM_BACKEND, wasmKernelsOf } from './wasm-tensors';
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -24,13 +24,9 @@ function ourConv(backend: BackendWasm, kernels: WasmKernels, x: tf.TensorInfo, f
   const rowStride = convRowStride(rows);
   const scratch = new Scratch(backend);
   try {
-    const zeroRow = scratch.keep(backend.makeOutput([inChannels], 'float32'));
-    const offsets = scratch.keep(backend.makeOutput([taps * rowStride], 'int32'));
+    const offsets = pixelAddressTable(backend, scratch, x, conv, rowStride);
     const packed = scratch.keep(backend.makeOutput([taps * inChannels * outChannels], 'float32'));
     const y = scratch.keep(backend.makeOutput([batchSize, outHeight, outWidth, outChannels], 'float32'));
-    // Views are taken after every allocation: growing the wasm memory detaches older ones.
-    heap(backend, zeroRow).fill(0);
-    fillPixelAddresses(backend.typedArrayFromHeap(offsets) as Int32Array, conv, addressOf(backend, x), addressOf(backend, zeroRow), rowStride);
     kernels.conv({
       offsets: addressOf(backend, offsets),
       weights: addressOf(backend, filter),

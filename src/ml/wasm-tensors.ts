@@ -4,7 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { bindWasmKernels, type WasmKernels } from './kernels/wasm-kernels';
+import { bindWasmKernels, fillPixelAddresses, type ConvGeometry, type WasmKernels } from './kernels/wasm-kernels';
 
 export const WASM_BACKEND = 'wasm';
 
@@ -54,6 +54,19 @@ export function heap(backend: BackendWasm, info: tf.TensorInfo): Float32Array {
 /** Where the backend's tensor data starts, as a byte address in its memory. */
 export function addressOf(backend: BackendWasm, info: tf.TensorInfo): number {
   return backend.dataIdMap.get(info.dataId)!.memoryOffset;
+}
+
+/**
+ * The kernels' table of x's pixel addresses for `conv` ([taps, rowStride] int32, fillPixelAddresses)
+ * and the zero row it points at in the padding, both kept in `scratch` until the call ends.
+ */
+export function pixelAddressTable(backend: BackendWasm, scratch: Scratch, x: tf.TensorInfo, conv: ConvGeometry, rowStride: number): tf.TensorInfo {
+  const zeroRow = scratch.keep(backend.makeOutput([conv.inChannels], 'float32'));
+  const table = scratch.keep(backend.makeOutput([conv.filterHeight * conv.filterWidth * rowStride], 'int32'));
+  // Views are taken after every allocation: growing the wasm memory detaches older ones.
+  heap(backend, zeroRow).fill(0);
+  fillPixelAddresses(backend.typedArrayFromHeap(table) as Int32Array, conv, addressOf(backend, x), addressOf(backend, zeroRow), rowStride);
+  return table;
 }
 
 /**
