@@ -130,6 +130,50 @@ function runConv(memory: WebAssembly.Memory, kernels: WasmKernels, c: Case, seed
   return relativeMaxError(got, convReference(g, c.outChannels, x, w, bias, options.relu));
 }
 
+/**
+ * The one-pass kernels (relu_backprop, channel_sums, adam) at `count` elements, against float64
+ * loops: the largest relative error of the three. Sizes from 2¹⁶ elements are split over helpers.
+ */
+function runElementwise(memory: WebAssembly.Memory, kernels: WasmKernels, count: number, channels: number, seed: number): number {
+  const random = createPrng(seed);
+  const [a, b, c, d] = [0, 1, 2, 3].map(() => randomArray(count, random)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const v = d.map(Math.abs);
+  const bytes = count * 4;
+  const at = layOut(memory, { a: bytes, b: bytes, c: bytes, v: bytes, dx: bytes, w2: bytes, m2: bytes, v2: bytes, totals: kernels.threads * channels * 8 });
+  const f32 = new Float32Array(memory.buffer);
+  [a, b, c, v].forEach((values, i) => f32.set(values, at[['a', 'b', 'c', 'v'][i]!]! / 4));
+  new Float64Array(memory.buffer, at.totals, kernels.threads * channels).fill(0);
+  kernels.reluBackprop({ dy: at.a!, y: at.b!, dx: at.dx!, count });
+  kernels.channelSums({ x: at.a!, totals: at.totals!, rows: count / channels, channels });
+  const [beta1, beta2, epsilon, rate] = [0.9, 0.999, 1e-7, 1e-3];
+  kernels.adam({ w: at.a!, g: at.b!, m: at.c!, v: at.v!, w2: at.w2!, m2: at.m2!, v2: at.v2!, count, beta1, beta2, epsilon, rate });
+
+  const view = (name: string, length = count) => new Float32Array(memory.buffer, at[name], length);
+  const reluExpected = Float64Array.from(a, (dy, i) => (b[i]! > 0 ? dy : 0));
+  const sums = new Float64Array(channels);
+  a.forEach((value, i) => (sums[i % channels]! += value));
+  const totals = new Float64Array(memory.buffer, at.totals, kernels.threads * channels);
+  const sumsGot = Float64Array.from({ length: channels }, (_, ch) => Array.from({ length: kernels.threads }, (_, t) => totals[t * channels + ch]!).reduce((x, y) => x + y, 0));
+  const m2 = Float64Array.from(c, (m, i) => beta1 * m + (1 - beta1) * b[i]!);
+  const v2 = Float64Array.from(v, (second, i) => beta2 * second + (1 - beta2) * b[i]! * b[i]!);
+  const w2 = Float64Array.from(a, (w, i) => w - (rate * m2[i]!) / (Math.sqrt(v2[i]!) + epsilon));
+  return Math.max(
+    relativeMaxError(view('dx'), reluExpected),
+    relativeMaxError(Float32Array.from(sumsGot), sums),
+    relativeMaxError(view('m2'), m2),
+    relativeMaxError(view('v2'), v2),
+    relativeMaxError(view('w2'), w2),
+  );
+}
+
+// Below and above the size from which a call is split; channels as ResNet50's, rows that leave a
+// partial group of four (1,100 = 4·275, 37 = 4·9 + 1).
+const ELEMENTWISE_CASES = [
+  { name: '37 rows × 64 channels (one thread)', rows: 37, channels: 64 },
+  { name: '1,100 rows × 64 channels (split)', rows: 1100, channels: 64 },
+  { name: '129 rows × 2,048 channels (split)', rows: 129, channels: 2048 },
+];
+
 // ResNet50's filter gradients that fit the kernel's tile, at small sizes, and the smallest tile with
 // rows that leave a partial cache block (6·6·2 = 72 = 2·32 + 8).
 const FILTER_GRADIENT_CASES: Case[] = [
@@ -170,6 +214,10 @@ describe('our wasm kernels', () => {
     it.each(CONV_CASES.map((c, i) => [c.name, c, i] as const))('convolution: %s', (_name, c, i) => {
       expect(runConv(memory, kernels, c, 400 + i, c)).toBeLessThan(RELATIVE_TOLERANCE);
     });
+
+    it.each(ELEMENTWISE_CASES.map((c, i) => [c.name, c, i] as const))('ReLU gradient, channel sums, Adam: %s', (_name, c, i) => {
+      expect(runElementwise(memory, kernels, c.rows * c.channels, c.channels, 500 + i)).toBeLessThan(RELATIVE_TOLERANCE);
+    });
   });
 
   describe.each(FMAS)('%s, split over a helper thread (a shared memory, as in the threaded build)', (fma) => {
@@ -186,6 +234,11 @@ describe('our wasm kernels', () => {
     it.each(CONV_CASES.map((c, i) => [c.name, c, i] as const))('convolution: %s', async (_name, c, i) => {
       await expect.poll(() => kernels.threads, { timeout: 30_000 }).toBe(2);
       expect(runConv(memory, kernels, c, 400 + i, c)).toBeLessThan(RELATIVE_TOLERANCE);
+    });
+
+    it.each(ELEMENTWISE_CASES.map((c, i) => [c.name, c, i] as const))('ReLU gradient, channel sums, Adam: %s', async (_name, c, i) => {
+      await expect.poll(() => kernels.threads, { timeout: 30_000 }).toBe(2);
+      expect(runElementwise(memory, kernels, c.rows * c.channels, c.channels, 500 + i)).toBeLessThan(RELATIVE_TOLERANCE);
     });
   });
 

@@ -26,7 +26,7 @@ export interface KernelThreadInit {
 export const KERNEL_THREAD_READY = 'kernel-thread/ready';
 
 /** i32 arguments a call passes at most. */
-export const MAX_ARGUMENTS = 12;
+export const MAX_ARGUMENTS = 16;
 
 const STATE = 0;
 const EXPORT_INDEX = 1;

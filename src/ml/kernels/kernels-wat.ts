@@ -1,8 +1,9 @@
-// The WebAssembly text of our kernels' module: the filter gradient (filter-gradient-wat.ts) and
-// the forward convolution (conv-wat.ts), importing the memory of tfjs-backend-wasm so that they
+// The WebAssembly text of our kernels' module: the filter gradient (filter-gradient-wat.ts), the
+// forward convolution (conv-wat.ts) and the one-pass kernels (elementwise-wat.ts), importing the memory of tfjs-backend-wasm so that they
 // work on its tensors in place. scripts/build-wasm-kernels.ts assembles it with wabt.
 
 import { convFunctions } from './conv-wat';
+import { elementwiseFunctions } from './elementwise-wat';
 import { filterGradientFunction } from './filter-gradient-wat';
 import type { FmaKind } from './fma-wat';
 
@@ -15,11 +16,11 @@ export interface KernelsWatOptions {
 }
 
 /** The exports every variant has, in the order a helper thread numbers them. */
-export const KERNEL_EXPORTS = ['filter_gradient', 'conv'] as const;
+export const KERNEL_EXPORTS = ['filter_gradient', 'conv', 'relu_backprop', 'channel_sums', 'adam'] as const;
 
 export function kernelsWat({ fma, sharedMemory }: KernelsWatOptions): string {
   // A plain memory is imported without a maximum, so that any memory matches; a shared one needs one.
   return `(module
-  (import "env" "memory" (memory 1${sharedMemory ? ' 65536 shared' : ''}))${filterGradientFunction(fma)}${convFunctions(fma)})
+  (import "env" "memory" (memory 1${sharedMemory ? ' 65536 shared' : ''}))${filterGradientFunction(fma)}${convFunctions(fma)}${elementwiseFunctions()})
 `;
 }

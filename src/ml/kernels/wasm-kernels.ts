@@ -3,10 +3,13 @@
 // threaded build) each call can split its work over helper threads.
 
 import { CONV_BLOCK_TAP_CHANNELS, CONV_FLAG_BIAS, CONV_FLAG_RELU, CONV_TILE_OUT_CHANNELS, CONV_TILE_ROWS } from './conv-wat';
+import { ELEMENTWISE_LANES } from './elementwise-wat';
 import { TILE_CHANNELS, TILE_OUT_CHANNELS } from './filter-gradient-wat';
 import { KERNELS_WASM } from './generated/kernels-wasm';
 import { KERNEL_EXPORTS, type FmaKind } from './kernels-wat';
 import { startKernelThreads, type KernelThreads, type KernelThreadWorker } from './kernel-threads';
+
+export { ELEMENTWISE_LANES };
 
 /** Output positions per cache block of the filter gradient (see filter-gradient-wat.ts). */
 const FILTER_GRADIENT_BLOCK_ROWS = 32;
@@ -43,6 +46,42 @@ export interface ConvCall {
   relu: boolean;
 }
 
+export interface ReluBackpropCall {
+  /** Addresses of dy, y (ReLU's output) and dx, each `count` f32. */
+  dy: number;
+  y: number;
+  dx: number;
+  /** A multiple of ELEMENTWISE_LANES. */
+  count: number;
+}
+
+export interface ChannelSumsCall {
+  /** [rows, channels] f32, channels a multiple of ELEMENTWISE_LANES. */
+  x: number;
+  /** [threads, channels] f64, zeroed by the caller: each thread adds its rows' sums to its own row. */
+  totals: number;
+  rows: number;
+  channels: number;
+}
+
+export interface AdamCall {
+  /** Addresses of the weight, gradient and moments, and of the new weight and moments, each `count` f32. */
+  w: number;
+  g: number;
+  m: number;
+  v: number;
+  w2: number;
+  m2: number;
+  v2: number;
+  /** A multiple of ELEMENTWISE_LANES. */
+  count: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** The learning rate with Adam's bias correction folded in. */
+  rate: number;
+}
+
 export interface WasmKernels {
   /** Which multiply-add the engine could run. */
   readonly fma: FmaKind;
@@ -54,6 +93,9 @@ export interface WasmKernels {
   /** Whether the output channels fit the convolution's register tile (any input channels do). */
   fitsConv(outChannels: number): boolean;
   conv(call: ConvCall): void;
+  reluBackprop(call: ReluBackpropCall): void;
+  channelSums(call: ChannelSumsCall): void;
+  adam(call: AdamCall): void;
   /**
    * Starts `count` helper threads (shared memory only: a no-op otherwise, or if they run already).
    * Calls must then come from a thread that may block (a worker, or Node), never a page.
@@ -127,6 +169,20 @@ function split(size: number, unit: number, part: number, parts: number): [number
   return [Math.floor((part * units) / parts) * unit, Math.min(size, Math.floor(((part + 1) * units) / parts) * unit)];
 }
 
+/**
+ * Elements below which a one-pass kernel runs on one thread: waking a helper costs tens of µs,
+ * what ~64 K elements take to stream.
+ */
+const ELEMENTWISE_SPLIT_MIN = 1 << 16;
+
+/** Elements per share of a one-pass kernel: whole cache lines, so no two threads write one. */
+const ELEMENTWISE_SHARE_UNIT = 16;
+
+/** A float32's bits as an int32 (the threads pass i32 arguments). */
+function floatBits(value: number): number {
+  return new Int32Array(Float32Array.of(value).buffer)[0]!;
+}
+
 const bound = new WeakMap<WebAssembly.Memory, WasmKernels>();
 
 /** The kernels on `memory`, with `fma` (default: BEST_FMA); one instance per memory, the first binding's `fma` winning. */
@@ -141,6 +197,9 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
   const filterGradient = exports.filter_gradient as KernelFunction;
   const conv = exports.conv as KernelFunction;
   const packWeights = exports.pack_weights as KernelFunction;
+  const reluBackprop = exports.relu_backprop as KernelFunction;
+  const channelSums = exports.channel_sums as KernelFunction;
+  const adam = exports.adam as KernelFunction;
   let helpers: KernelThreads | null = null;
 
   /** Runs `args(part)` on `parts` threads (this one included), helpers beyond `parts` idle. */
@@ -152,6 +211,9 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
     const shares = Array.from({ length: helpers.ready }, (_, i) => (i + 1 < parts ? args(i + 1) : idle));
     helpers.run(name, shares, () => run(...args(0)));
   };
+
+  /** Threads for a one-pass kernel over `count` elements. */
+  const elementwiseParts = (count: number) => (count < ELEMENTWISE_SPLIT_MIN ? 1 : Math.min(kernels.threads, Math.ceil(count / ELEMENTWISE_SHARE_UNIT)));
 
   const kernels: WasmKernels = {
     fma,
@@ -174,6 +236,22 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
       const parts = Math.min(kernels.threads, Math.ceil(rows / CONV_TILE_ROWS));
       const common = [offsets, packed, bias ?? 0, y, rows, channels, outChannels, taps, block];
       runSplit('conv', conv, parts, (part) => [...common, ...split(rows, CONV_TILE_ROWS, part, parts), flags], [...common, 0, 0, flags]);
+    },
+    reluBackprop: ({ dy, y, dx, count }) => {
+      const parts = elementwiseParts(count);
+      runSplit('relu_backprop', reluBackprop, parts, (part) => [dy, y, dx, ...split(count, ELEMENTWISE_SHARE_UNIT, part, parts)], [dy, y, dx, 0, 0]);
+    },
+    channelSums: ({ x, totals, rows, channels }) => {
+      // Split by rows: each thread adds into its own row of totals.
+      const parts = elementwiseParts(rows * channels) === 1 ? 1 : Math.min(kernels.threads, rows);
+      const totalsOf = (part: number) => totals + part * channels * Float64Array.BYTES_PER_ELEMENT;
+      runSplit('channel_sums', channelSums, parts, (part) => [x, totalsOf(part), channels, ...split(rows, 1, part, parts)], [x, totals, channels, 0, 0]);
+    },
+    adam: ({ w, g, m, v, w2, m2, v2, count, beta1, beta2, epsilon, rate }) => {
+      const parts = elementwiseParts(count);
+      const constants = [beta1, beta2, epsilon, rate].map(floatBits);
+      const tensors = [w, g, m, v, w2, m2, v2];
+      runSplit('adam', adam, parts, (part) => [...tensors, ...split(count, ELEMENTWISE_SHARE_UNIT, part, parts), ...constants], [...tensors, 0, 0, ...constants]);
     },
     startThreads(count, spawn) {
       if (!shared || helpers || count < 1) return;
