@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BACKEND_PREFERENCE, type BackendName } from '../core/backends';
 import { LabError } from '../core/errors';
 import { registerWasmChannelSums } from './channel-sums';
+import { registerWasmReluBackprop } from './relu-gradient';
 import { registerWasmAdam } from './wasm-adam';
 import type { KernelThreadWorker } from './kernels/kernel-threads';
 import { registerWasmConv2D } from './wasm-conv2d';
@@ -90,6 +91,7 @@ async function register(name: BackendName, options: BackendOptions): Promise<voi
     registerWasmConv2D();
     registerWasmConv2DGradients();
     registerWasmChannelSums();
+    registerWasmReluBackprop();
     registerWasmAdam();
     registerWasmSharedIdentity();
   }

@@ -1,7 +1,7 @@
 // A segment in inference mode with each BatchNorm folded into the convolution before it, and the
 // ReLU after it fused into the same call: conv(x, W·s) + (b − mean)·s + β with s = γ/√(var + ε),
-// one XNNPACK convolution (on the wasm thread pool) where the layers make three passes, two of
-// them single-threaded. The folded weights are made once and kept until a weight they came from
+// one convolution where the layers make three passes. Training in inference mode folds the same
+// way, with the same arithmetic (trainable-conv-batchnorm.ts), so both give the same bits. The folded weights are made once and kept until a weight they came from
 // changes (a variable gets new data when it is assigned), so training and inference can share them.
 
 import * as tf from '@tensorflow/tfjs';
@@ -9,18 +9,52 @@ import type { Segment } from './segments';
 import type { Conv2DSpec } from './trainable-conv2d';
 
 type Layer = Segment['layers'][number]['layer'];
+type SegmentLayer = Segment['layers'][number];
 
-type Step =
-  | { kind: 'layer'; layer: Layer; inputs: string[] }
-  | { kind: 'conv'; input: string; output: string; spec: Conv2DSpec; relu: boolean; kernel: tf.Tensor4D; bias: tf.Tensor1D };
+/** A convolution, the BatchNorm that alone reads it, and the ReLU that alone reads that (if any). */
+export interface ConvBatchNormUnit {
+  conv: SegmentLayer & { conv: Conv2DSpec };
+  batchNorm: Layer;
+  epsilon: number;
+  relu: boolean;
+  /** The unit's last layer: the BatchNorm, or the ReLU after it. */
+  output: string;
+}
+
+/** A segment's layers in order, each foldable convolution → BatchNorm (→ ReLU) taken as one unit. */
+export type SegmentStep = { kind: 'layer'; entry: SegmentLayer } | ({ kind: 'unit' } & ConvBatchNormUnit);
+
+/** The four weights of a BatchNormalization layer, read now, and its epsilon. */
+export interface BatchNormWeights {
+  gamma: tf.Tensor1D;
+  beta: tf.Tensor1D;
+  movingMean: tf.Tensor1D;
+  movingVariance: tf.Tensor1D;
+  epsilon: number;
+}
+
+/** A convolution with a BatchNorm in inference mode folded in, and the per-channel terms it was made with. */
+export interface FoldedConv {
+  /** W·s, [kh, kw, inC, outC]. */
+  kernel: tf.Tensor4D;
+  /** (b − mean)·s + β, [outC]. */
+  bias: tf.Tensor1D;
+  /** s = γ/√(var + ε). */
+  scale: tf.Tensor1D;
+  /** 1/√(var + ε). */
+  inverseStd: tf.Tensor1D;
+  /** b − mean (b: the convolution's bias, or 0). */
+  centredBias: tf.Tensor1D;
+}
 
 interface Plan {
-  steps: Step[];
+  steps: ({ kind: 'layer'; layer: Layer; inputs: string[] } | { kind: 'conv'; input: string; output: string; spec: Conv2DSpec; relu: boolean; kernel: tf.Tensor4D; bias: tf.Tensor1D })[];
   /** The weights' data the folded tensors were made from: a new one means rebuild. */
   sources: object[];
 }
 
 const plans = new WeakMap<Segment, Plan>();
+const stepsOf = new WeakMap<Segment, SegmentStep[]>();
 
 function weight(layer: Layer, suffix: string): tf.Tensor | undefined {
   return layer.weights.find((w) => w.originalName.endsWith(suffix))?.read();
@@ -41,19 +75,20 @@ function foldableBatchNorm(layer: Layer): { epsilon: number } | null {
   return channelsLast && complete ? { epsilon: config.epsilon as number } : null;
 }
 
-function buildPlan(segment: Segment): Plan {
+function findSteps(segment: Segment): SegmentStep[] {
   const readers = new Map<string, number>([[segment.outputName, 1]]);
   for (const { inputs } of segment.layers) for (const name of inputs) readers.set(name, (readers.get(name) ?? 0) + 1);
   const readBy = (name: string) => segment.layers.filter(({ inputs }) => inputs.includes(name));
   const folded = new Set<string>();
-  const steps: Step[] = [];
-  for (const { layer, inputs, conv } of segment.layers) {
+  const steps: SegmentStep[] = [];
+  for (const entry of segment.layers) {
+    const { layer, conv } = entry;
     if (folded.has(layer.name)) continue;
     const next = readBy(layer.name);
     const bn = conv && readers.get(layer.name) === 1 && next.length === 1 ? next[0]! : null;
     const norm = bn ? foldableBatchNorm(bn.layer) : null;
     if (!conv || !bn || !norm) {
-      steps.push({ kind: 'layer', layer, inputs });
+      steps.push({ kind: 'layer', entry });
       continue;
     }
     const after = readBy(bn.layer.name);
@@ -62,19 +97,46 @@ function buildPlan(segment: Segment): Plan {
       after.length === 1 &&
       after[0]!.layer.getClassName() === 'Activation' &&
       after[0]!.layer.getConfig().activation === 'relu';
-    const last = relu ? after[0]!.layer.name : bn.layer.name;
+    const output = relu ? after[0]!.layer.name : bn.layer.name;
     folded.add(bn.layer.name);
-    if (relu) folded.add(last);
-    const [kernel, bias] = tf.tidy(() => {
-      const scale = tf.mul(weight(bn.layer, 'gamma')!, tf.rsqrt(tf.add(weight(bn.layer, 'moving_variance')!, norm.epsilon))); // [outC]
-      const convBias = weight(layer, 'bias') ?? tf.zeros(scale.shape);
-      return [
-        tf.keep(tf.mul(weight(layer, 'kernel')!, scale) as tf.Tensor4D), // [kh, kw, inC, outC]
-        tf.keep(tf.add(tf.mul(tf.sub(convBias, weight(bn.layer, 'moving_mean')!), scale), weight(bn.layer, 'beta')!) as tf.Tensor1D), // [outC]
-      ];
-    });
-    steps.push({ kind: 'conv', input: inputs[0]!, output: last, spec: conv, relu, kernel, bias });
+    if (relu) folded.add(output);
+    steps.push({ kind: 'unit', conv: { ...entry, conv }, batchNorm: bn.layer, epsilon: norm.epsilon, relu, output });
   }
+  return steps;
+}
+
+/** The segment's steps (found once per segment: its layers never change). */
+export function segmentSteps(segment: Segment): SegmentStep[] {
+  let steps = stepsOf.get(segment);
+  if (!steps) stepsOf.set(segment, (steps = findSteps(segment)));
+  return steps;
+}
+
+/** The BatchNorm's weights as they are now. */
+export function batchNormWeights(unit: ConvBatchNormUnit): BatchNormWeights {
+  const read = (suffix: string) => weight(unit.batchNorm, suffix) as tf.Tensor1D;
+  return { gamma: read('gamma'), beta: read('beta'), movingMean: read('moving_mean'), movingVariance: read('moving_variance'), epsilon: unit.epsilon };
+}
+
+/** conv(x, W) + b then BatchNorm in inference mode, as one convolution (the caller owns the tensors). */
+export function foldConvBatchNorm(kernel: tf.Tensor4D, convBias: tf.Tensor1D | undefined, bn: BatchNormWeights): FoldedConv {
+  const [folded, bias, scale, inverseStd, centredBias] = tf.tidy(() => {
+    const inverseStd = tf.rsqrt(tf.add(bn.movingVariance, bn.epsilon));
+    const scale = tf.mul(bn.gamma, inverseStd);
+    const centredBias = tf.sub(convBias ?? tf.zerosLike(bn.movingMean), bn.movingMean);
+    return [tf.mul(kernel, scale), tf.add(tf.mul(centredBias, scale), bn.beta), scale, inverseStd, centredBias];
+  }) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+  return { kernel: folded, bias, scale, inverseStd, centredBias };
+}
+
+function buildPlan(segment: Segment): Plan {
+  const steps = segmentSteps(segment).map((step): Plan['steps'][number] => {
+    if (step.kind === 'layer') return { kind: 'layer', layer: step.entry.layer, inputs: step.entry.inputs };
+    const folded = foldConvBatchNorm(weight(step.conv.layer, 'kernel') as tf.Tensor4D, weight(step.conv.layer, 'bias') as tf.Tensor1D | undefined, batchNormWeights(step));
+    tf.dispose([folded.scale, folded.inverseStd, folded.centredBias]);
+    // Kept: a plan outlives the tidy it may be built in.
+    return { kind: 'conv', input: step.conv.inputs[0]!, output: step.output, spec: step.conv.conv, relu: step.relu, kernel: tf.keep(folded.kernel), bias: tf.keep(folded.bias) };
+  });
   return { steps, sources: sourcesOf(segment) };
 }
 

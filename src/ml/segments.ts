@@ -5,7 +5,8 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { LabError } from '../core/errors';
-import { runFoldedSegment } from './folded-segment';
+import { batchNormWeights, runFoldedSegment, segmentSteps, type SegmentStep } from './folded-segment';
+import { trainableConvBatchNorm } from './trainable-conv-batchnorm';
 import { trainableConv2d, type Conv2DSpec } from './trainable-conv2d';
 
 type Layer = tf.LayersModel['layers'][number];
@@ -168,8 +169,11 @@ export interface TrainingPassOptions {
 }
 
 /**
- * Runs a segment whose weights train: the same outputs as runSegmentLayers, bit for bit, but its
- * convolutions carry their own gradient (trainable-conv2d.ts). The caller owns the returned tensor.
+ * Runs a segment whose weights train: its convolutions carry their own gradient. With BatchNorm on
+ * its batch statistics, layer by layer, the same outputs as runSegmentLayers bit for bit
+ * (trainable-conv2d.ts); in inference mode, each convolution → BatchNorm (→ ReLU) as one folded
+ * op, the same outputs as runFoldedSegment bit for bit (trainable-conv-batchnorm.ts). The caller
+ * owns the returned tensor.
  */
 export function runTrainableSegment(segment: Segment, input: tf.Tensor, options: TrainingPassOptions): tf.Tensor {
   return tf.tidy(() => {
@@ -177,7 +181,26 @@ export function runTrainableSegment(segment: Segment, input: tf.Tensor, options:
     // Outputs the loss's gradient must flow back through: those downstream of a trainable weight
     // (or of the input, when it needs a gradient). The stem's convolution reads padded pixels.
     const needGradient = new Set<string>(options.inputNeedsGradient ? [segment.inputName] : []);
-    for (const { layer, inputs, conv } of segment.layers) {
+    const steps: SegmentStep[] = options.batchStatistics ? segment.layers.map((entry) => ({ kind: 'layer', entry })) : segmentSteps(segment);
+    for (const step of steps) {
+      if (step.kind === 'unit') {
+        const [kernel, bias] = step.conv.layer.weights.map((weight) => weight.read());
+        const input = step.conv.inputs[0]!;
+        const output = trainableConvBatchNorm({
+          x: outputs.get(input)! as tf.Tensor4D,
+          kernel: kernel as tf.Tensor4D,
+          bias: (bias as tf.Tensor1D | undefined) ?? null,
+          batchNorm: batchNormWeights(step),
+          spec: step.conv.conv,
+          relu: step.relu,
+          inputNeedsGradient: needGradient.has(input),
+        });
+        const trains = step.conv.layer.trainableWeights.length > 0 || step.batchNorm.trainableWeights.length > 0;
+        if (trains || needGradient.has(input)) needGradient.add(step.output);
+        outputs.set(step.output, output);
+        continue;
+      }
+      const { layer, inputs, conv } = step.entry;
       const args = inputs.map((name) => outputs.get(name)!);
       let output: tf.Tensor;
       if (conv) {

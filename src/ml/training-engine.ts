@@ -20,6 +20,7 @@ import { evaluate, type Evaluation } from './evaluation';
 import type { FeatureCacheStats } from './feature-cache';
 import { ModelInputs } from './model-inputs';
 import { KeyedOptimizer } from './optimizer';
+import { registerReluGradient } from './relu-gradient';
 import type { RunModel } from './run-model';
 import { activationBytesPerImage } from './segments';
 import { trainableParamCount, trainableSegments } from './task-model';
@@ -100,6 +101,7 @@ export class TrainingEngine {
   constructor(options: EngineOptions) {
     this.config = { ...validateTrainingConfig(options.config) };
     registerBatchNormGradient();
+    registerReluGradient();
     this.hooks = options.hooks ?? {};
     this.now = options.now ?? (() => performance.now());
     this.model = options.model;

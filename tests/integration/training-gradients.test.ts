@@ -10,6 +10,9 @@ import { registerBatchNormGradient } from '../../src/ml/batchnorm-gradient';
 import { channelSums, registerWasmChannelSums } from '../../src/ml/channel-sums';
 import { KeyedOptimizer } from '../../src/ml/optimizer';
 import { registerWasmAdam } from '../../src/ml/wasm-adam';
+import { runFoldedSegment } from '../../src/ml/folded-segment';
+import { registerReluGradient, registerWasmReluBackprop } from '../../src/ml/relu-gradient';
+import { trainableConvBatchNorm } from '../../src/ml/trainable-conv-batchnorm';
 import { runSegmentLayers, runTrainableSegment, segmentResNet50, type SegmentedResNet50 } from '../../src/ml/segments';
 import { trainableConv2d } from '../../src/ml/trainable-conv2d';
 import { registerWasmConv2DGradients } from '../../src/ml/wasm-conv2d-gradients';
@@ -106,6 +109,81 @@ describe('trainableConv2d', () => {
     step();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, w]);
+  });
+});
+
+describe('trainableConvBatchNorm (inference mode, folded)', () => {
+  beforeAll(async () => {
+    registerWasmConv2DGradients();
+    registerWasmChannelSums();
+    registerWasmReluBackprop();
+    await tf.setBackend('wasm');
+  });
+
+  const cases = [
+    { name: '3×3/1 same, bias, ReLU', x: [2, 6, 6, 5], w: [3, 3, 5, 8], strides: [1, 1] as [number, number], padding: 'same' as const, bias: true, relu: true },
+    { name: '1×1/2 valid, no bias, no ReLU', x: [2, 7, 7, 6], w: [1, 1, 6, 4], strides: [2, 2] as [number, number], padding: 'valid' as const, bias: false, relu: false },
+  ];
+
+  it.each(cases)('$name: conv → batchNorm → relu’s value and gradients (x, kernel, bias, γ, β), and no leak', (c) => {
+    tf.tidy(() => {
+      const x = random(c.x, 71) as tf.Tensor4D;
+      const w = random(c.w, 72) as tf.Tensor4D;
+      const channels = c.w[3]!;
+      const b = c.bias ? (random([channels], 73) as tf.Tensor1D) : null;
+      const [gamma, beta, movingMean] = [74, 75, 76].map((seed) => random([channels], seed) as tf.Tensor1D) as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+      const movingVariance = tf.add(tf.abs(random([channels], 77)), 0.5) as tf.Tensor1D;
+      const epsilon = 1e-3;
+      const layers = (xx: tf.Tensor, ww: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor, cb?: tf.Tensor) => {
+        const conv = tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, c.strides, c.padding);
+        const normed = tf.batchNorm(cb ? tf.add(conv, cb) : conv, movingMean, movingVariance, bb, gg, epsilon);
+        return c.relu ? tf.relu(normed) : normed;
+      };
+      const folded = (xx: tf.Tensor, ww: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor, cb?: tf.Tensor) =>
+        trainableConvBatchNorm({
+          x: xx as tf.Tensor4D,
+          kernel: ww as tf.Tensor4D,
+          bias: (cb as tf.Tensor1D | undefined) ?? null,
+          batchNorm: { gamma: gg as tf.Tensor1D, beta: bb as tf.Tensor1D, movingMean, movingVariance, epsilon },
+          spec: c,
+          relu: c.relu,
+          inputNeedsGradient: true,
+        });
+      const r = random(layers(x, w, gamma, beta, b ?? undefined).shape, 78);
+      const inputs = [x, w, gamma, beta, ...(b ? [b] : [])];
+      expect(relativeMaxError(folded(x, w, gamma, beta, b ?? undefined), layers(x, w, gamma, beta, b ?? undefined))).toBeLessThan(RELATIVE_TOLERANCE);
+      const expected = tf.grads((...t: tf.Tensor[]) => tf.sum(tf.mul(layers(t[0]!, t[1]!, t[2]!, t[3]!, t[4]), r)))(inputs);
+      const step = () => tf.grads((...t: tf.Tensor[]) => tf.sum(tf.mul(folded(t[0]!, t[1]!, t[2]!, t[3]!, t[4]), r)))(inputs);
+      const actual = step();
+      actual.forEach((grad, i) => {
+        expect(grad.shape).toEqual(expected[i]!.shape);
+        expect(relativeMaxError(grad, expected[i]!)).toBeLessThan(RELATIVE_TOLERANCE);
+      });
+      const before = tf.memory().numTensors;
+      tf.dispose(step());
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  });
+});
+
+describe('ReLU’s gradient', () => {
+  it('is tfjs’s dy · step(x) on wasm (one kernel of ours, odd sizes included) and elsewhere', async () => {
+    registerReluGradient();
+    registerWasmReluBackprop();
+    const plain = (t: tf.Tensor) => Array.from(t.dataSync(), (v) => v + 0); // -0 (dy · 0, dy < 0) as 0
+    for (const backend of ['wasm', 'cpu']) {
+      await tf.setBackend(backend);
+      for (const size of [4096, 1 << 17, 7]) {
+        tf.tidy(() => {
+          const x = random([size], 81 + size);
+          const dy = random([size], 82 + size);
+          const ours = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.relu(xx), dy)))(x);
+          expect(plain(ours)).toEqual(plain(tf.mul(dy, tf.step(x))));
+        });
+      }
+      const kernels = await kernelsRun(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.relu(xx)))(tf.ones([8])));
+      expect([kernels.get('FinetuneLabReluBackprop'), kernels.get(tf.Step)]).toEqual(backend === 'wasm' ? [1, undefined] : [undefined, 1]);
+    }
   });
 });
 
@@ -207,6 +285,7 @@ describe('on the real blocks', () => {
   beforeAll(async () => {
     net = segmentResNet50((await loadRealModel()).model);
     registerBatchNormGradient();
+    registerReluGradient();
   });
 
   it('every conv layer of ResNet50 takes the trainable path', () => {
@@ -215,21 +294,38 @@ describe('on the real blocks', () => {
     expect(convs.every((c) => c.conv !== undefined)).toBe(true);
   });
 
-  it('runs a block to the layers’ own output, and skips the input gradient of the layers that read a cached input', async () => {
+  it('runs a block in inference mode folded: the folded inference path’s output bit for bit, the layers’ output and gradients to 1e-5', () => {
     const block = net.blocks[13]!; // res5a: its branch2a and shortcut convs read the block's input
     const x = tf.relu(random([1, 4, 4, 1024], 31));
+    const r = random([1, 2, 2, 2048], 32);
     const variables = block.layers.flatMap(({ layer }) => layer.trainableWeights.map((w) => w.read() as tf.Variable));
-    const loss = (inputNeedsGradient: boolean) => () =>
-      tf.sum(tf.square(runTrainableSegment(block, x, { batchStatistics: false, inputNeedsGradient }))) as tf.Scalar;
-    expect(tf.tidy(() => runTrainableSegment(block, x, { batchStatistics: false, inputNeedsGradient: true }).dataSync())).toEqual(
-      tf.tidy(() => runSegmentLayers(block, x, false).dataSync()),
-    );
+    const trained = tf.tidy(() => runTrainableSegment(block, x, { batchStatistics: false, inputNeedsGradient: true }));
+    expect(trained.dataSync()).toEqual(tf.tidy(() => runFoldedSegment(block, x).dataSync()));
+    const layers = tf.tidy(() => runSegmentLayers(block, x, false));
+    expect(relativeMaxError(trained, layers)).toBeLessThan(RELATIVE_TOLERANCE);
+    const ours = tf.variableGrads(() => tf.sum(tf.mul(runTrainableSegment(block, x, { batchStatistics: false, inputNeedsGradient: true }), r)) as tf.Scalar, variables);
+    const reference = tf.variableGrads(() => tf.sum(tf.mul(runSegmentLayers(block, x, false), r)) as tf.Scalar, variables);
+    const errors = variables.map((v) => [v.name, relativeMaxError(ours.grads[v.name]!, reference.grads[v.name]!)] as const);
+    expect(errors).toHaveLength(4 * 4); // four convolutions (kernel, bias), each with its BatchNorm (γ, β)
+    expect(errors.filter(([, error]) => !(error < RELATIVE_TOLERANCE))).toEqual([]);
+    tf.dispose([x, r, trained, layers, ours.value, reference.value, ...Object.values(ours.grads), ...Object.values(reference.grads)]);
+  });
+
+  it('skips the input gradient of the layers that read a cached input, and runs no BatchNorm, tile or step kernel', async () => {
+    const block = net.blocks[13]!;
+    const x = tf.relu(random([1, 4, 4, 1024], 33));
+    const variables = block.layers.flatMap(({ layer }) => layer.trainableWeights.map((w) => w.read() as tf.Variable));
+    const loss = (batchStatistics: boolean) => () => tf.sum(tf.square(runTrainableSegment(block, x, { batchStatistics, inputNeedsGradient: false }))) as tf.Scalar;
     const convs = block.layers.filter((l) => l.conv).length;
-    const cached = await kernelsRun(() => tf.variableGrads(loss(false), variables).grads);
-    // All convs but the two reading the input (branch2a, branch1) need an input gradient.
-    expect(cached.get(tf.Conv2DBackpropInput)).toBe(convs - 2);
-    expect(cached.get(tf.Conv2DBackpropFilter)).toBe(convs);
-    expect(cached.get('Tile')).toBeUndefined();
+    for (const batchStatistics of [false, true]) {
+      const kernels = await kernelsRun(() => tf.variableGrads(loss(batchStatistics), variables).grads);
+      // All convs but the two reading the input (branch2a, branch1) need an input gradient.
+      expect(kernels.get(tf.Conv2DBackpropInput)).toBe(convs - 2);
+      expect(kernels.get(tf.Conv2DBackpropFilter)).toBe(convs);
+      expect(kernels.get('Tile')).toBeUndefined();
+      expect(kernels.get(tf.Step)).toBeUndefined();
+      expect(kernels.has(tf.FusedBatchNorm)).toBe(batchStatistics); // folded in inference mode
+    }
     x.dispose();
   });
 
