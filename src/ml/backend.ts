@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_PREFERENCE, type BackendName } from '../core/backends';
 import { LabError } from '../core/errors';
+import { registerWasmChannelScale } from './channel-scale';
 import { registerWasmChannelSums } from './channel-sums';
 import { registerWasmReluBackprop } from './relu-gradient';
 import { registerWasmAdam } from './wasm-adam';
@@ -91,6 +92,7 @@ async function register(name: BackendName, options: BackendOptions): Promise<voi
     registerWasmConv2D();
     registerWasmConv2DGradients();
     registerWasmChannelSums();
+    registerWasmChannelScale();
     registerWasmReluBackprop();
     registerWasmAdam();
     registerWasmSharedIdentity();

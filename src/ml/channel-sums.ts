@@ -5,32 +5,10 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { ELEMENTWISE_LANES, type WasmKernels } from './kernels/wasm-kernels';
-import { addressOf, heap, wasmKernelsOf } from './wasm-tensors';
+import { ELEMENTWISE_LANES } from './kernels/wasm-kernels';
+import { addressOf, heap, sumOverThreads, wasmKernelsOf } from './wasm-tensors';
 
 const KERNEL = 'FinetuneLabChannelSums';
-
-/** Σ per channel by our SIMD kernel, split over its threads by rows, into `out`. */
-function sumWithOurKernel(backend: BackendWasm, kernels: WasmKernels, x: tf.TensorInfo, rows: number, channels: number, out: tf.TensorInfo): void {
-  const blocks = kernels.threads;
-  // float64 totals, one row per thread, 8-byte aligned (one float32 of slack).
-  const scratch = backend.makeOutput([2 * blocks * channels + 1], 'float32');
-  try {
-    const address = Math.ceil(addressOf(backend, scratch) / 8) * 8;
-    const totals = () => new Float64Array(heap(backend, scratch).buffer, address, blocks * channels);
-    totals().fill(0);
-    kernels.channelSums({ x: addressOf(backend, x), totals: address, rows, channels });
-    const sums = totals();
-    const result = heap(backend, out);
-    for (let c = 0; c < channels; c++) {
-      let total = 0;
-      for (let block = 0; block < blocks; block++) total += sums[block * channels + c]!;
-      result[c] = total;
-    }
-  } finally {
-    backend.disposeData(scratch.dataId);
-  }
-}
 
 function channelSumsWasm({ inputs, backend: anyBackend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const backend = anyBackend as BackendWasm;
@@ -40,7 +18,7 @@ function channelSumsWasm({ inputs, backend: anyBackend }: Parameters<tf.KernelFu
   const out = backend.makeOutput([channels], 'float32');
   const kernels = wasmKernelsOf(backend);
   if (kernels && channels % ELEMENTWISE_LANES === 0) {
-    sumWithOurKernel(backend, kernels, x, rows, channels, out);
+    sumOverThreads(backend, kernels, channels, out, (totals) => kernels.channelSums({ x: addressOf(backend, x), totals, rows, channels }));
     return out;
   }
   const totals = new Float64Array(channels); // float64: rows of 10⁴+ values lose digits in float32

@@ -5,6 +5,7 @@
 // changes (a variable gets new data when it is assigned), so training and inference can share them.
 
 import * as tf from '@tensorflow/tfjs';
+import { scaleChannels } from './channel-scale';
 import type { Segment } from './segments';
 import type { Conv2DSpec } from './trainable-conv2d';
 
@@ -122,9 +123,9 @@ export function batchNormWeights(unit: ConvBatchNormUnit): BatchNormWeights {
 export function foldConvBatchNorm(kernel: tf.Tensor4D, convBias: tf.Tensor1D | undefined, bn: BatchNormWeights): FoldedConv {
   const [folded, bias, scale, inverseStd, centredBias] = tf.tidy(() => {
     const inverseStd = tf.rsqrt(tf.add(bn.movingVariance, bn.epsilon));
-    const scale = tf.mul(bn.gamma, inverseStd);
+    const scale = tf.mul(bn.gamma, inverseStd) as tf.Tensor1D;
     const centredBias = tf.sub(convBias ?? tf.zerosLike(bn.movingMean), bn.movingMean);
-    return [tf.mul(kernel, scale), tf.add(tf.mul(centredBias, scale), bn.beta), scale, inverseStd, centredBias];
+    return [scaleChannels(kernel, scale), tf.add(tf.mul(centredBias, scale), bn.beta), scale, inverseStd, centredBias];
   }) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
   return { kernel: folded, bias, scale, inverseStd, centredBias };
 }

@@ -11,6 +11,7 @@
 //        output channel, dγ = (Σ_k W·G + (b − μ)·Σdz)/√(σ² + ε), with no pass over the activation.
 
 import * as tf from '@tensorflow/tfjs';
+import { scaleGradient } from './channel-scale';
 import { channelSums } from './channel-sums';
 import { foldConvBatchNorm, type BatchNormWeights } from './folded-segment';
 import { reluBackprop } from './relu-gradient';
@@ -50,9 +51,10 @@ export function trainableConvBatchNorm({ x, kernel, bias, batchNorm, spec, relu,
         grads.push(tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dz, filter: foldedKernel }, { strides, pad, dataFormat: 'NHWC', inputShape: savedX.shape }) as tf.Tensor);
       }
       const filterGradient = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: savedX, dy: dz }, { strides, pad, dataFormat: 'NHWC', filterShape: savedKernel.shape }) as tf.Tensor;
-      grads.push(tf.mul(filterGradient, scale));
+      const [kernelGradient, kernelDots] = scaleGradient(filterGradient, savedKernel, scale); // G·s, Σ_k W·G
+      grads.push(kernelGradient);
       if (bias) grads.push(tf.mul(dzSums, scale));
-      grads.push(tf.mul(tf.add(channelSums(tf.mul(savedKernel, filterGradient)), tf.mul(centredBias, dzSums)), inverseStd)); // γ
+      grads.push(tf.mul(tf.add(kernelDots, tf.mul(centredBias, dzSums)), inverseStd)); // γ
       grads.push(dzSums); // β
       return grads;
     };

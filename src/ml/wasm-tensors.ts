@@ -70,6 +70,32 @@ export function pixelAddressTable(backend: BackendWasm, scratch: Scratch, x: tf.
 }
 
 /**
+ * Runs `run` with the address of per-thread float64 totals ([kernels.threads, channels], zeroed,
+ * 8-byte aligned, freed after), then writes their sum over threads to `out` ([channels] f32): how
+ * our kernels that sum per channel split their rows over threads.
+ */
+export function sumOverThreads(backend: BackendWasm, kernels: WasmKernels, channels: number, out: tf.TensorInfo, run: (totals: number) => void): void {
+  const blocks = kernels.threads;
+  const scratch = backend.makeOutput([2 * blocks * channels + 1], 'float32'); // one float32 of slack to align
+  try {
+    const address = Math.ceil(addressOf(backend, scratch) / 8) * 8;
+    // Views are taken after every allocation: growing the wasm memory detaches older ones.
+    const totals = () => new Float64Array(heap(backend, scratch).buffer, address, blocks * channels);
+    totals().fill(0);
+    run(address);
+    const sums = totals();
+    const result = heap(backend, out);
+    for (let c = 0; c < channels; c++) {
+      let total = 0;
+      for (let block = 0; block < blocks; block++) total += sums[block * channels + c]!;
+      result[c] = total;
+    }
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
+}
+
+/**
  * Our kernels bound to the backend's memory. The emscripten module keeps that memory as
  * `wasmMemory` (the threaded build) or `asm.memory` (the others); its typings declare neither.
  */

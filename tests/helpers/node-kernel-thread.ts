@@ -7,12 +7,10 @@ import type { KernelThreadWorker } from '../../src/ml/kernels/kernel-threads';
 export function nodeKernelThread(): KernelThreadWorker {
   const worker = new Worker(new URL('./node-kernel-thread.worker.mjs', import.meta.url));
   const handle: KernelThreadWorker = {
-    onmessage: null,
     onerror: null,
     postMessage: (message) => worker.postMessage(message),
     terminate: () => void worker.terminate(),
   };
-  worker.on('message', (data: unknown) => handle.onmessage?.({ data } as MessageEvent));
   worker.on('error', (error: Error) => handle.onerror?.({ message: error.message } as ErrorEvent));
   return handle;
 }

@@ -6,5 +6,5 @@ import { parentPort } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 
 register();
-const { KERNEL_THREAD_READY, serveKernelThread } = await import('../../src/ml/kernels/kernel-threads.ts');
-parentPort.once('message', (init) => serveKernelThread(init, () => parentPort.postMessage(KERNEL_THREAD_READY)));
+const { serveKernelThread } = await import('../../src/ml/kernels/kernel-threads.ts');
+parentPort.once('message', (init) => serveKernelThread(init));

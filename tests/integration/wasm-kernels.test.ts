@@ -131,7 +131,7 @@ function runConv(memory: WebAssembly.Memory, kernels: WasmKernels, c: Case, seed
 }
 
 /**
- * The one-pass kernels (relu_backprop, channel_sums, adam) at `count` elements, against float64
+ * The one-pass kernels (relu_backprop, channel_sums, adam, scale_channels, scale_gradient) at `count` elements, against float64
  * loops: the largest relative error of the three. Sizes from 2¹⁶ elements are split over helpers.
  */
 function runElementwise(memory: WebAssembly.Memory, kernels: WasmKernels, count: number, channels: number, seed: number): number {
@@ -139,11 +139,14 @@ function runElementwise(memory: WebAssembly.Memory, kernels: WasmKernels, count:
   const [a, b, c, d] = [0, 1, 2, 3].map(() => randomArray(count, random)) as [Float32Array, Float32Array, Float32Array, Float32Array];
   const v = d.map(Math.abs);
   const bytes = count * 4;
-  const at = layOut(memory, { a: bytes, b: bytes, c: bytes, v: bytes, dx: bytes, w2: bytes, m2: bytes, v2: bytes, totals: kernels.threads * channels * 8 });
+  const scale = randomArray(channels, random);
+  const at = layOut(memory, { a: bytes, b: bytes, c: bytes, v: bytes, dx: bytes, w2: bytes, m2: bytes, v2: bytes, scale: channels * 4, scaled: bytes, gradient: bytes, totals: kernels.threads * channels * 8, dots: kernels.threads * channels * 8 });
   const f32 = new Float32Array(memory.buffer);
   [a, b, c, v].forEach((values, i) => f32.set(values, at[['a', 'b', 'c', 'v'][i]!]! / 4));
-  new Float64Array(memory.buffer, at.totals, kernels.threads * channels).fill(0);
+  f32.set(scale, at.scale! / 4);
   kernels.reluBackprop({ dy: at.a!, y: at.b!, dx: at.dx!, count });
+  kernels.scaleChannels({ x: at.a!, scale: at.scale!, out: at.scaled!, rows: count / channels, channels });
+  kernels.scaleGradient({ g: at.a!, w: at.b!, scale: at.scale!, out: at.gradient!, totals: at.dots!, rows: count / channels, channels });
   kernels.channelSums({ x: at.a!, totals: at.totals!, rows: count / channels, channels });
   const [beta1, beta2, epsilon, rate] = [0.9, 0.999, 1e-7, 1e-3];
   kernels.adam({ w: at.a!, g: at.b!, m: at.c!, v: at.v!, w2: at.w2!, m2: at.m2!, v2: at.v2!, count, beta1, beta2, epsilon, rate });
@@ -151,15 +154,26 @@ function runElementwise(memory: WebAssembly.Memory, kernels: WasmKernels, count:
   const view = (name: string, length = count) => new Float32Array(memory.buffer, at[name], length);
   const reluExpected = Float64Array.from(a, (dy, i) => (b[i]! > 0 ? dy : 0));
   const sums = new Float64Array(channels);
-  a.forEach((value, i) => (sums[i % channels]! += value));
-  const totals = new Float64Array(memory.buffer, at.totals, kernels.threads * channels);
-  const sumsGot = Float64Array.from({ length: channels }, (_, ch) => Array.from({ length: kernels.threads }, (_, t) => totals[t * channels + ch]!).reduce((x, y) => x + y, 0));
+  const dots = new Float64Array(channels);
+  a.forEach((value, i) => {
+    sums[i % channels]! += value;
+    dots[i % channels]! += value * b[i]!;
+  });
+  /** Σ over the threads' rows of f64 totals at `name`. */
+  const totalsAt = (name: string) => {
+    const totals = new Float64Array(memory.buffer, at[name], kernels.threads * channels);
+    return Float32Array.from({ length: channels }, (_, ch) => Array.from({ length: kernels.threads }, (_, t) => totals[t * channels + ch]!).reduce((x, y) => x + y, 0));
+  };
+  const scaledExpected = Float64Array.from(a, (value, i) => value * scale[i % channels]!);
   const m2 = Float64Array.from(c, (m, i) => beta1 * m + (1 - beta1) * b[i]!);
   const v2 = Float64Array.from(v, (second, i) => beta2 * second + (1 - beta2) * b[i]! * b[i]!);
   const w2 = Float64Array.from(a, (w, i) => w - (rate * m2[i]!) / (Math.sqrt(v2[i]!) + epsilon));
   return Math.max(
     relativeMaxError(view('dx'), reluExpected),
-    relativeMaxError(Float32Array.from(sumsGot), sums),
+    relativeMaxError(totalsAt('totals'), sums),
+    relativeMaxError(view('scaled'), scaledExpected),
+    relativeMaxError(view('gradient'), scaledExpected),
+    relativeMaxError(totalsAt('dots'), dots),
     relativeMaxError(view('m2'), m2),
     relativeMaxError(view('v2'), v2),
     relativeMaxError(view('w2'), w2),
@@ -215,7 +229,7 @@ describe('our wasm kernels', () => {
       expect(runConv(memory, kernels, c, 400 + i, c)).toBeLessThan(RELATIVE_TOLERANCE);
     });
 
-    it.each(ELEMENTWISE_CASES.map((c, i) => [c.name, c, i] as const))('ReLU gradient, channel sums, Adam: %s', (_name, c, i) => {
+    it.each(ELEMENTWISE_CASES.map((c, i) => [c.name, c, i] as const))('ReLU gradient, channel sums, Adam, channel scaling: %s', (_name, c, i) => {
       expect(runElementwise(memory, kernels, c.rows * c.channels, c.channels, 500 + i)).toBeLessThan(RELATIVE_TOLERANCE);
     });
   });
@@ -236,7 +250,7 @@ describe('our wasm kernels', () => {
       expect(runConv(memory, kernels, c, 400 + i, c)).toBeLessThan(RELATIVE_TOLERANCE);
     });
 
-    it.each(ELEMENTWISE_CASES.map((c, i) => [c.name, c, i] as const))('ReLU gradient, channel sums, Adam: %s', async (_name, c, i) => {
+    it.each(ELEMENTWISE_CASES.map((c, i) => [c.name, c, i] as const))('ReLU gradient, channel sums, Adam, channel scaling: %s', async (_name, c, i) => {
       await expect.poll(() => kernels.threads, { timeout: 30_000 }).toBe(2);
       expect(runElementwise(memory, kernels, c.rows * c.channels, c.channels, 500 + i)).toBeLessThan(RELATIVE_TOLERANCE);
     });

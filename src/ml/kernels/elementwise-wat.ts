@@ -1,6 +1,6 @@
 // The WebAssembly text of our one-pass kernels over whole tensors, the steps of training that are
 // not matrix products: ReLU's input gradient, the per-channel sums of the bias and BatchNorm
-// gradients, and Adam's update. Each is bound by memory, not arithmetic; as JavaScript loops they
+// gradients, Adam's update, and a folded BatchNorm's per-channel scaling of a weight and its gradient. Each is bound by memory, not arithmetic; as JavaScript loops they
 // took 10% of a k=16 step here (the ReLU mask's branch mispredicts on every other element), as
 // SIMD they read and write each element once, four at a time. Ranges are in elements, multiples of
 // 4; the caller runs the tail, and splits the range over the kernels' threads.
@@ -103,7 +103,45 @@ const adam = `
       (local.set $at (i32.add (local.get $at) (i32.const 16)))
       (br $loop))))`;
 
-/** The text of the exports `relu_backprop`, `channel_sums` and `adam`. */
+/** Loops $at over the rows [rowBegin, rowEnd) of [rows, channels] f32 data at $x, 4 channels per `body`, $total and $s alongside. */
+const perChannelLoop = (body: string) => `
+    (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $at (i32.mul (local.get $rowBegin) (local.get $rowBytes)))
+    (local.set $end (i32.mul (local.get $rowEnd) (local.get $rowBytes)))
+    (block $rowsDone (loop $rows
+      (br_if $rowsDone (i32.ge_u (local.get $at) (local.get $end)))
+      (local.set $stop (i32.add (local.get $at) (local.get $rowBytes)))
+      (local.set $s (local.get $scale))
+      (local.set $total (local.get $totals))
+      (block $done (loop $loop
+        (br_if $done (i32.ge_u (local.get $at) (local.get $stop)))${body}
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (local.set $s (i32.add (local.get $s) (i32.const 16)))
+        (local.set $total (i32.add (local.get $total) (i32.const 32)))
+        (br $loop)))
+      (br $rows)))`;
+
+const perChannelLocals = '(local $rowBytes i32) (local $at i32) (local $end i32) (local $stop i32) (local $s i32) (local $total i32) (local $v v128)';
+
+const scaleChannels = `
+  ;; out[r, c] = x[r, c] · scale[c] over rows [rowBegin, rowEnd) of [rows, channels] (channels a
+  ;; multiple of 4): a weight times one factor per output channel (BatchNorm folded in).
+  (func (export "scale_channels") (param $x i32) (param $scale i32) (param $out i32) (param $channels i32) (param $rowBegin i32) (param $rowEnd i32)
+    (local $totals i32) ${perChannelLocals}${perChannelLoop(`
+        (v128.store (i32.add (local.get $out) (local.get $at))
+          (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $at))) (v128.load (local.get $s))))`)})`;
+
+const scaleGradient = `
+  ;; The filter gradient G of a folded convolution, back to its own weights: over rows
+  ;; [rowBegin, rowEnd) of [rows, channels],
+  ;;   out[r, c] = g[r, c] · scale[c]     totals[c] += w[r, c] · g[r, c]  (f64: the γ gradient's Σ_k W·G)
+  (func (export "scale_gradient") (param $g i32) (param $w i32) (param $scale i32) (param $out i32) (param $totals i32)
+    (param $channels i32) (param $rowBegin i32) (param $rowEnd i32)
+    ${perChannelLocals} (local $grad v128)${perChannelLoop(`
+        (local.set $grad (v128.load (i32.add (local.get $g) (local.get $at))))
+        (v128.store (i32.add (local.get $out) (local.get $at)) (f32x4.mul (local.get $grad) (v128.load (local.get $s))))${addToTotals('(f32x4.mul (local.get $grad) (v128.load (i32.add (local.get $w) (local.get $at))))')}`)})`;
+
+/** The text of the exports `relu_backprop`, `channel_sums`, `adam`, `scale_channels` and `scale_gradient`. */
 export function elementwiseFunctions(): string {
-  return `${reluBackprop}${channelSums}${adam}`;
+  return `${reluBackprop}${channelSums}${adam}${scaleChannels}${scaleGradient}`;
 }

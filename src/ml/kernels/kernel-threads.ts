@@ -9,11 +9,10 @@ import { LabError } from '../../core/errors';
 export interface KernelThreadWorker {
   postMessage(message: unknown): void;
   terminate(): void;
-  onmessage: ((event: MessageEvent) => void) | null;
   onerror: ((event: ErrorEvent) => void) | null;
 }
 
-/** The one message a helper gets; it answers `KERNEL_THREAD_READY` once it can take work. */
+/** The one message a helper gets; it marks itself ready in the control block once it can take work. */
 export interface KernelThreadInit {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
@@ -23,7 +22,6 @@ export interface KernelThreadInit {
   exportNames: readonly string[];
 }
 
-export const KERNEL_THREAD_READY = 'kernel-thread/ready';
 
 /** i32 arguments a call passes at most. */
 export const MAX_ARGUMENTS = 16;
@@ -36,6 +34,9 @@ const POSTED = 1;
 const DONE = 2;
 const FAILED = 3;
 const STOPPED = 4;
+/** Until the helper has instantiated the module: read without a message, since the caller's
+ * thread may be computing for seconds and not take one (a bench step, a long synchronous call). */
+const STARTING = 5;
 
 /**
  * A helper's wait for its share. One call takes milliseconds to seconds; a helper that has not
@@ -44,11 +45,11 @@ const STOPPED = 4;
 const HELPER_TIMEOUT_MS = 60_000;
 
 /** The helper's side, shared by the browser's worker entry and Node's: returns once stopped. */
-export function serveKernelThread(init: KernelThreadInit, ready: () => void): void {
+export function serveKernelThread(init: KernelThreadInit): void {
   const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
   const functions = init.exportNames.map((name) => instance.exports[name] as (...args: number[]) => void);
   const control = new Int32Array(init.control);
-  ready();
+  Atomics.compareExchange(control, STATE, STARTING, IDLE);
   for (;;) {
     let state = Atomics.load(control, STATE);
     while (state !== POSTED && state !== STOPPED) {
@@ -81,7 +82,8 @@ export interface KernelThreads {
 interface Helper {
   worker: KernelThreadWorker;
   control: Int32Array;
-  ready: boolean;
+  /** False once the worker has reported an error (it failed to start, or died). */
+  alive: boolean;
 }
 
 export interface KernelThreadsOptions {
@@ -99,18 +101,16 @@ export function startKernelThreads({ module, memory, exportNames, count, spawn }
   let broken = false;
   for (let i = 0; i < count; i++) {
     const control = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (FIRST_ARGUMENT + MAX_ARGUMENTS));
-    const helper: Helper = { worker: spawn(), control: new Int32Array(control), ready: false };
-    helper.worker.onmessage = (event) => {
-      if (event.data === KERNEL_THREAD_READY) helper.ready = true;
-    };
+    const helper: Helper = { worker: spawn(), control: new Int32Array(control), alive: true };
+    Atomics.store(helper.control, STATE, STARTING);
     helper.worker.onerror = () => {
-      helper.ready = false;
+      helper.alive = false;
     };
     const init: KernelThreadInit = { module, memory, control, exportNames };
     helper.worker.postMessage(init);
     helpers.push(helper);
   }
-  const readyHelpers = () => (broken ? [] : helpers.filter((h) => h.ready));
+  const readyHelpers = () => (broken ? [] : helpers.filter((h) => h.alive && Atomics.load(h.control, STATE) !== STARTING));
 
   return {
     get ready() {

@@ -82,6 +82,29 @@ export interface AdamCall {
   rate: number;
 }
 
+export interface ScaleChannelsCall {
+  /** [rows, channels] f32 (channels a multiple of ELEMENTWISE_LANES), [channels] f32, and the [rows, channels] output. */
+  x: number;
+  scale: number;
+  out: number;
+  rows: number;
+  channels: number;
+}
+
+export interface ScaleGradientCall {
+  /** [rows, channels] f32: a filter gradient, and the weights it is of. */
+  g: number;
+  w: number;
+  /** [channels] f32. */
+  scale: number;
+  /** [rows, channels] f32: g · scale. */
+  out: number;
+  /** [threads, channels] f64, zeroed by the caller: each thread adds its rows' Σ w·g to its own row. */
+  totals: number;
+  rows: number;
+  channels: number;
+}
+
 export interface WasmKernels {
   /** Which multiply-add the engine could run. */
   readonly fma: FmaKind;
@@ -96,6 +119,8 @@ export interface WasmKernels {
   reluBackprop(call: ReluBackpropCall): void;
   channelSums(call: ChannelSumsCall): void;
   adam(call: AdamCall): void;
+  scaleChannels(call: ScaleChannelsCall): void;
+  scaleGradient(call: ScaleGradientCall): void;
   /**
    * Starts `count` helper threads (shared memory only: a no-op otherwise, or if they run already).
    * Calls must then come from a thread that may block (a worker, or Node), never a page.
@@ -200,6 +225,8 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
   const reluBackprop = exports.relu_backprop as KernelFunction;
   const channelSums = exports.channel_sums as KernelFunction;
   const adam = exports.adam as KernelFunction;
+  const scaleChannels = exports.scale_channels as KernelFunction;
+  const scaleGradient = exports.scale_gradient as KernelFunction;
   let helpers: KernelThreads | null = null;
 
   /** Runs `args(part)` on `parts` threads (this one included), helpers beyond `parts` idle. */
@@ -252,6 +279,16 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
       const constants = [beta1, beta2, epsilon, rate].map(floatBits);
       const tensors = [w, g, m, v, w2, m2, v2];
       runSplit('adam', adam, parts, (part) => [...tensors, ...split(count, ELEMENTWISE_SHARE_UNIT, part, parts), ...constants], [...tensors, 0, 0, ...constants]);
+    },
+    scaleChannels: ({ x, scale, out, rows, channels }) => {
+      const parts = elementwiseParts(rows * channels) === 1 ? 1 : Math.min(kernels.threads, rows);
+      runSplit('scale_channels', scaleChannels, parts, (part) => [x, scale, out, channels, ...split(rows, 1, part, parts)], [x, scale, out, channels, 0, 0]);
+    },
+    scaleGradient: ({ g, w, scale, out, totals, rows, channels }) => {
+      const parts = elementwiseParts(rows * channels) === 1 ? 1 : Math.min(kernels.threads, rows);
+      const totalsOf = (part: number) => totals + part * channels * Float64Array.BYTES_PER_ELEMENT;
+      const common = [g, w, scale, out];
+      runSplit('scale_gradient', scaleGradient, parts, (part) => [...common, totalsOf(part), channels, ...split(rows, 1, part, parts)], [...common, totals, channels, 0, 0]);
     },
     startThreads(count, spawn) {
       if (!shared || helpers || count < 1) return;
