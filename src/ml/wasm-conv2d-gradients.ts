@@ -6,6 +6,9 @@
 //   for stride 2, the result spread over the input's even positions;
 // - input gradient, stride 1: a convolution of dy with the filter rotated 180° and its channels
 //   swapped, padded by (kernel − 1 − padding) on each side;
+//   both on our convolution kernel, which packs the filter rotated and transposed in one pass
+//   (pack_weights_rotated) where its channels fit; tfjs-wasm's Transpose took 12–20 ns per element
+//   of a 2 M-element filter here, ~0.3 s of a k=16 step. Elsewhere, Transpose and the registered Conv2D;
 // - filter gradient: our own kernel (kernels/filter-gradient-wat.ts: an indirect matrix product
 //   with relaxed SIMD's fused multiply-add where the engine has it) wherever the channels fit its
 //   tile (every ResNet50 layer but the stem, whose input has 3 channels); otherwise one matrix
@@ -16,6 +19,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { WasmKernels } from './kernels/wasm-kernels';
+import { ourConv } from './wasm-conv2d';
 import { addressOf, heap, pixelAddressTable, runKernel, Scratch, WASM_BACKEND as BACKEND, wasmKernelsOf } from './wasm-tensors';
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
@@ -214,10 +218,23 @@ function conv2DBackpropInput(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo 
   const strideOne = strideHeight === 1 && strideWidth === 1 && flipped.every((p) => p >= 0);
   if (!pointwise && !strideOne) return tfjsConv2DBackpropInput!.kernelFunc(args) as tf.TensorInfo;
 
+  const padding: tf.backend_util.ExplicitPadding = [[0, 0], [flipped[0], flipped[1]], [flipped[2], flipped[3]], [0, 0]];
+  const kernels = wasmKernelsOf(backend);
+  const [outChannels, inChannels] = [conv.outChannels, conv.inChannels];
+  if (kernels?.fitsRotatedWeights(outChannels, inChannels)) {
+    // dy [batch, outH, outW, outC] ⊛ the filter rotated and transposed: [kh, kw, outC, inC].
+    const gradientConv = convInfo(dy.shape, [kh, kw, outChannels, inChannels], { strides: 1, pad: pointwise ? 'valid' : padding });
+    const dx = ourConv(backend, kernels, dy, filter, null, false, gradientConv, true);
+    if (strideHeight === 1 && strideWidth === 1) return dx;
+    try {
+      return spread(backend, dx, inputShape, conv);
+    } finally {
+      backend.disposeData(dx.dataId);
+    }
+  }
   const scratch = new Scratch(backend);
   try {
     const rotated = rotatedTransposedFilter(backend, filter, scratch);
-    const padding: tf.backend_util.ExplicitPadding = [[0, 0], [flipped[0], flipped[1]], [flipped[2], flipped[3]], [0, 0]];
     const dx = scratch.keep(conv2d(backend, dy, rotated, pointwise ? 'valid' : padding)); // [batch, oh, ow, inC] for 1×1
     scratch.release(rotated);
     if (strideHeight === 1 && strideWidth === 1) return scratch.give(dx);

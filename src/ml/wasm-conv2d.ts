@@ -16,8 +16,12 @@ import { addressOf, pixelAddressTable, Scratch, WASM_BACKEND, wasmKernelsOf } fr
 type ConvInfo = tf.backend_util.Conv2DInfo;
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
-/** y = x ⊛ filter (+ bias) (then relu), by our kernel; the caller owns y. */
-function ourConv(backend: BackendWasm, kernels: WasmKernels, x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | null, relu: boolean, conv: ConvInfo): tf.TensorInfo {
+/**
+ * y = x ⊛ filter (+ bias) (then relu), by our kernel; the caller owns y. With `rotated`, `filter`
+ * is the filter of the convolution whose input gradient this computes (see ConvCall.rotated), and
+ * `conv` this convolution's geometry.
+ */
+export function ourConv(backend: BackendWasm, kernels: WasmKernels, x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | null, relu: boolean, conv: ConvInfo, rotated = false): tf.TensorInfo {
   const { batchSize, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = conv;
   const rows = batchSize * outHeight * outWidth;
   const taps = filterHeight * filterWidth;
@@ -30,6 +34,7 @@ function ourConv(backend: BackendWasm, kernels: WasmKernels, x: tf.TensorInfo, f
     kernels.conv({
       offsets: addressOf(backend, offsets),
       weights: addressOf(backend, filter),
+      rotated,
       packed: addressOf(backend, packed),
       bias: bias ? addressOf(backend, bias) : null,
       y: addressOf(backend, y),

@@ -138,6 +138,26 @@ describe('wasm Conv2DBackpropInput', () => {
 
   matchesCpuReference('input', 2000, 'other paddings (tfjs kernel where strided and not 1×1)');
 
+  it('packs the filter rotated and transposed in our kernel: no Transpose for any ResNet50 input gradient but the stem’s', async () => {
+    // Our kernels call others by their registered function, which tf.profile does not see: count there.
+    const transpose = tf.getKernel(tf.Transpose, 'wasm')!;
+    const original = transpose.kernelFunc;
+    let calls = 0;
+    (transpose as { kernelFunc: tf.KernelFunc }).kernelFunc = (args) => {
+      calls += 1;
+      return original(args);
+    };
+    try {
+      for (const c of RESNET50_CASES.slice(1)) await gradient('input', 'wasm', c, caseData(c, 9));
+      expect(calls).toBe(0);
+      const odd: ConvCase = { name: '3×3/1 same, 5→6', input: [1, 5, 5, 5], filter: [3, 3, 5, 6], strides: 1, pad: 'same' };
+      await gradient('input', 'wasm', odd, caseData(odd, 9)); // channels not in fours and eights: the transposing path
+      expect(calls).toBeGreaterThan(0);
+    } finally {
+      (transpose as { kernelFunc: tf.KernelFunc }).kernelFunc = original;
+    }
+  });
+
   it.each([
     ['3×3 same (rotated filter, padded)', RESNET50_CASES[8]!],
     ['1×1/1 (transposed filter)', RESNET50_CASES[1]!],

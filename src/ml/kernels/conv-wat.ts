@@ -150,3 +150,72 @@ export function convFunctions(fma: FmaKind): string {
       (br $panels))))
 `;
 }
+
+/** i8x16.shuffle's byte indices for these 32-bit lanes (0–3: the first operand's, 4–7: the second's). */
+function lanes(...picks: number[]): string {
+  return picks.flatMap((lane) => [0, 1, 2, 3].map((byte) => lane * 4 + byte)).join(' ');
+}
+
+/** Sets $<out>q to lane q of rows $r<first> … $r<first + 3> (a 4 × 4 transpose), with $p0–$p3 as scratch. */
+function transpose4(first: number, out: string, indent: string): string {
+  const row = (j: number) => `(local.get $r${first + j})`;
+  const pair = (q: number) => `(local.get $p${q})`;
+  const shuffle = (picks: number[], a: string, b: string) => `(i8x16.shuffle ${lanes(...picks)} ${a} ${b})`;
+  const interleaveLow = [0, 4, 1, 5];
+  const interleaveHigh = [2, 6, 3, 7];
+  const firstHalves = [0, 1, 4, 5];
+  const secondHalves = [2, 3, 6, 7];
+  return [
+    `(local.set $p0 ${shuffle(interleaveLow, row(0), row(1))})`, // a0 b0 a1 b1
+    `(local.set $p1 ${shuffle(interleaveHigh, row(0), row(1))})`, // a2 b2 a3 b3
+    `(local.set $p2 ${shuffle(interleaveLow, row(2), row(3))})`, // c0 d0 c1 d1
+    `(local.set $p3 ${shuffle(interleaveHigh, row(2), row(3))})`, // c2 d2 c3 d3
+    `(local.set $${out}0 ${shuffle(firstHalves, pair(0), pair(2))})`, // a0 b0 c0 d0
+    `(local.set $${out}1 ${shuffle(secondHalves, pair(0), pair(2))})`,
+    `(local.set $${out}2 ${shuffle(firstHalves, pair(1), pair(3))})`,
+    `(local.set $${out}3 ${shuffle(secondHalves, pair(1), pair(3))})`,
+  ].join(`\n${indent}`);
+}
+
+/** The text of the export `pack_weights_rotated`, described in the comment inside. */
+export function packRotatedFunction(): string {
+  const indent = '          ';
+  const loads = Array.from({ length: 8 }, (_, j) => `(local.set $r${j} (v128.load (i32.add (local.get $src) (i32.mul (i32.const ${j}) (local.get $rowBytes)))))`);
+  const stores = Array.from({ length: 4 }, (_, q) => `(v128.store offset=${q * PANEL_ROW_BYTES} (local.get $dst) (local.get $lo${q})) (v128.store offset=${q * PANEL_ROW_BYTES + 16} (local.get $dst) (local.get $hi${q}))`);
+  return `
+  ;; For an input gradient computed as a convolution: packs the weights of the convolution whose
+  ;; input gradient it is, rotated 180° and transposed, straight into this convolution's panels.
+  ;; $from holds f [taps, outChannels, channels] (that convolution's filter: its input channels are
+  ;; our output channels); panel g, row (t, c) gets f[taps − 1 − t, 8g … 8g + 7, c]. Four channels
+  ;; at a time: 8 loads, two 4 × 4 transposes by shuffles, 8 stores (channels a multiple of 4).
+  (func (export "pack_weights_rotated") (param $from i32) (param $to i32) (param $taps i32) (param $channels i32) (param $outChannels i32)
+    (local $t i32) (local $g i32) (local $c i32) (local $src i32) (local $dst i32) (local $rowBytes i32) (local $panelBytes i32)
+    ${Array.from({ length: 8 }, (_, j) => `(local $r${j} v128)`).join(' ')}
+    ${Array.from({ length: 4 }, (_, q) => `(local $p${q} v128) (local $lo${q} v128) (local $hi${q} v128)`).join(' ')}
+    (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $panelBytes (i32.mul (i32.mul (local.get $taps) (local.get $channels)) (i32.const ${PANEL_ROW_BYTES})))
+    (block $tapsDone (loop $tapLoop
+      (br_if $tapsDone (i32.ge_u (local.get $t) (local.get $taps)))
+      (local.set $g (i32.const 0))
+      (block $panelsDone (loop $panelLoop
+        (br_if $panelsDone (i32.ge_u (local.get $g) (local.get $outChannels)))
+        ;; f[taps − 1 − t, g, 0], and row (t, 0) of panel g / 8.
+        (local.set $src (i32.add (local.get $from) (i32.mul (i32.add (i32.mul (i32.sub (i32.sub (local.get $taps) (i32.const 1)) (local.get $t)) (local.get $outChannels)) (local.get $g)) (local.get $rowBytes))))
+        (local.set $dst (i32.add (i32.add (local.get $to) (i32.mul (i32.shr_u (local.get $g) (i32.const 3)) (local.get $panelBytes))) (i32.mul (i32.mul (local.get $t) (local.get $channels)) (i32.const ${PANEL_ROW_BYTES}))))
+        (local.set $c (i32.const 0))
+        (block $channelsDone (loop $channelLoop
+          (br_if $channelsDone (i32.ge_u (local.get $c) (local.get $channels)))
+          ${loads.join(`\n${indent}`)}
+          ${transpose4(0, 'lo', indent)}
+          ${transpose4(4, 'hi', indent)}
+          ${stores.join(`\n${indent}`)}
+          (local.set $src (i32.add (local.get $src) (i32.const 16)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const ${4 * PANEL_ROW_BYTES})))
+          (local.set $c (i32.add (local.get $c) (i32.const 4)))
+          (br $channelLoop)))
+        (local.set $g (i32.add (local.get $g) (i32.const ${CONV_TILE_OUT_CHANNELS})))
+        (br $panelLoop)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $tapLoop))))
+`;
+}

@@ -2,7 +2,7 @@
 // forward convolution (conv-wat.ts) and the one-pass kernels (elementwise-wat.ts), importing the memory of tfjs-backend-wasm so that they
 // work on its tensors in place. scripts/build-wasm-kernels.ts assembles it with wabt.
 
-import { convFunctions } from './conv-wat';
+import { convFunctions, packRotatedFunction } from './conv-wat';
 import { elementwiseFunctions } from './elementwise-wat';
 import { filterGradientFunction } from './filter-gradient-wat';
 import type { FmaKind } from './fma-wat';
@@ -21,6 +21,6 @@ export const KERNEL_EXPORTS = ['filter_gradient', 'conv', 'relu_backprop', 'chan
 export function kernelsWat({ fma, sharedMemory }: KernelsWatOptions): string {
   // A plain memory is imported without a maximum, so that any memory matches; a shared one needs one.
   return `(module
-  (import "env" "memory" (memory 1${sharedMemory ? ' 65536 shared' : ''}))${filterGradientFunction(fma)}${convFunctions(fma)}${elementwiseFunctions()})
+  (import "env" "memory" (memory 1${sharedMemory ? ' 65536 shared' : ''}))${filterGradientFunction(fma)}${convFunctions(fma)}${packRotatedFunction()}${elementwiseFunctions()})
 `;
 }

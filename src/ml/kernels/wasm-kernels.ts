@@ -31,8 +31,12 @@ export interface FilterGradientCall {
 export interface ConvCall {
   /** [taps, convRowStride(rows)] i32: each tap's address of x's pixel per output position, a zero row past `rows`. */
   offsets: number;
-  /** [taps, channels, outChannels] f32. */
+  /**
+   * [taps, channels, outChannels] f32; or, with `rotated`, [taps, outChannels, channels]: the filter
+   * of the convolution whose input gradient this one computes, used rotated 180° and transposed.
+   */
   weights: number;
+  rotated?: boolean;
   /** Scratch of taps · channels · outChannels f32, for the packed weights. */
   packed: number;
   /** [outChannels] f32, or null. */
@@ -115,6 +119,8 @@ export interface WasmKernels {
   filterGradient(call: FilterGradientCall): void;
   /** Whether the output channels fit the convolution's register tile (any input channels do). */
   fitsConv(outChannels: number): boolean;
+  /** Whether a convolution may take its weights `rotated` (its channels in fours too). */
+  fitsRotatedWeights(channels: number, outChannels: number): boolean;
   conv(call: ConvCall): void;
   reluBackprop(call: ReluBackpropCall): void;
   channelSums(call: ChannelSumsCall): void;
@@ -216,12 +222,14 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
   if (known) return known;
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const variant = `${fma}${shared ? 'Shared' : 'Plain'}` as const;
-  // ~2 KB: under the 4 KB up to which a page's main thread may compile synchronously.
+  // Under 4 KB, so that even a browser that compiles no more than that on a page's main thread (Chromium
+  // until recently; 8 MB now) takes it synchronously.
   const module = new WebAssembly.Module(bytesOf(KERNELS_WASM[variant]));
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const filterGradient = exports.filter_gradient as KernelFunction;
   const conv = exports.conv as KernelFunction;
   const packWeights = exports.pack_weights as KernelFunction;
+  const packWeightsRotated = exports.pack_weights_rotated as KernelFunction;
   const reluBackprop = exports.relu_backprop as KernelFunction;
   const channelSums = exports.channel_sums as KernelFunction;
   const adam = exports.adam as KernelFunction;
@@ -255,8 +263,10 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
       runSplit('filter_gradient', filterGradient, parts, args, [offsets, dy, dw, rows, channels, outChannels, taps, 0, 0, FILTER_GRADIENT_BLOCK_ROWS]);
     },
     fitsConv: (outChannels) => outChannels > 0 && outChannels % CONV_TILE_OUT_CHANNELS === 0,
-    conv: ({ offsets, weights, packed, bias, y, rows, channels, outChannels, taps, relu }) => {
-      packWeights(weights, packed, taps * channels, outChannels);
+    fitsRotatedWeights: (channels, outChannels) => kernels.fitsConv(outChannels) && channels % ELEMENTWISE_LANES === 0,
+    conv: ({ offsets, weights, rotated, packed, bias, y, rows, channels, outChannels, taps, relu }) => {
+      if (rotated) packWeightsRotated(weights, packed, taps, channels, outChannels);
+      else packWeights(weights, packed, taps * channels, outChannels);
       const block = Math.max(1, Math.min(channels, Math.floor(CONV_BLOCK_TAP_CHANNELS / taps)));
       const flags = (bias === null ? 0 : CONV_FLAG_BIAS) | (relu ? CONV_FLAG_RELU : 0);
       // Each thread takes whole tiles of output positions: the rows of y it writes are its own.
