@@ -9,7 +9,8 @@
 // Blocking: a tile of 4 input channels × 8 output channels lives in 8 SIMD registers while k runs
 // over KC output positions; KC positions of x and dy (2 · KC cache lines) stay in L1 for every tile
 // of the block. Measured here (Node, 1 thread, ResNet50's 3×3 64→64 @56 at batch 4): KC = 16–64 gave
-// 12–14 GMAC/s, 128 gave 9, 4,096 gave 5 (the lines were evicted between tiles).
+// 12–14 GMAC/s, 128 gave 9, 4,096 gave 5 (the lines were evicted between tiles); for wide layers
+// fewer rows do better, and the caller picks KC per layer (wasm-kernels.ts, filterGradientBlockRows).
 
 import { multiplyAdd, type FmaKind } from './fma-wat';
 

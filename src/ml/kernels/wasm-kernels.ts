@@ -11,8 +11,32 @@ import { startKernelThreads, type KernelThreads, type KernelThreadWorker } from 
 
 export { ELEMENTWISE_LANES };
 
-/** Output positions per cache block of the filter gradient (see filter-gradient-wat.ts). */
-const FILTER_GRADIENT_BLOCK_ROWS = 32;
+const L1_SETS = 64;
+const CACHE_LINE_BYTES = 64;
+const FILTER_GRADIENT_LINES_PER_SET = 16;
+
+/** L1 sets that rows `bytes` apart fall in (64 sets of 64-byte lines: address bits 6–11). */
+function setsOfRows(bytes: number): number {
+  if (bytes % CACHE_LINE_BYTES !== 0) return L1_SETS;
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  return (L1_SETS * CACHE_LINE_BYTES) / gcd(bytes, L1_SETS * CACHE_LINE_BYTES);
+}
+
+/**
+ * Output positions per cache block of the filter gradient (filter-gradient-wat.ts): the most of
+ * 32, 16 or 8 whose lines of x and dy do not crowd one L1 set. A block touches a line per row of
+ * each, rows `channels · 4` bytes apart; rows 4 KB apart (1,024-channel pixels) all fall in one of
+ * L1's 64 sets, and more lines than its ways (8–12) evict each other between tiles. Measured here
+ * (Node, 1 thread, GMAC/s at 8 / 16 / 32 rows): 1×1 1024→256 @14 22.7 / 15.0 / 12.5, 1×1
+ * 512→2048 @7 22.6 / 17.6 / 15.9, 1×1 512→128 @28 19.8 / 24.4 / 22.4, 1×1 256→64 @56 16.8 / 21.9 /
+ * 23.6, 3×3 512→512 @7 22.7 / 26.4 / 23.6, 3×3 64→64 @56 20.4 / 25.7 / 24.6. A budget of 16 lines
+ * per set (the prefetcher absorbs some) picks the best of the three for each of these.
+ */
+export function filterGradientBlockRows(channels: number, outChannels: number): number {
+  const linesPerSet = (rows: number, bytes: number) => Math.ceil(rows / setsOfRows(bytes));
+  const fits = (rows: number) => linesPerSet(rows, channels * 4) + linesPerSet(rows, outChannels * 4) <= FILTER_GRADIENT_LINES_PER_SET;
+  return [32, 16].find(fits) ?? 8;
+}
 
 /** Byte addresses in the kernels' memory, and the sizes they hold. */
 export interface FilterGradientCall {
@@ -259,8 +283,9 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
     filterGradient: ({ offsets, dy, dw, rows, channels, outChannels, taps }) => {
       // Each thread takes whole tiles of input channels: the rows of dW it writes are its own.
       const parts = Math.min(kernels.threads, channels / TILE_CHANNELS);
-      const args = (part: number) => [offsets, dy, dw, rows, channels, outChannels, taps, ...split(channels, TILE_CHANNELS, part, parts), FILTER_GRADIENT_BLOCK_ROWS];
-      runSplit('filter_gradient', filterGradient, parts, args, [offsets, dy, dw, rows, channels, outChannels, taps, 0, 0, FILTER_GRADIENT_BLOCK_ROWS]);
+      const block = filterGradientBlockRows(channels, outChannels);
+      const args = (part: number) => [offsets, dy, dw, rows, channels, outChannels, taps, ...split(channels, TILE_CHANNELS, part, parts), block];
+      runSplit('filter_gradient', filterGradient, parts, args, [offsets, dy, dw, rows, channels, outChannels, taps, 0, 0, block]);
     },
     fitsConv: (outChannels) => outChannels > 0 && outChannels % CONV_TILE_OUT_CHANNELS === 0,
     fitsRotatedWeights: (channels, outChannels) => kernels.fitsConv(outChannels) && channels % ELEMENTWISE_LANES === 0,
