@@ -1,9 +1,10 @@
 // conv2d → BatchNorm in inference mode (→ ReLU) as one op whose weights train: the BatchNorm
 // folded into the convolution as the inference path folds it (folded-segment.ts, the same
 // arithmetic, so the same bits), and a gradient written out for the unit. Layer by layer, the
-// BatchNorm and ReLU each add a forward pass and five backward ones (scale, centre, two products,
-// three channel sums: 16% of a k=16 step here); folded, the backward is one mask and one sum over
-// the activation, the rest per channel or per weight:
+// BatchNorm and the ReLU each add a forward pass, and their gradients full-size passes of their own
+// (the ReLU's step, cast and product; the BatchNorm's scaling, centring, product and three channel
+// sums): ~16% of a k=16 step here. Folded, the backward makes one mask and one sum over the
+// activation, the rest per channel or per weight:
 //   z = conv(x, W·s) + (b − μ)·s + β,  s = γ/√(σ² + ε),  y = relu(z)
 //   dz = dy where y > 0;  G = ∂conv/∂W at dz (the filter gradient);  Σdz per channel
 //   dx = conv input gradient of dz with W·s;  dW = G·s;  db = Σdz·s;  dβ = Σdz
