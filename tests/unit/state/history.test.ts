@@ -108,19 +108,20 @@ describe('createLabStore: the run history', () => {
     const { store, worker, actions, saved } = fakeLabStore({ history: open });
     for (let i = 1; i <= 6; i++) worker.emit({ type: 'history/log', logId: `log-${i}`, log: runLog(i, 'completed', `set${i}`) });
     await settled(() => store.getState().history.runs.length === 6);
-    const ids = store.getState().history.runs.map((r) => r.id);
-    // Runs saved within one millisecond list in any order: the one with six epochs is set6's.
-    const sixEpochs = store.getState().history.runs.find((r) => r.kind === 'run' && r.summary.datasetName === 'set6')!.id;
+    // Runs saved within one millisecond list in any order: the newest, with six epochs, is set6's.
+    const listed = store.getState().history.runs;
+    const newest = listed.find((r) => r.kind === 'run' && r.summary.datasetName === 'set6')!.id;
+    const ids = [newest, ...listed.map((r) => r.id).filter((id) => id !== newest)];
 
-    await actions().openStoredRun(sixEpochs);
+    await actions().openStoredRun(ids[0]!);
     expect(store.getState().history.opened?.log.epochs).toHaveLength(6);
-    await actions().renameStoredRun(sixEpochs, '  best so far ');
+    await actions().renameStoredRun(ids[0]!, '  best so far ');
     expect(store.getState().history.opened?.name).toBe('best so far');
-    expect(store.getState().history.runs.find((r) => r.id === sixEpochs)?.name).toBe('best so far');
-    await actions().renameStoredRun(sixEpochs, '   ');
+    expect(store.getState().history.runs.find((r) => r.id === ids[0])?.name).toBe('best so far');
+    await actions().renameStoredRun(ids[0]!, '   ');
     expect(store.getState().history.message).toContain("a run's name cannot be empty");
 
-    await actions().exportStoredRun(sixEpochs);
+    await actions().exportStoredRun(ids[0]!);
     expect(saved.at(-1)!.fileName).toBe('best-so-far-run.zip');
     const runJson = JSON.parse(strFromU8(unzipSync(saved.at(-1)!.bytes)['run.json']!));
     expect(runJson).toMatchObject({ format: 'finetune-lab/run', exportedAt: '2026-12-02T12:00:00.000Z' });
