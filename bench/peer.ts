@@ -16,9 +16,11 @@ import { PROJECT_ROOT, requireModel } from '../tests/helpers/paths';
 import { runInChromium } from './engine-browser';
 import { PEER_SCENARIOS, runScenario, type Scenario } from './engine-scenarios';
 import { printTable } from './shared';
+import { wasmMultiplyAddPeak } from './simd-peak';
 
 const PYTHON = process.env.PEER_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = path.join(PROJECT_ROOT, 'bench/peer/pytorch_steps.py');
+const CONV_PEAK_SCRIPT = path.join(PROJECT_ROOT, 'bench/peer/pytorch_conv_peak.py');
 const LAB_STEPS_PER_EPOCH = 3;
 const PYTORCH_TIMED_STEPS = 5;
 
@@ -45,6 +47,23 @@ function fasterOf(a: Map<string, number> | string, b: Map<string, number> | stri
   if (typeof a === 'string') return a;
   if (typeof b === 'string') return b;
   return new Map([...a].map(([k, ms]) => [k, Math.min(ms, b.get(k) ?? ms)]));
+}
+
+/**
+ * WASM's multiply-add ceiling here next to PyTorch's convolutions: how far below PyTorch a
+ * convolution-bound step stays even with WASM kernels at their best.
+ */
+async function printCeilings(threads: number): Promise<void> {
+  const wasm = await wasmMultiplyAddPeak(threads);
+  const run = spawnSync(PYTHON, [CONV_PEAK_SCRIPT, String(threads)], { encoding: 'utf8' });
+  const rows: [string, string][] = [[`WASM SIMD multiply-add loop (no memory traffic)`, `${wasm.relaxed.toFixed(0)} GMAC/s relaxed, ${wasm.mulAdd.toFixed(0)} mul + add`]];
+  if (run.status === 0) {
+    const { shapes } = JSON.parse(run.stdout) as { shapes: Record<string, number> };
+    for (const [name, rate] of Object.entries(shapes)) rows.push([`PyTorch convolution ${name}`, `${rate.toFixed(0)} GMAC/s (${(rate / Math.max(wasm.relaxed, wasm.mulAdd)).toFixed(1)}× WASM's ceiling)`]);
+  } else {
+    rows.push(['PyTorch convolutions', 'skipped: the PyTorch script could not run']);
+  }
+  printTable(`Multiply-add ceilings on ${threads} threads: no WASM kernel beats the first line`, rows);
 }
 
 export async function benchPeer(): Promise<void> {
@@ -79,6 +98,7 @@ export async function benchPeer(): Promise<void> {
     `Where the lab's time goes, ${key(last)}, Chromium (kernels, ms per step over a profiled run)`,
     browser!.kernels.slice(0, 10).map((k): [string, string] => [k.kernel, `${k.msPerStep.toFixed(0)} ms (${(100 * k.share).toFixed(0)}%)`]),
   );
+  await printCeilings(threads);
   const r = typeof pytorch === 'string' ? 'n/a (PyTorch skipped)' : ratio(chromium.get(key(last)), pytorch.get(key(last)));
   process.stdout.write(`peer ratio k=16 batch 4 @224 (Chromium wasm / PyTorch): ${r}\n`);
 }
