@@ -38,7 +38,7 @@ function scaleGradientWasm(args: KernelArgs): tf.TensorInfo[] {
   const out = backend.makeOutput(g.shape, 'float32');
   const dots = backend.makeOutput([channels], 'float32');
   const [gAt, wAt, scaleAt, outAt] = [g, w, scale, out].map((t) => addressOf(backend, t)) as [number, number, number, number];
-  sumOverThreads(backend, kernels, channels, dots, (totals) => kernels.scaleGradient({ g: gAt, w: wAt, scale: scaleAt, out: outAt, totals, rows, channels }));
+  sumOverThreads(backend, kernels, channels, dots, (totals, blocks) => kernels.scaleGradient({ g: gAt, w: wAt, scale: scaleAt, out: outAt, totals, blocks, rows, channels }));
   return [out, dots];
 }
 

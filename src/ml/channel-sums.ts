@@ -18,7 +18,7 @@ function channelSumsWasm({ inputs, backend: anyBackend }: Parameters<tf.KernelFu
   const out = backend.makeOutput([channels], 'float32');
   const kernels = wasmKernelsOf(backend);
   if (kernels && channels % ELEMENTWISE_LANES === 0) {
-    sumOverThreads(backend, kernels, channels, out, (totals) => kernels.channelSums({ x: addressOf(backend, x), totals, rows, channels }));
+    sumOverThreads(backend, kernels, channels, out, (totals, blocks) => kernels.channelSums({ x: addressOf(backend, x), totals, blocks, rows, channels }));
     return out;
   }
   const totals = new Float64Array(channels); // float64: rows of 10⁴+ values lose digits in float32

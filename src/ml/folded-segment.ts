@@ -1,7 +1,8 @@
 // A segment in inference mode with each BatchNorm folded into the convolution before it, and the
 // ReLU after it fused into the same call: conv(x, W·s) + (b − mean)·s + β with s = γ/√(var + ε),
 // one convolution where the layers make three passes. Training in inference mode folds the same
-// way, with the same arithmetic (trainable-conv-batchnorm.ts), so both give the same bits. The folded weights are made once and kept until a weight they came from
+// way, with the same arithmetic (trainable-conv-batchnorm.ts), so both give the same bits. The
+// folded weights are made once and kept until a weight they came from
 // changes (a variable gets new data when it is assigned), so training and inference can share them.
 
 import * as tf from '@tensorflow/tfjs';

@@ -8,7 +8,8 @@
 //   swapped, padded by (kernel − 1 − padding) on each side;
 //   both on our convolution kernel, which packs the filter rotated and transposed in one pass
 //   (pack_weights_rotated) where its channels fit; tfjs-wasm's Transpose took 12–20 ns per element
-//   of a 2 M-element filter here, ~0.3 s of a k=16 step. Elsewhere, Transpose and the registered Conv2D;
+//   of a 2 M-element filter here, ~0.3 s of a k=16 step. Elsewhere, Transpose and the registered
+//   Conv2D;
 // - filter gradient: our own kernel (kernels/filter-gradient-wat.ts: an indirect matrix product
 //   with relaxed SIMD's fused multiply-add where the engine has it) wherever the channels fit its
 //   tile (every ResNet50 layer but the stem, whose input has 3 channels); otherwise one matrix

@@ -70,11 +70,11 @@ export function pixelAddressTable(backend: BackendWasm, scratch: Scratch, x: tf.
 }
 
 /**
- * Runs `run` with the address of per-thread float64 totals ([kernels.threads, channels], zeroed,
+ * Runs `run` with the address and count of per-thread float64 totals ([blocks, channels], zeroed,
  * 8-byte aligned, freed after), then writes their sum over threads to `out` ([channels] f32): how
  * our kernels that sum per channel split their rows over threads.
  */
-export function sumOverThreads(backend: BackendWasm, kernels: WasmKernels, channels: number, out: tf.TensorInfo, run: (totals: number) => void): void {
+export function sumOverThreads(backend: BackendWasm, kernels: WasmKernels, channels: number, out: tf.TensorInfo, run: (totals: number, blocks: number) => void): void {
   const blocks = kernels.threads;
   const scratch = backend.makeOutput([2 * blocks * channels + 1], 'float32'); // one float32 of slack to align
   try {
@@ -82,7 +82,7 @@ export function sumOverThreads(backend: BackendWasm, kernels: WasmKernels, chann
     // Views are taken after every allocation: growing the wasm memory detaches older ones.
     const totals = () => new Float64Array(heap(backend, scratch).buffer, address, blocks * channels);
     totals().fill(0);
-    run(address);
+    run(address, blocks);
     const sums = totals();
     const result = heap(backend, out);
     for (let c = 0; c < channels; c++) {

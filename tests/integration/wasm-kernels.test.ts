@@ -146,8 +146,8 @@ function runElementwise(memory: WebAssembly.Memory, kernels: WasmKernels, count:
   f32.set(scale, at.scale! / 4);
   kernels.reluBackprop({ dy: at.a!, y: at.b!, dx: at.dx!, count });
   kernels.scaleChannels({ x: at.a!, scale: at.scale!, out: at.scaled!, rows: count / channels, channels });
-  kernels.scaleGradient({ g: at.a!, w: at.b!, scale: at.scale!, out: at.gradient!, totals: at.dots!, rows: count / channels, channels });
-  kernels.channelSums({ x: at.a!, totals: at.totals!, rows: count / channels, channels });
+  kernels.scaleGradient({ g: at.a!, w: at.b!, scale: at.scale!, out: at.gradient!, totals: at.dots!, blocks: kernels.threads, rows: count / channels, channels });
+  kernels.channelSums({ x: at.a!, totals: at.totals!, blocks: kernels.threads, rows: count / channels, channels });
   const [beta1, beta2, epsilon, rate] = [0.9, 0.999, 1e-7, 1e-3];
   kernels.adam({ w: at.a!, g: at.b!, m: at.c!, v: at.v!, w2: at.w2!, m2: at.m2!, v2: at.v2!, count, beta1, beta2, epsilon, rate });
 

@@ -1,7 +1,8 @@
 // The WebAssembly text of our one-pass kernels over whole tensors, the steps of training that are
 // not matrix products: ReLU's input gradient, the per-channel sums of the bias and BatchNorm
-// gradients, Adam's update, and a folded BatchNorm's per-channel scaling of a weight and its gradient. Each is bound by memory, not arithmetic; as JavaScript loops they
-// took 10% of a k=16 step here (the ReLU mask's branch mispredicts on every other element), as
+// gradients, Adam's update, and a folded BatchNorm's per-channel scaling of a weight and its
+// gradient. Each is bound by memory, not arithmetic; as JavaScript loops they took 10% of a k=16
+// step here (the ReLU mask's branch mispredicts on every other element), as
 // SIMD they read and write each element once, four at a time. Ranges are in elements, multiples of
 // 4; the caller runs the tail, and splits the range over the kernels' threads.
 

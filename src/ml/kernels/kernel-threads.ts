@@ -72,8 +72,8 @@ export interface KernelThreads {
   readonly ready: number;
   /**
    * Runs the export `exportName` with `shares[i]` as its arguments on helper i while `own` runs
-   * here, and returns when all are done. Needs exactly `ready` shares; throws if a helper fails or
-   * does not answer.
+   * here, and returns when all are done. Takes up to `ready` shares (helpers past them stay idle:
+   * one may have become ready since the caller counted); throws if a helper fails or does not answer.
    */
   run(exportName: string, shares: readonly (readonly number[])[], own: () => void): void;
   destroy(): void;
@@ -117,10 +117,11 @@ export function startKernelThreads({ module, memory, exportNames, count, spawn }
       return readyHelpers().length;
     },
     run(exportName, shares, own) {
-      const taking = readyHelpers();
+      const ready = readyHelpers();
       const index = exportNames.indexOf(exportName);
       if (index < 0) throw new Error(`kernel threads: no export '${exportName}'`);
-      if (shares.length !== taking.length) throw new Error(`kernel threads: ${shares.length} shares for ${taking.length} ready helpers`);
+      if (shares.length > ready.length) throw new Error(`kernel threads: ${shares.length} shares for ${ready.length} ready helpers`);
+      const taking = ready.slice(0, shares.length);
       taking.forEach((helper, i) => {
         helper.control[EXPORT_INDEX] = index;
         helper.control.set(shares[i]!, FIRST_ARGUMENT);

@@ -1,5 +1,6 @@
 // The WebAssembly text of our kernels' module: the filter gradient (filter-gradient-wat.ts), the
-// forward convolution (conv-wat.ts) and the one-pass kernels (elementwise-wat.ts), importing the memory of tfjs-backend-wasm so that they
+// forward convolution (conv-wat.ts) and the one-pass kernels (elementwise-wat.ts), importing the
+// memory of tfjs-backend-wasm so that they
 // work on its tensors in place. scripts/build-wasm-kernels.ts assembles it with wabt.
 
 import { convFunctions, packRotatedFunction } from './conv-wat';

@@ -86,8 +86,10 @@ export interface ReluBackpropCall {
 export interface ChannelSumsCall {
   /** [rows, channels] f32, channels a multiple of ELEMENTWISE_LANES. */
   x: number;
-  /** [threads, channels] f64, zeroed by the caller: each thread adds its rows' sums to its own row. */
+  /** [blocks, channels] f64, zeroed by the caller: each thread adds its rows' sums to its own row. */
   totals: number;
+  /** Rows of totals: the call splits over this many threads at most. */
+  blocks: number;
   rows: number;
   channels: number;
 }
@@ -127,8 +129,10 @@ export interface ScaleGradientCall {
   scale: number;
   /** [rows, channels] f32: g · scale. */
   out: number;
-  /** [threads, channels] f64, zeroed by the caller: each thread adds its rows' Σ w·g to its own row. */
+  /** [blocks, channels] f64, zeroed by the caller: each thread adds its rows' Σ w·g to its own row. */
   totals: number;
+  /** Rows of totals: the call splits over this many threads at most. */
+  blocks: number;
   rows: number;
   channels: number;
 }
@@ -261,15 +265,18 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
   const scaleGradient = exports.scale_gradient as KernelFunction;
   let helpers: KernelThreads | null = null;
 
-  /** Runs `args(part)` on `parts` threads (this one included), helpers beyond `parts` idle. */
-  const runSplit = (name: (typeof KERNEL_EXPORTS)[number], run: KernelFunction, parts: number, args: (part: number) => number[], idle: number[]) => {
+  /** Runs `args(part)` on `parts` threads (this one included; `parts` at most kernels.threads). */
+  const runSplit = (name: (typeof KERNEL_EXPORTS)[number], run: KernelFunction, parts: number, args: (part: number) => number[]) => {
     if (parts === 1 || !helpers) {
       run(...args(0));
       return;
     }
-    const shares = Array.from({ length: helpers.ready }, (_, i) => (i + 1 < parts ? args(i + 1) : idle));
+    const shares = Array.from({ length: parts - 1 }, (_, i) => args(i + 1));
     helpers.run(name, shares, () => run(...args(0)));
   };
+
+  /** Threads for a kernel that splits `rows` rows into `blocks` rows of totals at most. */
+  const rowParts = (rows: number, channels: number, blocks: number) => (elementwiseParts(rows * channels) === 1 ? 1 : Math.min(blocks, kernels.threads, rows));
 
   /** Threads for a one-pass kernel over `count` elements. */
   const elementwiseParts = (count: number) => (count < ELEMENTWISE_SPLIT_MIN ? 1 : Math.min(kernels.threads, Math.ceil(count / ELEMENTWISE_SHARE_UNIT)));
@@ -285,7 +292,7 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
       const parts = Math.min(kernels.threads, channels / TILE_CHANNELS);
       const block = filterGradientBlockRows(channels, outChannels);
       const args = (part: number) => [offsets, dy, dw, rows, channels, outChannels, taps, ...split(channels, TILE_CHANNELS, part, parts), block];
-      runSplit('filter_gradient', filterGradient, parts, args, [offsets, dy, dw, rows, channels, outChannels, taps, 0, 0, block]);
+      runSplit('filter_gradient', filterGradient, parts, args);
     },
     fitsConv: (outChannels) => outChannels > 0 && outChannels % CONV_TILE_OUT_CHANNELS === 0,
     fitsRotatedWeights: (channels, outChannels) => kernels.fitsConv(outChannels) && channels % ELEMENTWISE_LANES === 0,
@@ -297,33 +304,33 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
       // Each thread takes whole tiles of output positions: the rows of y it writes are its own.
       const parts = Math.min(kernels.threads, Math.ceil(rows / CONV_TILE_ROWS));
       const common = [offsets, packed, bias ?? 0, y, rows, channels, outChannels, taps, block];
-      runSplit('conv', conv, parts, (part) => [...common, ...split(rows, CONV_TILE_ROWS, part, parts), flags], [...common, 0, 0, flags]);
+      runSplit('conv', conv, parts, (part) => [...common, ...split(rows, CONV_TILE_ROWS, part, parts), flags]);
     },
     reluBackprop: ({ dy, y, dx, count }) => {
       const parts = elementwiseParts(count);
-      runSplit('relu_backprop', reluBackprop, parts, (part) => [dy, y, dx, ...split(count, ELEMENTWISE_SHARE_UNIT, part, parts)], [dy, y, dx, 0, 0]);
+      runSplit('relu_backprop', reluBackprop, parts, (part) => [dy, y, dx, ...split(count, ELEMENTWISE_SHARE_UNIT, part, parts)]);
     },
-    channelSums: ({ x, totals, rows, channels }) => {
+    channelSums: ({ x, totals, blocks, rows, channels }) => {
       // Split by rows: each thread adds into its own row of totals.
-      const parts = elementwiseParts(rows * channels) === 1 ? 1 : Math.min(kernels.threads, rows);
+      const parts = rowParts(rows, channels, blocks);
       const totalsOf = (part: number) => totals + part * channels * Float64Array.BYTES_PER_ELEMENT;
-      runSplit('channel_sums', channelSums, parts, (part) => [x, totalsOf(part), channels, ...split(rows, 1, part, parts)], [x, totals, channels, 0, 0]);
+      runSplit('channel_sums', channelSums, parts, (part) => [x, totalsOf(part), channels, ...split(rows, 1, part, parts)]);
     },
     adam: ({ w, g, m, v, w2, m2, v2, count, beta1, beta2, epsilon, rate }) => {
       const parts = elementwiseParts(count);
       const constants = [beta1, beta2, epsilon, rate].map(floatBits);
       const tensors = [w, g, m, v, w2, m2, v2];
-      runSplit('adam', adam, parts, (part) => [...tensors, ...split(count, ELEMENTWISE_SHARE_UNIT, part, parts), ...constants], [...tensors, 0, 0, ...constants]);
+      runSplit('adam', adam, parts, (part) => [...tensors, ...split(count, ELEMENTWISE_SHARE_UNIT, part, parts), ...constants]);
     },
     scaleChannels: ({ x, scale, out, rows, channels }) => {
-      const parts = elementwiseParts(rows * channels) === 1 ? 1 : Math.min(kernels.threads, rows);
-      runSplit('scale_channels', scaleChannels, parts, (part) => [x, scale, out, channels, ...split(rows, 1, part, parts)], [x, scale, out, channels, 0, 0]);
+      const parts = rowParts(rows, channels, kernels.threads);
+      runSplit('scale_channels', scaleChannels, parts, (part) => [x, scale, out, channels, ...split(rows, 1, part, parts)]);
     },
-    scaleGradient: ({ g, w, scale, out, totals, rows, channels }) => {
-      const parts = elementwiseParts(rows * channels) === 1 ? 1 : Math.min(kernels.threads, rows);
+    scaleGradient: ({ g, w, scale, out, totals, blocks, rows, channels }) => {
+      const parts = rowParts(rows, channels, blocks);
       const totalsOf = (part: number) => totals + part * channels * Float64Array.BYTES_PER_ELEMENT;
       const common = [g, w, scale, out];
-      runSplit('scale_gradient', scaleGradient, parts, (part) => [...common, totalsOf(part), channels, ...split(rows, 1, part, parts)], [...common, totals, channels, 0, 0]);
+      runSplit('scale_gradient', scaleGradient, parts, (part) => [...common, totalsOf(part), channels, ...split(rows, 1, part, parts)]);
     },
     startThreads(count, spawn) {
       if (!shared || helpers || count < 1) return;
