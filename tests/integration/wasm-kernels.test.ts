@@ -13,7 +13,7 @@ import { relativeMaxError } from '../helpers/relative-error';
 // Node 20 has relaxed SIMD behind a flag (Chromium ≥ 114 and Node ≥ 22 without); it must be set
 // before the kernels' module checks for it, hence the dynamic import.
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-const { BEST_FMA, bindWasmKernels, convRowStride, fillPixelAddresses } = await import('../../src/ml/kernels/wasm-kernels');
+const { BEST_FMA, bindWasmKernels, convRowStride, fillPixelAddresses, fillWinogradTables, winogradChunk, winogradGradientChunk, winogradGradientScratchBytes, winogradPlaneBytes, winogradScratchBytes, winogradTiles } = await import('../../src/ml/kernels/wasm-kernels');
 const { KERNELS_WASM } = await import('../../src/ml/kernels/generated/kernels-wasm');
 
 // float32 sums of up to ~4,600 products, in blocks, against float64: measured up to 3e-6.
@@ -131,6 +131,65 @@ function runConv(memory: WebAssembly.Memory, kernels: WasmKernels, c: Case, seed
 }
 
 /**
+ * The Winograd convolution of a 3×3 pad-1 case against the direct float64 reference; with
+ * `rotated`, its weights are given as the filter [taps, outC, inC] of the convolution whose input
+ * gradient it computes. Asserts that nothing past y is written (tiles past the edge go to the sink).
+ */
+function runWinograd(memory: WebAssembly.Memory, kernels: WasmKernels, c: Case & { bias: boolean; relu: boolean; rotated: boolean }, seed: number): number {
+  const g = geometry(c);
+  const random = createPrng(seed);
+  const x = randomArray(c.input.reduce((a, b) => a * b), random);
+  const [inC, outC] = [g.inChannels, c.outChannels];
+  const given = randomArray(9 * inC * outC, random);
+  // The weights [tap, inC, outC] the reference convolves with.
+  const w = c.rotated ? Float32Array.from({ length: given.length }, (_, i) => given[((8 - Math.floor(i / (inC * outC))) * outC + (i % outC)) * inC + (Math.floor(i / outC) % inC)]!) : given;
+  const bias = c.bias ? randomArray(outC, random) : null;
+  const tiles = winogradTiles(g);
+  const plane = winogradPlaneBytes(inC, outC);
+  const parts = kernels.threads;
+  const yBytes = rowsOf(g) * outC * 4;
+  const at = layOut(memory, {
+    x: x.byteLength, zero: inC * 4, sink: outC * 4, w: given.byteLength, packed: 9 * plane, transformed: 16 * plane, bias: outC * 4,
+    pixels: tiles * 64, outputs: tiles * 16, rowTable: winogradChunk(inC, outC) * 4, scratch: parts * winogradScratchBytes(inC, outC), y: yBytes + 64,
+  });
+  const f32 = new Float32Array(memory.buffer);
+  f32.set(x, at.x! / 4);
+  f32.set(given, at.w! / 4);
+  if (bias) f32.set(bias, at.bias! / 4);
+  f32.fill(7, (at.y! + yBytes) / 4, (at.y! + yBytes + 64) / 4);
+  const i32 = new Int32Array(memory.buffer);
+  fillWinogradTables(i32.subarray(at.pixels! / 4, at.pixels! / 4 + tiles * 16), i32.subarray(at.outputs! / 4, at.outputs! / 4 + tiles * 4), g, at.x!, at.zero!, at.y!, outC, at.sink!);
+  for (let r = 0; r < winogradChunk(inC, outC); r++) i32[at.rowTable! / 4 + r] = r * inC * 4;
+  kernels.winogradConv({ pixels: at.pixels!, outputs: at.outputs!, weights: at.w!, rotated: c.rotated, packed: at.packed!, transformed: at.transformed!, bias: bias ? at.bias! : null, scratch: at.scratch!, parts, rowTable: at.rowTable!, tiles, channels: inC, outChannels: outC, relu: c.relu });
+  const after = new Float32Array(memory.buffer);
+  expect([...after.subarray((at.y! + yBytes) / 4, (at.y! + yBytes + 64) / 4)].every((v) => v === 7)).toBe(true);
+  return relativeMaxError(after.subarray(at.y! / 4, at.y! / 4 + rowsOf(g) * outC), convReference(g, outC, x, w, bias, c.relu));
+}
+
+/** The Winograd filter gradient of a 3×3 pad-1 case against the direct float64 reference. */
+function runWinogradFilterGradient(memory: WebAssembly.Memory, kernels: WasmKernels, c: Case, seed: number): number {
+  const g = geometry(c);
+  const random = createPrng(seed);
+  const x = randomArray(c.input.reduce((a, b) => a * b), random);
+  const [inC, outC] = [g.inChannels, c.outChannels];
+  const dy = randomArray(rowsOf(g) * outC, random);
+  const tiles = winogradTiles(g);
+  const parts = kernels.threads;
+  const at = layOut(memory, {
+    x: x.byteLength, dy: dy.byteLength, zero: Math.max(inC, outC) * 4, transformed: 16 * winogradPlaneBytes(inC, outC), pixels: tiles * 64, gradients: tiles * 16,
+    rowTable: winogradGradientChunk(inC, outC) * 4, scratch: parts * winogradGradientScratchBytes(inC, outC), dw: 9 * inC * outC * 4,
+  });
+  const f32 = new Float32Array(memory.buffer);
+  f32.set(x, at.x! / 4);
+  f32.set(dy, at.dy! / 4);
+  const i32 = new Int32Array(memory.buffer);
+  fillWinogradTables(i32.subarray(at.pixels! / 4, at.pixels! / 4 + tiles * 16), i32.subarray(at.gradients! / 4, at.gradients! / 4 + tiles * 4), g, at.x!, at.zero!, at.dy!, outC, at.zero!);
+  for (let r = 0; r < winogradGradientChunk(inC, outC); r++) i32[at.rowTable! / 4 + r] = r * inC * 4;
+  kernels.winogradFilterGradient({ pixels: at.pixels!, gradients: at.gradients!, transformed: at.transformed!, dw: at.dw!, scratch: at.scratch!, parts, rowTable: at.rowTable!, tiles, channels: inC, outChannels: outC });
+  return relativeMaxError(new Float32Array(memory.buffer, at.dw, 9 * inC * outC), filterGradientReference(g, outC, x, dy));
+}
+
+/**
  * The one-pass kernels (relu_backprop, channel_sums, adam, scale_channels, scale_gradient) at `count` elements, against float64
  * loops: the largest relative error of the three. Sizes from 2¹⁶ elements are split over helpers.
  */
@@ -209,6 +268,18 @@ const CONV_CASES: (Case & { bias: boolean; relu: boolean })[] = [
   { name: '3×3/1 pad 1, 5→8 (a partial tile), no bias, no relu', input: [2, 3, 3, 5], kernel: 3, stride: 1, pad: 1, outChannels: 8, bias: false, relu: false },
 ];
 
+// ResNet50's 3×3 convolutions and their input gradients (rotated weights) at small sizes: an odd
+// size (7 × 7: the last tiles' second row and column fall past the edge), a batch of 1 with 512
+// channels, and more tiles than a chunk takes (2·7·7 = 98 tiles, chunks of 32 at 16 + 8 channels
+// in the convolution; 5·7 = 35 tiles, chunks of 32 at 512 + 512 in the filter gradient).
+const WINOGRAD_CASES: (Case & { bias: boolean; relu: boolean; rotated: boolean })[] = [
+  { name: '3×3/1 pad 1, 64→64, bias, relu', input: [2, 6, 6, 64], kernel: 3, stride: 1, pad: 1, outChannels: 64, bias: true, relu: true, rotated: false },
+  { name: '3×3/1 pad 1, 128→64 (odd size), input gradient', input: [1, 7, 7, 128], kernel: 3, stride: 1, pad: 1, outChannels: 64, bias: false, relu: false, rotated: true },
+  { name: '3×3/1 pad 1, 512→512, batch 1, bias', input: [1, 3, 3, 512], kernel: 3, stride: 1, pad: 1, outChannels: 512, bias: true, relu: false, rotated: false },
+  { name: '3×3/1 pad 1, 16→8, 98 tiles, relu, input gradient', input: [2, 13, 14, 16], kernel: 3, stride: 1, pad: 1, outChannels: 8, bias: false, relu: true, rotated: true },
+  { name: '3×3/1 pad 1, 512→512, 35 tiles', input: [1, 9, 14, 512], kernel: 3, stride: 1, pad: 1, outChannels: 512, bias: false, relu: false, rotated: false },
+];
+
 const FMAS: FmaKind[] = ['mulAdd', 'relaxed'];
 
 describe('our wasm kernels', () => {
@@ -227,6 +298,14 @@ describe('our wasm kernels', () => {
 
     it.each(CONV_CASES.map((c, i) => [c.name, c, i] as const))('convolution: %s', (_name, c, i) => {
       expect(runConv(memory, kernels, c, 400 + i, c)).toBeLessThan(RELATIVE_TOLERANCE);
+    });
+
+    it.each(WINOGRAD_CASES.map((c, i) => [c.name, c, i] as const))('Winograd convolution: %s', (_name, c, i) => {
+      expect(runWinograd(memory, kernels, c, 450 + i)).toBeLessThan(RELATIVE_TOLERANCE);
+    });
+
+    it.each(WINOGRAD_CASES.map((c, i) => [c.name, c, i] as const))('Winograd filter gradient: %s', (_name, c, i) => {
+      expect(runWinogradFilterGradient(memory, kernels, c, 470 + i)).toBeLessThan(RELATIVE_TOLERANCE);
     });
 
     it.each(ELEMENTWISE_CASES.map((c, i) => [c.name, c, i] as const))('ReLU gradient, channel sums, Adam, channel scaling: %s', (_name, c, i) => {
@@ -248,6 +327,16 @@ describe('our wasm kernels', () => {
     it.each(CONV_CASES.map((c, i) => [c.name, c, i] as const))('convolution: %s', async (_name, c, i) => {
       await expect.poll(() => kernels.threads, { timeout: 30_000 }).toBe(2);
       expect(runConv(memory, kernels, c, 400 + i, c)).toBeLessThan(RELATIVE_TOLERANCE);
+    });
+
+    it.each(WINOGRAD_CASES.map((c, i) => [c.name, c, i] as const))('Winograd convolution: %s', async (_name, c, i) => {
+      await expect.poll(() => kernels.threads, { timeout: 30_000 }).toBe(2);
+      expect(runWinograd(memory, kernels, c, 450 + i)).toBeLessThan(RELATIVE_TOLERANCE);
+    });
+
+    it.each(WINOGRAD_CASES.map((c, i) => [c.name, c, i] as const))('Winograd filter gradient: %s', async (_name, c, i) => {
+      await expect.poll(() => kernels.threads, { timeout: 30_000 }).toBe(2);
+      expect(runWinogradFilterGradient(memory, kernels, c, 470 + i)).toBeLessThan(RELATIVE_TOLERANCE);
     });
 
     it.each(ELEMENTWISE_CASES.map((c, i) => [c.name, c, i] as const))('ReLU gradient, channel sums, Adam, channel scaling: %s', async (_name, c, i) => {

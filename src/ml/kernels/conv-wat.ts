@@ -72,12 +72,14 @@ export function convFunctions(fma: FmaKind): string {
   ;;   w       the weights [taps · channels, outChannels] as pack_weights leaves them
   ;;   bias    [outChannels] f32, read if flags & ${CONV_FLAG_BIAS};  relu if flags & ${CONV_FLAG_RELU}
   ;;   block   input channels per cache block
+  ;;   xBase   added to every address in offsets (0, or the base of a table of relative ones)
   ;; Every address is a byte offset into the imported memory.
-  (func (export "conv")
+  (func $conv (export "conv")
     (param $offsets i32) (param $w i32) (param $bias i32) (param $y i32) (param $rows i32) (param $channels i32)
     (param $outChannels i32) (param $taps i32) (param $block i32) (param $rowBegin i32) (param $rowEnd i32) (param $flags i32)
+    (param $xBase i32)
     (local $stride i32) (local $rowBytes i32) (local $c0 i32) (local $cEnd i32) (local $r i32) (local $o i32)
-    (local $tap i32) (local $yTile i32) (local $tapOffsets i32) (local $panel i32) (local $wRow i32) (local $c i32)
+    (local $tap i32) (local $channelStart i32) (local $yTile i32) (local $tapOffsets i32) (local $panel i32) (local $wRow i32) (local $c i32)
     ${perRow((i) => `(local $p${i} i32)`, '    ')}
     ${perTile((i, j) => `(local ${acc(i, j)} v128)`, '    ')}
     (local $w0 v128) (local $w1 v128) (local $x v128) (local $b0 v128) (local $b1 v128)
@@ -110,9 +112,10 @@ export function convFunctions(fma: FmaKind): string {
             (else
               ${perTile((i, j) => `(local.set ${acc(i, j)} (if (result v128) ${rowValid(i)} (then (v128.load offset=${j * 16} ${yRow(i)})) (else ${zero})))`, '              ')}))
           (local.set $tap (i32.const 0))
+          (local.set $channelStart (i32.add (local.get $xBase) (i32.shl (local.get $c0) (i32.const 2))))
           (loop $tapLoop
             (local.set $tapOffsets (i32.add (local.get $offsets) (i32.shl (i32.add (i32.mul (local.get $tap) (local.get $stride)) (local.get $r)) (i32.const 2))))
-            ${perRow((i) => `(local.set $p${i} (i32.add (i32.load offset=${i * 4} (local.get $tapOffsets)) (i32.shl (local.get $c0) (i32.const 2))))`, '            ')}
+            ${perRow((i) => `(local.set $p${i} (i32.add (i32.load offset=${i * 4} (local.get $tapOffsets)) (local.get $channelStart)))`, '            ')}
             (local.set $wRow (i32.add (local.get $panel) (i32.shl (i32.add (i32.mul (local.get $tap) (local.get $channels)) (local.get $c0)) (i32.const 5))))
             (local.set $c (local.get $c0))
             (loop $channelLoop

@@ -56,10 +56,12 @@ export function filterGradientFunction(fma: FmaKind): string {
   ;;   offsets [taps, rows] i32: byte address of x's pixel (a row of channels floats) per tap and row
   ;;   dy      [rows, outChannels] f32
   ;;   block   output positions per cache block
+  ;;   xBase   added to every address in offsets (0, or the base of a table of relative ones)
   ;; Every address is a byte offset into the imported memory; the caller zeroes dw first.
-  (func (export "filter_gradient")
+  (func $filter_gradient (export "filter_gradient")
     (param $offsets i32) (param $dyBase i32) (param $dw i32) (param $rows i32) (param $channels i32)
     (param $outChannels i32) (param $taps i32) (param $channelBegin i32) (param $channelEnd i32) (param $block i32)
+    (param $xBase i32)
     (local $tap i32) (local $tapOffsets i32) (local $tapDw i32) (local $first i32) (local $count i32)
     (local $c i32) (local $o i32) (local $channelBytes i32) (local $rowBytes i32) (local $dwTile i32)
     (local $offset i32) (local $offsetEnd i32) (local $dyRow i32) (local $xRow i32)
@@ -80,7 +82,7 @@ export function filterGradientFunction(fma: FmaKind): string {
         (local.set $c (local.get $channelBegin))
         (block $channelsDone (loop $channelLoop
           (br_if $channelsDone (i32.ge_u (local.get $c) (local.get $channelEnd)))
-          (local.set $channelBytes (i32.shl (local.get $c) (i32.const 2)))
+          (local.set $channelBytes (i32.add (local.get $xBase) (i32.shl (local.get $c) (i32.const 2))))
           (local.set $o (i32.const 0))
           (loop $outLoop
             (local.set $dwTile (i32.add (local.get $tapDw) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $outChannels)) (local.get $o)) (i32.const 2))))

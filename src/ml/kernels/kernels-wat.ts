@@ -6,6 +6,7 @@
 import { convFunctions, packRotatedFunction } from './conv-wat';
 import { elementwiseFunctions } from './elementwise-wat';
 import { filterGradientFunction } from './filter-gradient-wat';
+import { winogradFunctions } from './winograd-wat';
 import type { FmaKind } from './fma-wat';
 
 export type { FmaKind } from './fma-wat';
@@ -17,11 +18,11 @@ export interface KernelsWatOptions {
 }
 
 /** The exports every variant has, in the order a helper thread numbers them. */
-export const KERNEL_EXPORTS = ['filter_gradient', 'conv', 'relu_backprop', 'channel_sums', 'adam', 'scale_channels', 'scale_gradient'] as const;
+export const KERNEL_EXPORTS = ['filter_gradient', 'conv', 'relu_backprop', 'channel_sums', 'adam', 'scale_channels', 'scale_gradient', 'winograd_weights', 'winograd_conv', 'winograd_filter_gradient', 'winograd_filter_output'] as const;
 
 export function kernelsWat({ fma, sharedMemory }: KernelsWatOptions): string {
   // A plain memory is imported without a maximum, so that any memory matches; a shared one needs one.
   return `(module
-  (import "env" "memory" (memory 1${sharedMemory ? ' 65536 shared' : ''}))${filterGradientFunction(fma)}${convFunctions(fma)}${packRotatedFunction()}${elementwiseFunctions()})
+  (import "env" "memory" (memory 1${sharedMemory ? ' 65536 shared' : ''}))${filterGradientFunction(fma)}${convFunctions(fma)}${packRotatedFunction()}${winogradFunctions()}${elementwiseFunctions()})
 `;
 }

@@ -74,6 +74,47 @@ export interface ConvCall {
   relu: boolean;
 }
 
+export interface WinogradCall {
+  /** [tiles, 16] i32 and [tiles, 4] i32, as fillWinogradTables fills them. */
+  pixels: number;
+  outputs: number;
+  /** The weights, as ConvCall's (3 × 3 taps). */
+  weights: number;
+  rotated?: boolean;
+  /** Scratch of 9 planes, and of 16 planes, of winogradPlaneBytes each. */
+  packed: number;
+  transformed: number;
+  /** [outChannels] f32, or null. */
+  bias: number | null;
+  /** Scratch of winogradScratchBytes for each of `parts` threads: the call splits over no more. */
+  scratch: number;
+  parts: number;
+  /** [winogradChunk] i32: r · channels · 4 for each r. */
+  rowTable: number;
+  tiles: number;
+  channels: number;
+  outChannels: number;
+  relu: boolean;
+}
+
+export interface WinogradFilterGradientCall {
+  /** [tiles, 16] i32 and [tiles, 4] i32, as fillWinogradTables fills them (the second for dy, a zero row as its sink). */
+  pixels: number;
+  gradients: number;
+  /** Scratch of 16 planes of winogradPlaneBytes. */
+  transformed: number;
+  /** [3, 3, channels, outChannels] f32, written. */
+  dw: number;
+  /** Scratch of winogradGradientScratchBytes for each of `parts` threads: the call splits over no more. */
+  scratch: number;
+  parts: number;
+  /** [winogradGradientChunk] i32: r · channels · 4 for each r. */
+  rowTable: number;
+  tiles: number;
+  channels: number;
+  outChannels: number;
+}
+
 export interface ReluBackpropCall {
   /** Addresses of dy, y (ReLU's output) and dx, each `count` f32. */
   dy: number;
@@ -150,6 +191,12 @@ export interface WasmKernels {
   /** Whether a convolution may take its weights `rotated` (its channels in fours too). */
   fitsRotatedWeights(channels: number, outChannels: number): boolean;
   conv(call: ConvCall): void;
+  /** Whether a 3×3 stride-1 'same' convolution of these channels can run as winogradConv. */
+  fitsWinograd(channels: number, outChannels: number): boolean;
+  /** The same convolution as `conv` for 3×3 stride 1 'same', in 2.25× fewer multiply-adds (winograd-wat.ts). */
+  winogradConv(call: WinogradCall): void;
+  /** filterGradient for a 3×3 stride-1 'same' convolution that fitsWinograd, through its Winograd form. */
+  winogradFilterGradient(call: WinogradFilterGradientCall): void;
   reluBackprop(call: ReluBackpropCall): void;
   channelSums(call: ChannelSumsCall): void;
   adam(call: AdamCall): void;
@@ -162,6 +209,89 @@ export interface WasmKernels {
   startThreads(count: number, spawn: () => KernelThreadWorker): void;
   /** Ends the helper threads; calls run on the caller's thread alone from then on. */
   stopThreads(): void;
+}
+
+const WINOGRAD_TAPS = 9;
+const WINOGRAD_ELEMENTS = 16;
+/**
+ * What a chunk's V and M may take together: half of a 512 KB L2, the rest for weights. (Measured
+ * here, Node, 1 thread: chunks of 8 to 64 tiles came within noise of each other, at every stage.)
+ */
+const WINOGRAD_CHUNK_BYTES = 256 * 1024;
+/** The same for the filter gradient's V and D (measured: chunks of 32 to 256 tiles within 5%). */
+const WINOGRAD_GRADIENT_CHUNK_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Bytes between the planes of the Winograd convolution's weights (9 taps, or 16 elements): a
+ * plane's floats and one cache line, so that planes never fall a multiple of 4 KB apart.
+ */
+export function winogradPlaneBytes(channels: number, outChannels: number): number {
+  return channels * outChannels * Float32Array.BYTES_PER_ELEMENT + CACHE_LINE_BYTES;
+}
+
+/** Tiles per chunk: the most (a multiple of 4, from 4 to 32) whose V and M fit WINOGRAD_CHUNK_BYTES. */
+export function winogradChunk(channels: number, outChannels: number): number {
+  const perTile = WINOGRAD_ELEMENTS * (channels + outChannels) * Float32Array.BYTES_PER_ELEMENT;
+  return Math.max(4, Math.min(32, Math.floor(WINOGRAD_CHUNK_BYTES / perTile / 4) * 4));
+}
+
+/** Scratch bytes one thread of the Winograd convolution needs: its chunk's V and M, each in 16 planes of a line's slack. */
+export function winogradScratchBytes(channels: number, outChannels: number): number {
+  const chunk = winogradChunk(channels, outChannels);
+  return WINOGRAD_ELEMENTS * (chunk * (channels + outChannels) * Float32Array.BYTES_PER_ELEMENT + 2 * CACHE_LINE_BYTES);
+}
+
+/**
+ * Tiles per chunk of the Winograd filter gradient: more than the convolution's, since each chunk
+ * also reads and writes all of dU (16 weight-sized planes); the most (a multiple of 4, from 32 to
+ * 256) whose V and D fit WINOGRAD_GRADIENT_CHUNK_BYTES.
+ */
+export function winogradGradientChunk(channels: number, outChannels: number): number {
+  const perTile = WINOGRAD_ELEMENTS * (channels + outChannels) * Float32Array.BYTES_PER_ELEMENT;
+  return Math.max(32, Math.min(256, Math.floor(WINOGRAD_GRADIENT_CHUNK_BYTES / perTile / 4) * 4));
+}
+
+/** Scratch bytes one thread of the Winograd filter gradient needs: its chunk's V and D. */
+export function winogradGradientScratchBytes(channels: number, outChannels: number): number {
+  const chunk = winogradGradientChunk(channels, outChannels);
+  return WINOGRAD_ELEMENTS * (chunk * (channels + outChannels) * Float32Array.BYTES_PER_ELEMENT + 2 * CACHE_LINE_BYTES);
+}
+
+/** Tiles of 2 × 2 output positions of a 'same' 3×3 stride-1 convolution. */
+export function winogradTiles(conv: ConvGeometry): number {
+  return conv.batchSize * Math.ceil(conv.outHeight / 2) * Math.ceil(conv.outWidth / 2);
+}
+
+/**
+ * The Winograd convolution's tables (winograd-wat.ts), for a 'same' 3×3 stride-1 `conv`: for each
+ * tile, `pixels` gets the 16 addresses of its 4 × 4 input window in x (at `xAddress`; `zeroAddress`
+ * in the padding) and `outputs` the 4 of its output pixels in y (`sinkAddress` past the edge).
+ */
+export function fillWinogradTables(pixels: Int32Array, outputs: Int32Array, conv: ConvGeometry, xAddress: number, zeroAddress: number, yAddress: number, outChannels: number, sinkAddress: number): void {
+  const { batchSize, outHeight: height, outWidth: width, inChannels } = conv;
+  const pixelBytes = inChannels * Float32Array.BYTES_PER_ELEMENT;
+  const outBytes = outChannels * Float32Array.BYTES_PER_ELEMENT;
+  let tile = 0;
+  for (let b = 0; b < batchSize; b++) {
+    for (let top = 0; top < height; top += 2) {
+      for (let left = 0; left < width; left += 2, tile++) {
+        for (let i = 0; i < 4; i++) {
+          const h = top - 1 + i;
+          for (let j = 0; j < 4; j++) {
+            const w = left - 1 + j;
+            pixels[tile * 16 + i * 4 + j] = h >= 0 && h < height && w >= 0 && w < width ? xAddress + ((b * height + h) * width + w) * pixelBytes : zeroAddress;
+          }
+        }
+        for (let i = 0; i < 2; i++) {
+          for (let j = 0; j < 2; j++) {
+            const h = top + i;
+            const w = left + j;
+            outputs[tile * 4 + i * 2 + j] = h < height && w < width ? yAddress + ((b * height + h) * width + w) * outBytes : sinkAddress;
+          }
+        }
+      }
+    }
+  }
 }
 
 /** Rows of the convolution's offsets table per tap: `rows` rounded up to a whole register tile. */
@@ -250,8 +380,8 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
   if (known) return known;
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const variant = `${fma}${shared ? 'Shared' : 'Plain'}` as const;
-  // Under 4 KB, so that even a browser that compiles no more than that on a page's main thread (Chromium
-  // until recently; 8 MB now) takes it synchronously.
+  // Compiled synchronously: ~10 KB, bound in the training worker only (Chromium long refused more
+  // than 4 KB this way on a page's main thread; 8 MB now).
   const module = new WebAssembly.Module(bytesOf(KERNELS_WASM[variant]));
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const filterGradient = exports.filter_gradient as KernelFunction;
@@ -263,6 +393,10 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
   const adam = exports.adam as KernelFunction;
   const scaleChannels = exports.scale_channels as KernelFunction;
   const scaleGradient = exports.scale_gradient as KernelFunction;
+  const winogradWeights = exports.winograd_weights as KernelFunction;
+  const winogradConv = exports.winograd_conv as KernelFunction;
+  const winogradFilterGradient = exports.winograd_filter_gradient as KernelFunction;
+  const winogradFilterOutput = exports.winograd_filter_output as KernelFunction;
   let helpers: KernelThreads | null = null;
 
   /** Runs `args(part)` on `parts` threads (this one included; `parts` at most kernels.threads). */
@@ -291,7 +425,7 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
       // Each thread takes whole tiles of input channels: the rows of dW it writes are its own.
       const parts = Math.min(kernels.threads, channels / TILE_CHANNELS);
       const block = filterGradientBlockRows(channels, outChannels);
-      const args = (part: number) => [offsets, dy, dw, rows, channels, outChannels, taps, ...split(channels, TILE_CHANNELS, part, parts), block];
+      const args = (part: number) => [offsets, dy, dw, rows, channels, outChannels, taps, ...split(channels, TILE_CHANNELS, part, parts), block, 0];
       runSplit('filter_gradient', filterGradient, parts, args);
     },
     fitsConv: (outChannels) => outChannels > 0 && outChannels % CONV_TILE_OUT_CHANNELS === 0,
@@ -304,7 +438,47 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
       // Each thread takes whole tiles of output positions: the rows of y it writes are its own.
       const parts = Math.min(kernels.threads, Math.ceil(rows / CONV_TILE_ROWS));
       const common = [offsets, packed, bias ?? 0, y, rows, channels, outChannels, taps, block];
-      runSplit('conv', conv, parts, (part) => [...common, ...split(rows, CONV_TILE_ROWS, part, parts), flags]);
+      runSplit('conv', conv, parts, (part) => [...common, ...split(rows, CONV_TILE_ROWS, part, parts), flags, 0]);
+    },
+    fitsWinograd: (channels, outChannels) => channels > 0 && channels % ELEMENTWISE_LANES === 0 && kernels.fitsConv(outChannels),
+    winogradConv: ({ pixels, outputs, weights, rotated, packed, transformed, bias, scratch, parts: scratchParts, rowTable, tiles, channels, outChannels, relu }) => {
+      const plane = winogradPlaneBytes(channels, outChannels);
+      const tapBytes = channels * outChannels * Float32Array.BYTES_PER_ELEMENT;
+      // Each tap packed on its own plane; for an input gradient, the filter's tap 8 − t is tap t.
+      for (let tap = 0; tap < WINOGRAD_TAPS; tap++) {
+        if (rotated) packWeightsRotated(weights + (WINOGRAD_TAPS - 1 - tap) * tapBytes, packed + tap * plane, 1, channels, outChannels);
+        else packWeights(weights + tap * tapBytes, packed + tap * plane, channels, outChannels);
+      }
+      const panels = outChannels / CONV_TILE_OUT_CHANNELS;
+      const weightParts = Math.min(kernels.threads, panels);
+      runSplit('winograd_weights', winogradWeights, weightParts, (part) => [packed, transformed, channels, plane, ...split(panels, 1, part, weightParts)]);
+      const chunk = winogradChunk(channels, outChannels);
+      const scratchBytes = winogradScratchBytes(channels, outChannels);
+      const flags = (bias === null ? 0 : CONV_FLAG_BIAS) | (relu ? CONV_FLAG_RELU : 0);
+      // Each thread takes a range of tiles, and its own scratch for their V and M.
+      const parts = Math.min(kernels.threads, scratchParts, tiles);
+      runSplit('winograd_conv', winogradConv, parts, (part) => {
+        const v = scratch + part * scratchBytes;
+        const m = v + WINOGRAD_ELEMENTS * (chunk * channels * 4 + CACHE_LINE_BYTES);
+        return [pixels, outputs, transformed, plane, bias ?? 0, v, m, rowTable, channels, outChannels, ...split(tiles, 1, part, parts), chunk, flags];
+      });
+    },
+    winogradFilterGradient: ({ pixels, gradients, transformed, dw, scratch, parts: scratchParts, rowTable, tiles, channels, outChannels }) => {
+      const plane = winogradPlaneBytes(channels, outChannels);
+      new Uint8Array(memory.buffer, transformed, WINOGRAD_ELEMENTS * plane).fill(0);
+      const chunk = winogradGradientChunk(channels, outChannels);
+      const scratchBytes = winogradGradientScratchBytes(channels, outChannels);
+      const block = filterGradientBlockRows(channels, outChannels);
+      // Each thread takes whole tiles of input channels, as filterGradient's: the rows of dU it
+      // writes are its own; each transforms every tile's dy for itself.
+      const parts = Math.min(kernels.threads, scratchParts, channels / TILE_CHANNELS);
+      runSplit('winograd_filter_gradient', winogradFilterGradient, parts, (part) => {
+        const v = scratch + part * scratchBytes;
+        const d = v + WINOGRAD_ELEMENTS * (chunk * channels * 4 + CACHE_LINE_BYTES);
+        return [pixels, gradients, transformed, plane, v, d, rowTable, channels, outChannels, tiles, ...split(channels, TILE_CHANNELS, part, parts), chunk, block];
+      });
+      const outputParts = Math.min(kernels.threads, channels);
+      runSplit('winograd_filter_output', winogradFilterOutput, outputParts, (part) => [transformed, plane, dw, channels, outChannels, ...split(channels, 1, part, outputParts)]);
     },
     reluBackprop: ({ dy, y, dx, count }) => {
       const parts = elementwiseParts(count);
