@@ -25,6 +25,8 @@ export interface BrowserRunResult {
   results: ScenarioResult[];
   /** The profiled scenario's kernels, largest first (empty without one). */
   kernels: KernelShare[];
+  /** The profiled run's ms per step (0 without one). */
+  profiledMsPerStep: number;
 }
 
 /** Runs each run's scenarios in a fresh page of one Chromium, served by Vite (cross-origin isolated). */
@@ -45,7 +47,8 @@ export async function runInChromium(runs: BrowserRun[]): Promise<BrowserRunResul
       const text = (await done.textContent()) ?? '';
       const results = JSON.parse((await done.getAttribute('data-results')) ?? '[]') as ScenarioResult[];
       const kernels = JSON.parse((await done.getAttribute('data-kernels')) ?? '[]') as KernelShare[];
-      out.push({ lines: text.split('\n').map((line) => line.split('\t') as [string, string]), results, kernels });
+      const profiledMsPerStep = Number((await done.getAttribute('data-profiled-ms-per-step')) ?? 0);
+      out.push({ lines: text.split('\n').map((line) => line.split('\t') as [string, string]), results, kernels, profiledMsPerStep });
       await page.close();
     }
   } finally {

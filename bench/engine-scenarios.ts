@@ -73,7 +73,7 @@ function randomImages(count: number, sizePx: number): LabeledImages {
  * Two epochs of `stepsPerEpoch` steps; the second epoch is timed (the cache is warm by then),
  * without its first step. The run trains copies of the segments: `net` stays as it was.
  */
-export async function runScenario(net: SegmentedResNet50, scenario: Scenario, stepsPerEpoch = 3): Promise<ScenarioResult> {
+export async function runScenario(net: SegmentedResNet50, scenario: Scenario, stepsPerEpoch = 3, onTimedStepsStart?: () => void): Promise<ScenarioResult> {
   const stepMs: number[] = [];
   let peakTensorBytes = 0;
   const model = new RunModel({ base: net, classNames: ['a', 'b', 'c', 'd'], spec: { ...DEFAULT_PREPROCESS_SPEC, sizePx: scenario.sizePx } });
@@ -90,6 +90,8 @@ export async function runScenario(net: SegmentedResNet50, scenario: Scenario, st
     hooks: {
       onStep: (report) => {
         if (report.epoch === 1) stepMs.push(report.ms);
+        // The second epoch's first step is not timed (see below): the timed ones start after it.
+        if (report.epoch === 1 && stepMs.length === 1) onTimedStepsStart?.();
         peakTensorBytes = Math.max(peakTensorBytes, tf.memory().numBytes);
       },
       onYield: () => Promise.resolve(),
@@ -105,29 +107,35 @@ export async function runScenario(net: SegmentedResNet50, scenario: Scenario, st
 
 export interface KernelShare {
   kernel: string;
-  /** ms per step, averaged over every step of the run (the first epoch's warm-up included). */
+  /** ms per step, averaged over the steps runScenario times (not the first epoch, which fills the cache). */
   msPerStep: number;
   share: number;
 }
 
 /**
- * Where a scenario's time goes: every registered kernel's time over a two-epoch run (tf.profile),
- * per step, largest first. Ops that only wrap kernels (custom gradients, op scopes) are left out.
+ * Where a scenario's time goes: every registered kernel's time over the steps runScenario times
+ * (tf.profile), per step, largest first, and the median of those steps. Ops that only wrap kernels
+ * (custom gradients, op scopes) are left out.
  */
-export async function kernelShares(net: SegmentedResNet50, scenario: Scenario, stepsPerEpoch = 2): Promise<KernelShare[]> {
+export async function kernelShares(net: SegmentedResNet50, scenario: Scenario, stepsPerEpoch = 3): Promise<{ kernels: KernelShare[]; msPerStep: number }> {
   const backend = tf.getBackend();
   const byKernel = new Map<string, number>();
+  // The profile's kernels so far, when the timed steps start: read from the engine's running
+  // profile, which tf.profile fills as kernels run.
+  let firstTimed = 0;
+  let msPerStep = 0;
   const info = await tf.profile(async () => {
-    await runScenario(net, scenario, stepsPerEpoch);
+    msPerStep = (await runScenario(net, scenario, stepsPerEpoch, () => (firstTimed = tf.engine().state.activeProfile.kernels.length))).msPerStep;
     return [];
   });
-  for (const kernel of info.kernels) {
+  for (const kernel of info.kernels.slice(firstTimed)) {
     if (!tf.getKernel(kernel.name, backend)) continue;
     byKernel.set(kernel.name, (byKernel.get(kernel.name) ?? 0) + (kernel.kernelTimeMs as number));
   }
-  const steps = 2 * stepsPerEpoch;
+  const steps = stepsPerEpoch - 1;
   const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
-  return [...byKernel.entries()]
+  const kernels = [...byKernel.entries()]
     .map(([kernel, ms]) => ({ kernel, msPerStep: ms / steps, share: ms / total }))
     .sort((a, b) => b.msPerStep - a.msPerStep);
+  return { kernels, msPerStep };
 }

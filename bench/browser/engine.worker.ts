@@ -21,7 +21,8 @@ self.onmessage = async (message: MessageEvent<string>) => {
   const results: ScenarioResult[] = [];
   const profiled = JSON.parse(query.get('profile') ?? 'null') as Scenario | null;
   let kernels: KernelShare[] = [];
-  const report = (done: boolean) => self.postMessage({ done, text: lines.join('\n'), results, kernels });
+  let profiledMsPerStep = 0;
+  const report = (done: boolean) => self.postMessage({ done, text: lines.join('\n'), results, kernels, profiledMsPerStep });
   try {
     const backend = await initBackend({
       ...(isBackendName(requested) ? { force: requested } : {}),
@@ -41,7 +42,7 @@ self.onmessage = async (message: MessageEvent<string>) => {
       lines.push(`${result.label}, batch ${result.batchSize}\t${result.msPerStep.toFixed(0)} ms`);
       report(false);
     }
-    if (profiled) kernels = await kernelShares(net, profiled);
+    if (profiled) ({ kernels, msPerStep: profiledMsPerStep } = await kernelShares(net, profiled));
   } catch (error) {
     lines.push(`error\t${(error as Error).message}`);
   }
