@@ -134,11 +134,14 @@ export function convFunctions(fma: FmaKind): string {
       (local.set $c0 (local.get $cEnd))
       (br $blockLoop))))
   ;; Packs weights [k, outChannels] (k = taps · channels) at $from into outChannels / ${CONV_TILE_OUT_CHANNELS}
-  ;; panels [k, ${CONV_TILE_OUT_CHANNELS}] at $to, so that a tile reads its weights in order.
-  (func (export "pack_weights") (param $from i32) (param $to i32) (param $k i32) (param $outChannels i32)
-    (local $o i32) (local $row i32) (local $src i32)
+  ;; panels [k, ${CONV_TILE_OUT_CHANNELS}] at $to, so that a tile reads its weights in order: panels [panelBegin, panelEnd).
+  (func (export "pack_weights") (param $from i32) (param $to i32) (param $k i32) (param $outChannels i32) (param $panelBegin i32) (param $panelEnd i32)
+    (local $o i32) (local $row i32) (local $src i32) (local $oEnd i32)
+    (local.set $o (i32.mul (local.get $panelBegin) (i32.const ${CONV_TILE_OUT_CHANNELS})))
+    (local.set $oEnd (i32.mul (local.get $panelEnd) (i32.const ${CONV_TILE_OUT_CHANNELS})))
+    (local.set $to (i32.add (local.get $to) (i32.mul (i32.mul (local.get $panelBegin) (local.get $k)) (i32.const ${PANEL_ROW_BYTES}))))
     (block $done (loop $panels
-      (br_if $done (i32.ge_u (local.get $o) (local.get $outChannels)))
+      (br_if $done (i32.ge_u (local.get $o) (local.get $oEnd)))
       (local.set $src (i32.add (local.get $from) (i32.shl (local.get $o) (i32.const 2))))
       (local.set $row (i32.const 0))
       (block $rowsDone (loop $panelRows
@@ -191,17 +194,19 @@ export function packRotatedFunction(): string {
   ;; $from holds f [taps, outChannels, channels] (that convolution's filter: its input channels are
   ;; our output channels); panel g, row (t, c) gets f[taps − 1 − t, 8g … 8g + 7, c]. Four channels
   ;; at a time: 8 loads, two 4 × 4 transposes by shuffles, 8 stores (channels a multiple of 4).
-  (func (export "pack_weights_rotated") (param $from i32) (param $to i32) (param $taps i32) (param $channels i32) (param $outChannels i32)
-    (local $t i32) (local $g i32) (local $c i32) (local $src i32) (local $dst i32) (local $rowBytes i32) (local $panelBytes i32)
+  ;; Panels [panelBegin, panelEnd).
+  (func (export "pack_weights_rotated") (param $from i32) (param $to i32) (param $taps i32) (param $channels i32) (param $outChannels i32) (param $panelBegin i32) (param $panelEnd i32)
+    (local $t i32) (local $g i32) (local $c i32) (local $src i32) (local $dst i32) (local $rowBytes i32) (local $panelBytes i32) (local $gEnd i32)
     ${Array.from({ length: 8 }, (_, j) => `(local $r${j} v128)`).join(' ')}
     ${Array.from({ length: 4 }, (_, q) => `(local $p${q} v128) (local $lo${q} v128) (local $hi${q} v128)`).join(' ')}
     (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))
     (local.set $panelBytes (i32.mul (i32.mul (local.get $taps) (local.get $channels)) (i32.const ${PANEL_ROW_BYTES})))
+    (local.set $gEnd (i32.mul (local.get $panelEnd) (i32.const ${CONV_TILE_OUT_CHANNELS})))
     (block $tapsDone (loop $tapLoop
       (br_if $tapsDone (i32.ge_u (local.get $t) (local.get $taps)))
-      (local.set $g (i32.const 0))
+      (local.set $g (i32.mul (local.get $panelBegin) (i32.const ${CONV_TILE_OUT_CHANNELS})))
       (block $panelsDone (loop $panelLoop
-        (br_if $panelsDone (i32.ge_u (local.get $g) (local.get $outChannels)))
+        (br_if $panelsDone (i32.ge_u (local.get $g) (local.get $gEnd)))
         ;; f[taps − 1 − t, g, 0], and row (t, 0) of panel g / 8.
         (local.set $src (i32.add (local.get $from) (i32.mul (i32.add (i32.mul (i32.sub (i32.sub (local.get $taps) (i32.const 1)) (local.get $t)) (local.get $outChannels)) (local.get $g)) (local.get $rowBytes))))
         (local.set $dst (i32.add (i32.add (local.get $to) (i32.mul (i32.shr_u (local.get $g) (i32.const 3)) (local.get $panelBytes))) (i32.mul (i32.mul (local.get $t) (local.get $channels)) (i32.const ${PANEL_ROW_BYTES}))))
