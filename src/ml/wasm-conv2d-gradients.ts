@@ -22,7 +22,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { fillWinogradTables, winogradGradientChunk, winogradGradientScratchBytes, winogradPlaneBytes, winogradTiles, type WasmKernels } from './kernels/wasm-kernels';
+import { fillWinogradTables, filterGradientScratchBytes, winogradGradientChunk, winogradGradientScratchBytes, winogradPlaneBytes, winogradTiles, type WasmKernels } from './kernels/wasm-kernels';
 import { isWinograd, ourConv } from './wasm-conv2d';
 import { addressOf, heap, pixelAddressTable, runKernel, Scratch, WASM_BACKEND as BACKEND, wasmKernelsOf } from './wasm-tensors';
 
@@ -126,9 +126,12 @@ function indirectFilterGradient(backend: BackendWasm, kernels: WasmKernels, x: t
   const scratch = new Scratch(backend);
   try {
     const offsets = pixelAddressTable(backend, scratch, x, conv, rows);
+    const parts = kernels.threads;
+    // Where the kernel copies its rows first (wide layers), each thread's room for the copies.
+    const copies = scratch.keep(backend.makeOutput([Math.max(1, (parts * filterGradientScratchBytes(inChannels, outChannels)) / Float32Array.BYTES_PER_ELEMENT)], 'float32'));
     const dw = scratch.keep(backend.makeOutput(filterShape, 'float32')); // [kh, kw, inC, outC]
     heap(backend, dw).fill(0);
-    kernels.filterGradient({ offsets: addressOf(backend, offsets), dy: addressOf(backend, dy), dw: addressOf(backend, dw), rows, channels: inChannels, outChannels, taps });
+    kernels.filterGradient({ offsets: addressOf(backend, offsets), dy: addressOf(backend, dy), dw: addressOf(backend, dw), scratch: addressOf(backend, copies), parts, rows, channels: inChannels, outChannels, taps });
     return scratch.give(dw);
   } finally {
     scratch.releaseAll();

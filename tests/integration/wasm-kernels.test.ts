@@ -13,7 +13,7 @@ import { relativeMaxError } from '../helpers/relative-error';
 // Node 20 has relaxed SIMD behind a flag (Chromium ≥ 114 and Node ≥ 22 without); it must be set
 // before the kernels' module checks for it, hence the dynamic import.
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-const { BEST_FMA, bindWasmKernels, convRowStride, fillPixelAddresses, fillWinogradTables, winogradChunk, winogradGradientChunk, winogradGradientScratchBytes, winogradPlaneBytes, winogradScratchBytes, winogradTiles } = await import('../../src/ml/kernels/wasm-kernels');
+const { BEST_FMA, bindWasmKernels, convRowStride, fillPixelAddresses, fillWinogradTables, filterGradientScratchBytes, winogradChunk, winogradGradientChunk, winogradGradientScratchBytes, winogradPlaneBytes, winogradScratchBytes, winogradTiles } = await import('../../src/ml/kernels/wasm-kernels');
 const { KERNELS_WASM } = await import('../../src/ml/kernels/generated/kernels-wasm');
 
 // float32 sums of up to ~4,600 products, in blocks, against float64: measured up to 3e-6.
@@ -97,11 +97,12 @@ function runFilterGradient(memory: WebAssembly.Memory, kernels: WasmKernels, c: 
   const x = randomArray(c.input.reduce((a, b) => a * b), random);
   const dy = randomArray(rowsOf(g) * c.outChannels, random);
   const taps = tapsOf(g);
-  const at = layOut(memory, { x: x.byteLength, zero: g.inChannels * 4, dy: dy.byteLength, offsets: taps * rowsOf(g) * 4, dw: taps * g.inChannels * c.outChannels * 4 });
+  const parts = kernels.threads;
+  const at = layOut(memory, { x: x.byteLength, zero: g.inChannels * 4, dy: dy.byteLength, offsets: taps * rowsOf(g) * 4, dw: taps * g.inChannels * c.outChannels * 4, copies: parts * filterGradientScratchBytes(g.inChannels, c.outChannels) });
   new Float32Array(memory.buffer).set(x, at.x! / 4);
   new Float32Array(memory.buffer).set(dy, at.dy! / 4);
   fillPixelAddresses(new Int32Array(memory.buffer, at.offsets, taps * rowsOf(g)), g, at.x!, at.zero!);
-  kernels.filterGradient({ offsets: at.offsets!, dy: at.dy!, dw: at.dw!, rows: rowsOf(g), channels: g.inChannels, outChannels: c.outChannels, taps });
+  kernels.filterGradient({ offsets: at.offsets!, dy: at.dy!, dw: at.dw!, scratch: at.copies!, parts, rows: rowsOf(g), channels: g.inChannels, outChannels: c.outChannels, taps });
   const got = new Float32Array(memory.buffer, at.dw, taps * g.inChannels * c.outChannels);
   return relativeMaxError(got, filterGradientReference(g, c.outChannels, x, dy));
 }
@@ -247,13 +248,15 @@ const ELEMENTWISE_CASES = [
   { name: '129 rows × 2,048 channels (split)', rows: 129, channels: 2048 },
 ];
 
-// ResNet50's filter gradients that fit the kernel's tile, at small sizes, and the smallest tile with
-// rows that leave a partial cache block (6·6·2 = 72 = 2·32 + 8).
+// ResNet50's filter gradients that fit the kernel's tile, at small sizes, wide ones whose rows the
+// kernel copies first (1,024 and 512 channels) in whole and partial blocks, and the smallest tile
+// with rows that leave a partial cache block (6·6·2 = 72 = 2·32 + 8).
 const FILTER_GRADIENT_CASES: Case[] = [
   { name: '3×3/1 pad 1, 64→64', input: [2, 6, 6, 64], kernel: 3, stride: 1, pad: 1, outChannels: 64 },
   { name: '1×1/2, 256→128 (odd size)', input: [2, 7, 7, 256], kernel: 1, stride: 2, pad: 0, outChannels: 128 },
-  { name: '1×1/1, 1024→256', input: [2, 4, 4, 1024], kernel: 1, stride: 1, pad: 0, outChannels: 256 },
-  { name: '3×3/1 pad 1, 512→512, batch 1', input: [1, 3, 3, 512], kernel: 3, stride: 1, pad: 1, outChannels: 512 },
+  { name: '1×1/1, 1024→256 (rows copied: 50 = 32 + 18)', input: [2, 5, 5, 1024], kernel: 1, stride: 1, pad: 0, outChannels: 256 },
+  { name: '3×3/1 pad 1, 512→512, batch 1 (rows copied)', input: [1, 3, 3, 512], kernel: 3, stride: 1, pad: 1, outChannels: 512 },
+  { name: '3×3/1 pad 1, 512→512, 6 × 7 (rows copied: 42 = 32 + 10)', input: [1, 6, 7, 512], kernel: 3, stride: 1, pad: 1, outChannels: 512 },
   { name: '3×3/1 pad 1, 4→8 (one tile, a partial block)', input: [2, 6, 6, 4], kernel: 3, stride: 1, pad: 1, outChannels: 8 },
 ];
 

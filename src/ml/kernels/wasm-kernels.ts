@@ -38,6 +38,27 @@ export function filterGradientBlockRows(channels: number, outChannels: number): 
   return [32, 16].find(fits) ?? 8;
 }
 
+/** Rows per block of filter_gradient_copied (measured: 16 to 128 within 4% of each other). */
+const FILTER_GRADIENT_COPIED_ROWS = 32;
+
+/**
+ * How the filter gradient runs: where fewer than 32 rows would fit the sets, its rows are copied a
+ * line apart first (filter_gradient_copied), 32 at a time. Measured here (Node, 1 thread, GMAC/s,
+ * as rows fit the sets → copied): 1×1 1024→256 @14 26.0 → 29.4–30.1, 1×1 512→2048 @7 24.7–25.1 →
+ * 29.3–30.1, 3×3 512→512 @7 28.5–29.3 → 29.3–30.1; for layers whose rows fit, copying lost 0–9%
+ * (1×1 256→64 @56 28.3–29.2 → 26.3–27.0).
+ */
+export function filterGradientPlan(channels: number, outChannels: number): { block: number; copied: boolean } {
+  const block = filterGradientBlockRows(channels, outChannels);
+  return block < 32 ? { block: FILTER_GRADIENT_COPIED_ROWS, copied: true } : { block, copied: false };
+}
+
+/** Scratch bytes one thread of the filter gradient needs for its copies: 0 where it copies none. */
+export function filterGradientScratchBytes(channels: number, outChannels: number): number {
+  const { block, copied } = filterGradientPlan(channels, outChannels);
+  return copied ? block * ((channels + outChannels) * Float32Array.BYTES_PER_ELEMENT + 2 * CACHE_LINE_BYTES) : 0;
+}
+
 /** Byte addresses in the kernels' memory, and the sizes they hold. */
 export interface FilterGradientCall {
   /** [taps, rows] i32: each tap's address of x's pixel per output position (or of a zero row). */
@@ -46,6 +67,9 @@ export interface FilterGradientCall {
   dy: number;
   /** [taps, channels, outChannels] f32, zeroed by the caller; the products are added to it. */
   dw: number;
+  /** Scratch of filterGradientScratchBytes for each of `parts` threads (none if that is 0): the call splits over no more. */
+  scratch: number;
+  parts: number;
   rows: number;
   channels: number;
   outChannels: number;
@@ -251,10 +275,11 @@ export function winogradGradientChunk(channels: number, outChannels: number): nu
   return Math.max(32, Math.min(256, Math.floor(WINOGRAD_GRADIENT_CHUNK_BYTES / perTile / 4) * 4));
 }
 
-/** Scratch bytes one thread of the Winograd filter gradient needs: its chunk's V and D. */
+/** Scratch bytes one thread of the Winograd filter gradient needs: its chunk's V and D, and its products' copies. */
 export function winogradGradientScratchBytes(channels: number, outChannels: number): number {
   const chunk = winogradGradientChunk(channels, outChannels);
-  return WINOGRAD_ELEMENTS * (chunk * (channels + outChannels) * Float32Array.BYTES_PER_ELEMENT + 2 * CACHE_LINE_BYTES);
+  const planes = WINOGRAD_ELEMENTS * (chunk * (channels + outChannels) * Float32Array.BYTES_PER_ELEMENT + 2 * CACHE_LINE_BYTES);
+  return planes + filterGradientScratchBytes(channels, outChannels);
 }
 
 /** Tiles of 2 × 2 output positions of a 'same' 3×3 stride-1 convolution. */
@@ -396,6 +421,7 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
   const module = new WebAssembly.Module(bytesOf(KERNELS_WASM[variant]));
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const filterGradient = exports.filter_gradient as KernelFunction;
+  const filterGradientCopied = exports.filter_gradient_copied as KernelFunction;
   const conv = exports.conv as KernelFunction;
   const packWeights = exports.pack_weights as KernelFunction;
   const packWeightsRotated = exports.pack_weights_rotated as KernelFunction;
@@ -440,12 +466,14 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
       return 1 + (helpers?.ready ?? 0);
     },
     fitsFilterGradient: (channels, outChannels) => channels > 0 && outChannels > 0 && channels % TILE_CHANNELS === 0 && outChannels % TILE_OUT_CHANNELS === 0,
-    filterGradient: ({ offsets, dy, dw, rows, channels, outChannels, taps }) => {
+    filterGradient: ({ offsets, dy, dw, scratch, parts: scratchParts, rows, channels, outChannels, taps }) => {
+      const { block, copied } = filterGradientPlan(channels, outChannels);
       // Each thread takes whole tiles of input channels: the rows of dW it writes are its own.
-      const parts = Math.min(kernels.threads, channels / TILE_CHANNELS);
-      const block = filterGradientBlockRows(channels, outChannels);
-      const args = (part: number) => [offsets, dy, dw, rows, channels, outChannels, taps, ...split(channels, TILE_CHANNELS, part, parts), block, 0];
-      runSplit('filter_gradient', filterGradient, parts, args);
+      const parts = Math.min(kernels.threads, channels / TILE_CHANNELS, copied ? scratchParts : Infinity);
+      const scratchBytes = filterGradientScratchBytes(channels, outChannels);
+      const args = (part: number) => [offsets, dy, dw, rows, channels, outChannels, taps, ...split(channels, TILE_CHANNELS, part, parts), block, 0, scratch + part * scratchBytes];
+      if (copied) runSplit('filter_gradient_copied', filterGradientCopied, parts, args);
+      else runSplit('filter_gradient', filterGradient, parts, args);
     },
     fitsConv: (outChannels) => outChannels > 0 && outChannels % CONV_TILE_OUT_CHANNELS === 0,
     fitsRotatedWeights: (channels, outChannels) => kernels.fitsConv(outChannels) && channels % ELEMENTWISE_LANES === 0,
@@ -485,14 +513,15 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
       new Uint8Array(memory.buffer, transformed, WINOGRAD_ELEMENTS * plane).fill(0);
       const chunk = winogradGradientChunk(channels, outChannels);
       const scratchBytes = winogradGradientScratchBytes(channels, outChannels);
-      const block = filterGradientBlockRows(channels, outChannels);
+      const { block, copied } = filterGradientPlan(channels, outChannels);
       // Each thread takes whole tiles of input channels, as filterGradient's: the rows of dU it
       // writes are its own; each transforms every tile's dy for itself.
       const parts = Math.min(kernels.threads, scratchParts, channels / TILE_CHANNELS);
       runSplit('winograd_filter_gradient', winogradFilterGradient, parts, (part) => {
         const v = scratch + part * scratchBytes;
         const d = v + WINOGRAD_ELEMENTS * (chunk * channels * 4 + CACHE_LINE_BYTES);
-        return [pixels, gradients, transformed, plane, v, d, rowTable, channels, outChannels, tiles, ...split(channels, TILE_CHANNELS, part, parts), chunk, block];
+        const copies = copied ? d + WINOGRAD_ELEMENTS * (chunk * outChannels * 4 + CACHE_LINE_BYTES) : 0;
+        return [pixels, gradients, transformed, plane, v, d, rowTable, channels, outChannels, tiles, ...split(channels, TILE_CHANNELS, part, parts), chunk, block, copies];
       });
       const outputParts = Math.min(kernels.threads, channels);
       runSplit('winograd_filter_output', winogradFilterOutput, outputParts, (part) => [transformed, plane, dw, channels, outChannels, ...split(channels, 1, part, outputParts)]);

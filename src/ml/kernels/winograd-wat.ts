@@ -248,10 +248,12 @@ function filterGradientFunctions(): string {
   ;;   v, d       this thread's scratch: 16 planes of [chunk, channels] and of [chunk, outChannels],
   ;;              each followed by 64 bytes of slack
   ;;   rows       [chunk] i32: r · channels · 4 for each r
-  ;;   block      tiles per cache block of the products (filter_gradient's)
+  ;;   block      tiles per cache block of the products; blockScratch: filter_gradient_copied's scratch,
+  ;;              or 0 for filter_gradient
   (func (export "winograd_filter_gradient")
     (param $pixelTable i32) (param $gradientTable i32) (param $du i32) (param $uPlane i32) (param $v i32) (param $d i32) (param $rows i32)
     (param $channels i32) (param $outChannels i32) (param $tiles i32) (param $channelBegin i32) (param $channelEnd i32) (param $chunk i32) (param $block i32)
+    (param $blockScratch i32)
     (local $first i32) (local $count i32) (local $t i32) (local $xi i32) (local $gradients i32) (local $channelBytes i32)
     (local $rowBytes i32) (local $outRowBytes i32) (local $vPlane i32) (local $dPlane i32) (local $dAt i32)
     ${locals(rows, 'v128')}
@@ -282,9 +284,14 @@ function filterGradientFunctions(): string {
       ;; dU_ξ += V_ξᵀ · D_ξ over the chunk's count rows.
       (local.set $xi (i32.const 0))
       (loop $productLoop
-        (call $filter_gradient (local.get $rows) (i32.add (local.get $d) (i32.mul (local.get $xi) (local.get $dPlane)))
-          (i32.add (local.get $du) (i32.mul (local.get $xi) (local.get $uPlane))) (local.get $count) (local.get $channels) (local.get $outChannels)
-          (i32.const 1) (local.get $channelBegin) (local.get $channelEnd) (local.get $block) (i32.add (local.get $v) (i32.mul (local.get $xi) (local.get $vPlane))))
+        (if (local.get $blockScratch)
+          (then (call $filter_gradient_copied (local.get $rows) (i32.add (local.get $d) (i32.mul (local.get $xi) (local.get $dPlane)))
+            (i32.add (local.get $du) (i32.mul (local.get $xi) (local.get $uPlane))) (local.get $count) (local.get $channels) (local.get $outChannels)
+            (i32.const 1) (local.get $channelBegin) (local.get $channelEnd) (local.get $block) (i32.add (local.get $v) (i32.mul (local.get $xi) (local.get $vPlane)))
+            (local.get $blockScratch)))
+          (else (call $filter_gradient (local.get $rows) (i32.add (local.get $d) (i32.mul (local.get $xi) (local.get $dPlane)))
+            (i32.add (local.get $du) (i32.mul (local.get $xi) (local.get $uPlane))) (local.get $count) (local.get $channels) (local.get $outChannels)
+            (i32.const 1) (local.get $channelBegin) (local.get $channelEnd) (local.get $block) (i32.add (local.get $v) (i32.mul (local.get $xi) (local.get $vPlane))))))
         (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
         (br_if $productLoop (i32.lt_u (local.get $xi) (i32.const ${ELEMENTS}))))
       (local.set $first (i32.add (local.get $first) (local.get $count)))
