@@ -18,7 +18,7 @@ export interface KernelsWatOptions {
 }
 
 /** The exports every variant has, in the order a helper thread numbers them. */
-export const KERNEL_EXPORTS = ['filter_gradient', 'filter_gradient_copied', 'conv', 'relu_backprop', 'channel_sums', 'adam', 'scale_channels', 'scale_gradient', 'winograd_weights', 'winograd_conv', 'winograd_filter_gradient', 'winograd_filter_output', 'pack_weights', 'pack_weights_rotated'] as const;
+export const KERNEL_EXPORTS = ['filter_gradient', 'filter_gradient_copied', 'conv', 'relu_backprop', 'channel_sums', 'adam', 'scale_channels', 'scale_gradient', 'winograd_weights', 'winograd_conv', 'winograd_filter_gradient', 'winograd_filter_output'] as const;
 
 export function kernelsWat({ fma, sharedMemory }: KernelsWatOptions): string {
   // A plain memory is imported without a maximum, so that any memory matches; a shared one needs one.
