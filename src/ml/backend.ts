@@ -12,7 +12,7 @@ import { registerWasmAdam } from './wasm-adam';
 import type { KernelThreadWorker } from './kernels/kernel-threads';
 import { registerWasmConv2D } from './wasm-conv2d';
 import { registerWasmConv2DGradients } from './wasm-conv2d-gradients';
-import { startWasmKernelThreads } from './wasm-tensors';
+import { runningWasmKernels, startWasmKernelThreads } from './wasm-tensors';
 import { registerWasmSharedIdentity } from './wasm-identity';
 
 
@@ -21,11 +21,11 @@ export interface BackendOptions {
   force?: BackendName;
   /** Where the tfjs-backend-wasm binaries are served, by file name (a bundler's asset URLs). Default: next to the module (Node). */
   wasmPaths?: Partial<Record<WasmBinaryName, string>>;
-  /** Threads for the wasm backend when the page is cross-origin isolated. Default: every logical core. */
+  /** Threads for our wasm kernels when the page is cross-origin isolated. Default: every logical core (8 at most). */
   wasmThreads?: number;
   /**
    * Starts a helper thread for our own wasm kernels (workers/kernel.worker.ts); with it, they use
-   * as many threads as the backend. Only from a worker: the kernels' callers then block on them.
+   * `wasmThreads` threads. Only from a worker: the kernels' callers then block on them.
    * Default: none (our kernels run on the calling thread alone).
    */
   kernelThread?: () => KernelThreadWorker;
@@ -38,7 +38,7 @@ export interface BackendReport {
   name: BackendName;
   /** Better backends that did not start, and why. */
   skipped: { name: BackendName; reason: string }[];
-  /** wasm only: threads the backend reports it uses. */
+  /** wasm only: threads our kernels (the convolutions and their gradients, Adam…) run on. */
   wasmThreads?: number;
 }
 
@@ -85,8 +85,13 @@ async function register(name: BackendName, options: BackendOptions): Promise<voi
   } else if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (options.wasmPaths) wasm.setWasmPaths(options.wasmPaths, true);
-    const threads = options.wasmThreads ?? globalThis.navigator?.hardwareConcurrency;
-    if (threads) wasm.setThreadsCount(Math.min(threads, WASM_MAX_THREADS));
+    // tfjs-wasm's own pool runs only what our kernels do not (the residual adds, ReLU, pooling, the
+    // head), on one thread: our kernels take the cores (initBackend). Its pool's workers spin for a
+    // while after every op they run; with one per core they took cores from our kernels' threads
+    // (Chromium, 2 cores, two runs of each: k=0 241/247 ms a step against 267/260, k=16 batch 4
+    // 761/760 against 791/817). The threaded build still loads: tfjs picks the binary by what the
+    // page supports, not by the count, so its memory is shared and our helpers work on it.
+    wasm.setThreadsCount(1);
     // tfjs-backend-wasm has no filter gradient and a scalar-loop input gradient (wasm-conv2d-gradients.ts),
     // and its XNNPACK convolution has no fused multiply-add (wasm-conv2d.ts).
     registerWasmConv2D();
@@ -99,32 +104,13 @@ async function register(name: BackendName, options: BackendOptions): Promise<voi
   }
 }
 
-/** tfjs-backend-wasm's own ceiling on its pool (backend.cc), whatever else is asked. */
+/** Threads our kernels split a call over at most: past this, a share is too small to pay for its hand-off. */
 const WASM_MAX_THREADS = 8;
-
-/**
- * Runs `start` (the wasm backend's initialisation) with navigator.hardwareConcurrency reading
- * twice the real count. tfjs-backend-wasm 4.22 sizes its thread pool as min(requested, 8,
- * hardwareConcurrency / 2) when the backend is created (backend.cc: num_cores / 2), so on 2 logical
- * cores it ran 1 thread whatever setThreadsCount asked. The real value is back as soon as the
- * backend exists: the decode pool and everything else read the truth.
- */
-async function withWasmCoreCountUncapped<T>(start: () => Promise<T>): Promise<T> {
-  const navigator = globalThis.navigator as Navigator | undefined;
-  const cores = navigator?.hardwareConcurrency;
-  if (!navigator || !cores || Object.prototype.hasOwnProperty.call(navigator, 'hardwareConcurrency')) return start();
-  Object.defineProperty(navigator, 'hardwareConcurrency', { value: cores * 2, configurable: true });
-  try {
-    return await start();
-  } finally {
-    delete (navigator as { hardwareConcurrency?: number }).hardwareConcurrency;
-  }
-}
 
 async function tryBackend(name: BackendName, options: BackendOptions): Promise<string | null> {
   try {
     await register(name, options);
-    const ok = name === 'wasm' ? await withWasmCoreCountUncapped(() => tf.setBackend(name)) : await tf.setBackend(name);
+    const ok = await tf.setBackend(name);
     if (!ok || tf.getBackend() !== name) return 'tfjs could not initialise it';
     await tf.ready();
     // A backend can start and still fail on the first kernel (a lost device, a shader that does not compile).
@@ -144,9 +130,12 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
     if (reason === null) {
       const report: BackendReport = { name, skipped };
       if (name === 'wasm') {
-        const wasm = await import('@tensorflow/tfjs-backend-wasm');
-        report.wasmThreads = wasm.getThreadsCount();
-        if (options.kernelThread) startWasmKernelThreads(report.wasmThreads - 1, options.kernelThread);
+        // Every logical core (or what was asked), when the memory is shared (a cross-origin
+        // isolated page) and there is a way to start helpers; else the calling thread alone.
+        const asked = Math.min(options.wasmThreads ?? globalThis.navigator?.hardwareConcurrency ?? 1, WASM_MAX_THREADS);
+        const threads = options.kernelThread && runningWasmKernels()?.sharedMemory ? Math.max(1, asked) : 1;
+        report.wasmThreads = threads;
+        if (threads > 1) startWasmKernelThreads(threads - 1, options.kernelThread!);
       }
       return report;
     }

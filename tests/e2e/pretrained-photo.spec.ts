@@ -87,7 +87,7 @@ test.describe('pretrained ResNet50 in the page (needs ../shared)', () => {
       fs.writeFileSync(`test-results/measured-${backend}.json`, JSON.stringify(run, null, 2));
 
       expect(run.backend).toBe(backend);
-      // tfjs-wasm alone would cap its pool at half the cores (1 thread on 2 here): the lab lifts that.
+      // Our kernels run on every core (tfjs-wasm's own pool, which caps itself at half of them, runs one thread).
       if (backend === 'wasm') expect(run.threads).toBe(run.cores);
       const want = EXPECTED[photo]!;
       expect(want.classes).toContain(run.top1.index);

@@ -207,6 +207,8 @@ export interface WasmKernels {
   readonly fma: FmaKind;
   /** Threads a call runs on now: 1, plus the helpers that have started. */
   readonly threads: number;
+  /** Whether the memory is shared (tfjs-backend-wasm's threaded build), so helpers can start. */
+  readonly sharedMemory: boolean;
   /** Whether the channels fit the filter gradient's register tile. */
   fitsFilterGradient(channels: number, outChannels: number): boolean;
   filterGradient(call: FilterGradientCall): void;
@@ -465,6 +467,7 @@ export function bindWasmKernels(memory: WebAssembly.Memory, fma: FmaKind = BEST_
 
   const kernels: WasmKernels = {
     fma,
+    sharedMemory: shared,
     get threads() {
       return 1 + (helpers?.ready ?? 0);
     },
