@@ -22,9 +22,9 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { fillWinogradTables, filterGradientScratchBytes, winogradGradientChunk, winogradGradientScratchBytes, winogradPlaneBytes, winogradTiles, type WasmKernels } from './kernels/wasm-kernels';
+import { filterGradientScratchBytes, winogradGradientChunk, winogradGradientScratchBytes, winogradPlaneBytes, winogradTiles, type WasmKernels } from './kernels/wasm-kernels';
 import { isWinograd, ourConv } from './wasm-conv2d';
-import { addressOf, heap, pixelAddressTable, runKernel, Scratch, WASM_BACKEND as BACKEND, wasmKernelsOf } from './wasm-tensors';
+import { addressOf, heap, pixelAddressTable, runKernel, Scratch, WASM_BACKEND as BACKEND, wasmKernelsOf, winogradTables } from './wasm-tensors';
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
 
@@ -149,32 +149,21 @@ function winogradFilterGradient(backend: BackendWasm, kernels: WasmKernels, x: t
   const parts = kernels.threads;
   const scratch = new Scratch(backend);
   const float32s = (count: number) => scratch.keep(backend.makeOutput([count], 'float32'));
-  const int32s = (count: number) => scratch.keep(backend.makeOutput([count], 'int32'));
   try {
-    // x's padding and dy past the output's edge both read as zeros.
-    const zeroRow = float32s(Math.max(inChannels, outChannels));
-    const pixels = int32s(tiles * 16);
-    const gradients = int32s(tiles * 4);
-    const rowTable = int32s(winogradGradientChunk(inChannels, outChannels));
     const transformed = float32s((16 * winogradPlaneBytes(inChannels, outChannels)) / Float32Array.BYTES_PER_ELEMENT);
     const threadScratch = float32s((parts * winogradGradientScratchBytes(inChannels, outChannels)) / Float32Array.BYTES_PER_ELEMENT);
     const dw = scratch.keep(backend.makeOutput(filterShape, 'float32'));
-    // Views are taken after every allocation: growing the wasm memory detaches older ones.
-    heap(backend, zeroRow).fill(0);
+    // dy's tiles past the output's edge read zeros, as x's padding does.
+    const { outputs: gradients, ...tables } = winogradTables(backend, scratch, conv, x, dy, outChannels, winogradGradientChunk(inChannels, outChannels), false);
     // Rows of V and D past a chunk's last tile are read, not used: zeros rather than whatever was there.
     heap(backend, threadScratch).fill(0);
-    const ints = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info) as Int32Array;
-    const zero = addressOf(backend, zeroRow);
-    fillWinogradTables(ints(pixels), ints(gradients), conv, addressOf(backend, x), zero, addressOf(backend, dy), outChannels, zero);
-    ints(rowTable).forEach((_, r, table) => (table[r] = r * inChannels * Float32Array.BYTES_PER_ELEMENT));
     kernels.winogradFilterGradient({
-      pixels: addressOf(backend, pixels),
-      gradients: addressOf(backend, gradients),
+      ...tables,
+      gradients,
       transformed: addressOf(backend, transformed),
       dw: addressOf(backend, dw),
       scratch: addressOf(backend, threadScratch),
       parts,
-      rowTable: addressOf(backend, rowTable),
       tiles,
       channels: inChannels,
       outChannels,

@@ -15,8 +15,8 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { convRowStride, fillWinogradTables, winogradChunk, winogradPlaneBytes, winogradScratchBytes, winogradTiles, type WasmKernels } from './kernels/wasm-kernels';
-import { addressOf, heap, pixelAddressTable, Scratch, WASM_BACKEND, wasmKernelsOf } from './wasm-tensors';
+import { convRowStride, winogradChunk, winogradPlaneBytes, winogradScratchBytes, winogradTiles, type WasmKernels } from './kernels/wasm-kernels';
+import { addressOf, heap, pixelAddressTable, Scratch, WASM_BACKEND, wasmKernelsOf, winogradTables } from './wasm-tensors';
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -73,25 +73,15 @@ function winogradConv(backend: BackendWasm, kernels: WasmKernels, x: tf.TensorIn
   const scratch = new Scratch(backend);
   const float32s = (count: number) => scratch.keep(backend.makeOutput([count], 'float32'));
   try {
-    const zeroRow = float32s(inChannels);
-    const sinkRow = float32s(outChannels);
-    const pixels = scratch.keep(backend.makeOutput([tiles * 16], 'int32'));
-    const outputs = scratch.keep(backend.makeOutput([tiles * 4], 'int32'));
-    const rowTable = scratch.keep(backend.makeOutput([chunk], 'int32'));
     const packed = float32s(9 * plane);
     const transformed = float32s(16 * plane);
     const threadScratch = float32s((parts * winogradScratchBytes(inChannels, outChannels)) / Float32Array.BYTES_PER_ELEMENT);
     const y = scratch.keep(backend.makeOutput([batchSize, outHeight, outWidth, outChannels], 'float32'));
-    // Views are taken after every allocation: growing the wasm memory detaches older ones.
-    heap(backend, zeroRow).fill(0);
+    const tables = winogradTables(backend, scratch, conv, x, y, outChannels, chunk, true);
     // Rows of V past a chunk's last tile are read, not used: zeros rather than whatever was there.
     heap(backend, threadScratch).fill(0);
-    const ints = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info) as Int32Array;
-    fillWinogradTables(ints(pixels), ints(outputs), conv, addressOf(backend, x), addressOf(backend, zeroRow), addressOf(backend, y), outChannels, addressOf(backend, sinkRow));
-    ints(rowTable).forEach((_, r, table) => (table[r] = r * inChannels * Float32Array.BYTES_PER_ELEMENT));
     kernels.winogradConv({
-      pixels: addressOf(backend, pixels),
-      outputs: addressOf(backend, outputs),
+      ...tables,
       weights: addressOf(backend, filter),
       rotated,
       packed: addressOf(backend, packed),
@@ -99,7 +89,6 @@ function winogradConv(backend: BackendWasm, kernels: WasmKernels, x: tf.TensorIn
       bias: bias ? addressOf(backend, bias) : null,
       scratch: addressOf(backend, threadScratch),
       parts,
-      rowTable: addressOf(backend, rowTable),
       tiles,
       channels: inChannels,
       outChannels,

@@ -4,7 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { bindWasmKernels, fillPixelAddresses, type ConvGeometry, type WasmKernels } from './kernels/wasm-kernels';
+import { bindWasmKernels, fillPixelAddresses, fillWinogradTables, winogradTiles, type ConvGeometry, type WasmKernels } from './kernels/wasm-kernels';
 
 export const WASM_BACKEND = 'wasm';
 
@@ -67,6 +67,34 @@ export function pixelAddressTable(backend: BackendWasm, scratch: Scratch, x: tf.
   heap(backend, zeroRow).fill(0);
   fillPixelAddresses(backend.typedArrayFromHeap(table) as Int32Array, conv, addressOf(backend, x), addressOf(backend, zeroRow), rowStride);
   return table;
+}
+
+/** Addresses of the Winograd kernels' tables (WinogradCall, WinogradFilterGradientCall). */
+export interface WinogradTables {
+  pixels: number;
+  outputs: number;
+  rowTable: number;
+}
+
+/**
+ * The Winograd kernels' tables for a 'same' 3×3 stride-1 `conv` of x into (or, for the filter
+ * gradient, from) y of `outChannels` channels (fillWinogradTables), with the zero row x's padding
+ * reads and a row table of `chunk` rows of x, all kept in `scratch` until the call ends. Where the
+ * kernel writes y (`writesY`), the tiles past its edge go to a scratch row of their own; else they
+ * read the zero row.
+ */
+export function winogradTables(backend: BackendWasm, scratch: Scratch, conv: ConvGeometry, x: tf.TensorInfo, y: tf.TensorInfo, outChannels: number, chunk: number, writesY: boolean): WinogradTables {
+  const tiles = winogradTiles(conv);
+  const zeroRow = scratch.keep(backend.makeOutput([Math.max(conv.inChannels, outChannels)], 'float32'));
+  const sinkRow = writesY ? scratch.keep(backend.makeOutput([outChannels], 'float32')) : zeroRow;
+  const [pixels, outputs, rowTable] = [tiles * 16, tiles * 4, chunk].map((size) => scratch.keep(backend.makeOutput([size], 'int32'))) as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+  // Views are taken after every allocation: growing the wasm memory detaches older ones.
+  heap(backend, zeroRow).fill(0);
+  const ints = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info) as Int32Array;
+  fillWinogradTables(ints(pixels), ints(outputs), conv, addressOf(backend, x), addressOf(backend, zeroRow), addressOf(backend, y), outChannels, addressOf(backend, sinkRow));
+  const rows = ints(rowTable);
+  for (let r = 0; r < chunk; r++) rows[r] = r * conv.inChannels * Float32Array.BYTES_PER_ELEMENT;
+  return { pixels: addressOf(backend, pixels), outputs: addressOf(backend, outputs), rowTable: addressOf(backend, rowTable) };
 }
 
 /**
