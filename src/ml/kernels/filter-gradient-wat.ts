@@ -30,23 +30,8 @@ function repeatTile(line: (i: number, j: number) => string): string {
   return lines.join('\n          ');
 }
 
-/** One output position: 2 loads of dy, 4 splats of x, 8 multiply-adds. */
-function innerStep(fma: FmaKind): string {
-  const lines = ['(local.set $xRow (i32.add (i32.load (local.get $offset)) (local.get $channelBytes)))'];
-  for (let j = 0; j < VECTORS; j++) lines.push(`(local.set $dy${j} (v128.load offset=${j * 16} (local.get $dyRow)))`);
-  for (let i = 0; i < TILE_CHANNELS; i++) {
-    lines.push(`(local.set $x (v128.load32_splat offset=${i * 4} (local.get $xRow)))`);
-    for (let j = 0; j < VECTORS; j++) {
-      lines.push(`(local.set ${accumulator(i, j)} ${multiplyAdd(fma, '(local.get $x)', `(local.get $dy${j})`, `(local.get ${accumulator(i, j)})`)})`);
-    }
-  }
-  lines.push('(local.set $offset (i32.add (local.get $offset) (i32.const 4)))');
-  lines.push('(local.set $dyRow (i32.add (local.get $dyRow) (local.get $rowBytes)))');
-  return lines.join('\n            ');
-}
-
-/** One output position: 2 loads of dy, 4 splats of x, 8 multiply-adds, from the block's copies. */
-function copiedInnerStep(fma: FmaKind): string {
+/** The products of one output position: 2 loads of dy at $dyRow, 4 splats of x at $xRow, 8 multiply-adds. */
+function products(fma: FmaKind): string[] {
   const lines: string[] = [];
   for (let j = 0; j < VECTORS; j++) lines.push(`(local.set $dy${j} (v128.load offset=${j * 16} (local.get $dyRow)))`);
   for (let i = 0; i < TILE_CHANNELS; i++) {
@@ -55,9 +40,22 @@ function copiedInnerStep(fma: FmaKind): string {
       lines.push(`(local.set ${accumulator(i, j)} ${multiplyAdd(fma, '(local.get $x)', `(local.get $dy${j})`, `(local.get ${accumulator(i, j)})`)})`);
     }
   }
-  lines.push('(local.set $xRow (i32.add (local.get $xRow) (local.get $xStride)))');
-  lines.push('(local.set $dyRow (i32.add (local.get $dyRow) (local.get $dyStride)))');
-  return lines.join('\n            ');
+  return lines;
+}
+
+/** One output position, x's pixel read through the offsets table. */
+function innerStep(fma: FmaKind): string {
+  return [
+    '(local.set $xRow (i32.add (i32.load (local.get $offset)) (local.get $channelBytes)))',
+    ...products(fma),
+    '(local.set $offset (i32.add (local.get $offset) (i32.const 4)))',
+    '(local.set $dyRow (i32.add (local.get $dyRow) (local.get $rowBytes)))',
+  ].join('\n            ');
+}
+
+/** One output position, from the block's copies. */
+function copiedInnerStep(fma: FmaKind): string {
+  return [...products(fma), '(local.set $xRow (i32.add (local.get $xRow) (local.get $xStride)))', '(local.set $dyRow (i32.add (local.get $dyRow) (local.get $dyStride)))'].join('\n            ');
 }
 
 /** Copies $count rows of $bytes (a multiple of 16) from $src, $srcStride apart, to $dst, $dstStride apart. */
@@ -78,13 +76,32 @@ const copyRows = `
       (local.set $count (i32.sub (local.get $count) (i32.const 1)))
       (br $rowLoop))))`;
 
+/**
+ * The loop over output-channel tiles of one tile of input channels ($c) and tap: the accumulators
+ * loaded from dW, `step` run over the block's positions (`start` sets its pointers; it repeats
+ * while `more`), stored back.
+ */
+function outChannelTiles(start: string, step: string, more: string): string {
+  const tileRow = (i: number) => `(i32.add (local.get $dwTile) (i32.mul (i32.const ${i}) (local.get $rowBytes)))`;
+  const load = repeatTile((i, j) => `(local.set ${accumulator(i, j)} (v128.load offset=${j * 16} ${tileRow(i)}))`);
+  const store = repeatTile((i, j) => `(v128.store offset=${j * 16} ${tileRow(i)} (local.get ${accumulator(i, j)}))`);
+  return `(local.set $o (i32.const 0))
+          (loop $outLoop
+            (local.set $dwTile (i32.add (local.get $tapDw) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $outChannels)) (local.get $o)) (i32.const 2))))
+          ${load}
+            ${start}
+            (loop $step
+            ${step}
+              (br_if $step ${more}))
+          ${store}
+            (local.set $o (i32.add (local.get $o) (i32.const ${TILE_OUT_CHANNELS})))
+            (br_if $outLoop (i32.lt_u (local.get $o) (local.get $outChannels))))`;
+}
+
 /** The text of the export `filter_gradient`, described in the comment inside. */
 function directFunction(fma: FmaKind): string {
   const accumulators = repeatTile((i, j) => `(local ${accumulator(i, j)} v128)`);
   const dyVectors = Array.from({ length: VECTORS }, (_, j) => `(local $dy${j} v128)`).join(' ');
-  const tileRow = (i: number) => `(i32.add (local.get $dwTile) (i32.mul (i32.const ${i}) (local.get $rowBytes)))`;
-  const load = repeatTile((i, j) => `(local.set ${accumulator(i, j)} (v128.load offset=${j * 16} ${tileRow(i)}))`);
-  const store = repeatTile((i, j) => `(v128.store offset=${j * 16} ${tileRow(i)} (local.get ${accumulator(i, j)}))`);
   return `
   ;; Adds to dw [taps, channels, outChannels] the products of input channels [channelBegin,
   ;; channelEnd) (multiples of ${TILE_CHANNELS}; outChannels a multiple of ${TILE_OUT_CHANNELS}):
@@ -118,19 +135,13 @@ function directFunction(fma: FmaKind): string {
         (block $channelsDone (loop $channelLoop
           (br_if $channelsDone (i32.ge_u (local.get $c) (local.get $channelEnd)))
           (local.set $channelBytes (i32.add (local.get $xBase) (i32.shl (local.get $c) (i32.const 2))))
-          (local.set $o (i32.const 0))
-          (loop $outLoop
-            (local.set $dwTile (i32.add (local.get $tapDw) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $outChannels)) (local.get $o)) (i32.const 2))))
-          ${load}
-            (local.set $offset (i32.add (local.get $tapOffsets) (i32.shl (local.get $first) (i32.const 2))))
+          ${outChannelTiles(
+            `(local.set $offset (i32.add (local.get $tapOffsets) (i32.shl (local.get $first) (i32.const 2))))
             (local.set $offsetEnd (i32.add (local.get $offset) (i32.shl (local.get $count) (i32.const 2))))
-            (local.set $dyRow (i32.add (local.get $dyBase) (i32.shl (i32.add (i32.mul (local.get $first) (local.get $outChannels)) (local.get $o)) (i32.const 2))))
-            (loop $step
-            ${innerStep(fma)}
-              (br_if $step (i32.lt_u (local.get $offset) (local.get $offsetEnd))))
-          ${store}
-            (local.set $o (i32.add (local.get $o) (i32.const ${TILE_OUT_CHANNELS})))
-            (br_if $outLoop (i32.lt_u (local.get $o) (local.get $outChannels))))
+            (local.set $dyRow (i32.add (local.get $dyBase) (i32.shl (i32.add (i32.mul (local.get $first) (local.get $outChannels)) (local.get $o)) (i32.const 2))))`,
+            innerStep(fma),
+            '(i32.lt_u (local.get $offset) (local.get $offsetEnd))',
+          )}
           (local.set $c (i32.add (local.get $c) (i32.const ${TILE_CHANNELS})))
           (br $channelLoop)))
         (local.set $first (i32.add (local.get $first) (local.get $block)))
@@ -144,9 +155,6 @@ function directFunction(fma: FmaKind): string {
 function copiedFunction(fma: FmaKind): string {
   const accumulators = repeatTile((i, j) => `(local ${accumulator(i, j)} v128)`);
   const dyVectors = Array.from({ length: VECTORS }, (_, j) => `(local $dy${j} v128)`).join(' ');
-  const tileRow = (i: number) => `(i32.add (local.get $dwTile) (i32.mul (i32.const ${i}) (local.get $rowBytes)))`;
-  const load = repeatTile((i, j) => `(local.set ${accumulator(i, j)} (v128.load offset=${j * 16} ${tileRow(i)}))`);
-  const store = repeatTile((i, j) => `(v128.store offset=${j * 16} ${tileRow(i)} (local.get ${accumulator(i, j)}))`);
   return `${copyRows}
   ;; filter_gradient for rows whose lines crowd L1 sets (wide layers: 1,024-channel pixels are
   ;; 4 KB apart, all in one set): each block's rows of dy, and of x under each tap, are copied
@@ -196,18 +204,12 @@ function copiedFunction(fma: FmaKind): string {
           (br_if $channelsDone (i32.ge_u (local.get $c) (local.get $channelEnd)))
           (local.set $xColumn (i32.add (local.get $xPack) (i32.shl (i32.sub (local.get $c) (local.get $channelBegin)) (i32.const 2))))
           (local.set $xEnd (i32.add (local.get $xColumn) (i32.mul (local.get $count) (local.get $xStride))))
-          (local.set $o (i32.const 0))
-          (loop $outLoop
-            (local.set $dwTile (i32.add (local.get $tapDw) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $outChannels)) (local.get $o)) (i32.const 2))))
-          ${load}
-            (local.set $xRow (local.get $xColumn))
-            (local.set $dyRow (i32.add (local.get $dyPack) (i32.shl (local.get $o) (i32.const 2))))
-            (loop $step
-            ${copiedInnerStep(fma)}
-              (br_if $step (i32.lt_u (local.get $xRow) (local.get $xEnd))))
-          ${store}
-            (local.set $o (i32.add (local.get $o) (i32.const ${TILE_OUT_CHANNELS})))
-            (br_if $outLoop (i32.lt_u (local.get $o) (local.get $outChannels))))
+          ${outChannelTiles(
+            `(local.set $xRow (local.get $xColumn))
+            (local.set $dyRow (i32.add (local.get $dyPack) (i32.shl (local.get $o) (i32.const 2))))`,
+            copiedInnerStep(fma),
+            '(i32.lt_u (local.get $xRow) (local.get $xEnd))',
+          )}
           (local.set $c (i32.add (local.get $c) (i32.const ${TILE_CHANNELS})))
           (br $channelLoop)))
         (local.set $tap (i32.add (local.get $tap) (i32.const 1)))

@@ -98,9 +98,22 @@ export interface ConvCall {
   relu: boolean;
 }
 
-export interface WinogradCall {
-  /** [tiles, 16] i32 and [tiles, 4] i32, as fillWinogradTables fills them. */
+/** What both Winograd calls take besides their tensors. */
+interface WinogradCallBase {
+  /** [tiles, 16] i32: fillWinogradTables' window addresses. */
   pixels: number;
+  /** Scratch of winogradScratchBytes (or winogradGradientScratchBytes) for each of `parts` threads: the call splits over no more. */
+  scratch: number;
+  parts: number;
+  /** [winogradChunk (or winogradGradientChunk)] i32: r · channels · 4 for each r. */
+  rowTable: number;
+  tiles: number;
+  channels: number;
+  outChannels: number;
+}
+
+export interface WinogradCall extends WinogradCallBase {
+  /** [tiles, 4] i32: fillWinogradTables' output addresses. */
   outputs: number;
   /** The weights, as ConvCall's (3 × 3 taps). */
   weights: number;
@@ -110,33 +123,16 @@ export interface WinogradCall {
   transformed: number;
   /** [outChannels] f32, or null. */
   bias: number | null;
-  /** Scratch of winogradScratchBytes for each of `parts` threads: the call splits over no more. */
-  scratch: number;
-  parts: number;
-  /** [winogradChunk] i32: r · channels · 4 for each r. */
-  rowTable: number;
-  tiles: number;
-  channels: number;
-  outChannels: number;
   relu: boolean;
 }
 
-export interface WinogradFilterGradientCall {
-  /** [tiles, 16] i32 and [tiles, 4] i32, as fillWinogradTables fills them (the second for dy, a zero row as its sink). */
-  pixels: number;
+export interface WinogradFilterGradientCall extends WinogradCallBase {
+  /** [tiles, 4] i32: fillWinogradTables' output addresses, into dy, a zero row past its edge. */
   gradients: number;
   /** Scratch of 16 planes of winogradPlaneBytes. */
   transformed: number;
   /** [3, 3, channels, outChannels] f32, written. */
   dw: number;
-  /** Scratch of winogradGradientScratchBytes for each of `parts` threads: the call splits over no more. */
-  scratch: number;
-  parts: number;
-  /** [winogradGradientChunk] i32: r · channels · 4 for each r. */
-  rowTable: number;
-  tiles: number;
-  channels: number;
-  outChannels: number;
 }
 
 export interface ReluBackpropCall {

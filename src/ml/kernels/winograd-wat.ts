@@ -129,6 +129,28 @@ const chunkCount = (end: string) => `(local.set $count (select
 /** A plane's bytes: $chunk rows of `rowBytes`, and a cache line more, for the reason winograd_weights gives. */
 const planeOf = (rowBytes: string) => `(i32.add (i32.mul (local.get $chunk) ${rowBytes}) (i32.const 64))`;
 
+/**
+ * A loop over the chunk's tiles ($t from 0 to $count) and, in each, over outChannels four at a
+ * time ($channelBytes): $<tile> gets the tile's row of `table` (4 addresses), $<at> its row of the
+ * 16 planes at $<planes>, advanced with the channels, for `body` to read or write.
+ */
+function overTilesAndOutChannels(table: string, tile: string, planes: string, at: string, body: string): string {
+  return `(local.set $t (i32.const 0))
+      (block $tilesDone (loop $tileLoop
+        (br_if $tilesDone (i32.ge_u (local.get $t) (local.get $count)))
+        (local.set ${tile} (i32.add (local.get ${table}) (i32.shl (i32.add (local.get $first) (local.get $t)) (i32.const 4))))
+        (local.set ${at} (i32.add (local.get ${planes}) (i32.mul (local.get $t) (local.get $outRowBytes))))
+        (local.set $channelBytes (i32.const 0))
+        (block $outChannelsDone (loop $outChannelLoop
+          (br_if $outChannelsDone (i32.ge_u (local.get $channelBytes) (local.get $outRowBytes)))
+            ${body}
+          (local.set ${at} (i32.add (local.get ${at}) (i32.const 16)))
+          (local.set $channelBytes (i32.add (local.get $channelBytes) (i32.const 16)))
+          (br $outChannelLoop)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $tileLoop)))`;
+}
+
 function convFunction(): string {
   const indent = '\n            ';
   // The output transform of four output channels of one tile: Y = Aᵀ M A, then bias and relu.
@@ -185,23 +207,10 @@ function convFunction(): string {
         (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
         (br_if $productLoop (i32.lt_u (local.get $xi) (i32.const ${ELEMENTS}))))
       ;; y = Aᵀ M A (+ bias) (relu) for the chunk's tiles.
-      (local.set $t (i32.const 0))
-      (block $outputsDone (loop $outputLoop
-        (br_if $outputsDone (i32.ge_u (local.get $t) (local.get $count)))
-        (local.set $outputs (i32.add (local.get $outputTable) (i32.shl (i32.add (local.get $first) (local.get $t)) (i32.const 4))))
-        (local.set $mAt (i32.add (local.get $m) (i32.mul (local.get $t) (local.get $outRowBytes))))
-        (local.set $channelBytes (i32.const 0))
-        (block $outChannelsDone (loop $outChannelLoop
-          (br_if $outChannelsDone (i32.ge_u (local.get $channelBytes) (local.get $outRowBytes)))
-          (local.set $b (if (result v128) (i32.and (local.get $flags) (i32.const ${CONV_FLAG_BIAS}))
+      ${overTilesAndOutChannels('$outputTable', '$outputs', '$m', '$mAt', `(local.set $b (if (result v128) (i32.and (local.get $flags) (i32.const ${CONV_FLAG_BIAS}))
             (then (v128.load (i32.add (local.get $bias) (local.get $channelBytes))))
             (else (v128.const f32x4 0 0 0 0))))
-            ${outputBody.join(indent)}
-          (local.set $mAt (i32.add (local.get $mAt) (i32.const 16)))
-          (local.set $channelBytes (i32.add (local.get $channelBytes) (i32.const 16)))
-          (br $outChannelLoop)))
-        (local.set $t (i32.add (local.get $t) (i32.const 1)))
-        (br $outputLoop)))
+            ${outputBody.join(indent)}`)}
       (local.set $first (i32.add (local.get $first) (local.get $count)))
       (br $chunkLoop))))`;
 }
@@ -267,20 +276,7 @@ function filterGradientFunctions(): string {
       (call $winograd_inputs (local.get $pixelTable) (local.get $v) (local.get $vPlane) (local.get $rowBytes) (local.get $first) (local.get $count)
         (i32.shl (local.get $channelBegin) (i32.const 2)) (i32.shl (local.get $channelEnd) (i32.const 2)))
       ;; D_ξ = (A dY Aᵀ)_ξ for the chunk's tiles, every output channel.
-      (local.set $t (i32.const 0))
-      (block $gradientsDone (loop $gradientLoop
-        (br_if $gradientsDone (i32.ge_u (local.get $t) (local.get $count)))
-        (local.set $gradients (i32.add (local.get $gradientTable) (i32.shl (i32.add (local.get $first) (local.get $t)) (i32.const 4))))
-        (local.set $dAt (i32.add (local.get $d) (i32.mul (local.get $t) (local.get $outRowBytes))))
-        (local.set $channelBytes (i32.const 0))
-        (block $outChannelsDone (loop $outChannelLoop
-          (br_if $outChannelsDone (i32.ge_u (local.get $channelBytes) (local.get $outRowBytes)))
-            ${dyBody.join(indent)}
-          (local.set $dAt (i32.add (local.get $dAt) (i32.const 16)))
-          (local.set $channelBytes (i32.add (local.get $channelBytes) (i32.const 16)))
-          (br $outChannelLoop)))
-        (local.set $t (i32.add (local.get $t) (i32.const 1)))
-        (br $gradientLoop)))
+      ${overTilesAndOutChannels('$gradientTable', '$gradients', '$d', '$dAt', dyBody.join(indent))}
       ;; dU_ξ += V_ξᵀ · D_ξ over the chunk's count rows.
       (local.set $xi (i32.const 0))
       (loop $productLoop
