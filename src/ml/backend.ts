@@ -104,7 +104,7 @@ async function register(name: BackendName, options: BackendOptions): Promise<voi
   }
 }
 
-/** Threads our kernels split a call over at most: past this, a share is too small to pay for its hand-off. */
+/** Threads our kernels split a call over at most: tfjs-wasm's own ceiling, kept (only 2 cores measured here). */
 const WASM_MAX_THREADS = 8;
 
 async function tryBackend(name: BackendName, options: BackendOptions): Promise<string | null> {
