@@ -244,7 +244,7 @@ function filterGradientFunctions(): string {
       outputBody.push(`(v128.store (i32.add (local.get $dwAt) (i32.mul (i32.const ${3 * i + j}) (local.get $tapBytes))) ${value})`);
     });
   }
-  const halves = range(4).flatMap((i) => range(3).map((j) => `h${i}${j}`));
+  const partials = range(4).flatMap((i) => range(3).map((j) => `h${i}${j}`));
   return `
   ;; The filter gradient of winograd_conv's convolution: dU_ξ += V_ξᵀ · D_ξ over all tiles, for the
   ;; input channels [channelBegin, channelEnd) (multiples of 4), $chunk tiles at a time, where D =
@@ -296,7 +296,7 @@ function filterGradientFunctions(): string {
   ;; dU (16 planes, $uPlane bytes apart) to the filter's gradient [3, 3, channels, outChannels] at $dw.
   (func (export "winograd_filter_output") (param $du i32) (param $uPlane i32) (param $dw i32) (param $channels i32) (param $outChannels i32) (param $channelBegin i32) (param $channelEnd i32)
     (local $duAt i32) (local $dwAt i32) (local $end i32) (local $tapBytes i32)
-    ${locals(halves, 'v128')}
+    ${locals(partials, 'v128')}
     (local.set $tapBytes (i32.shl (i32.mul (local.get $channels) (local.get $outChannels)) (i32.const 2)))
     (local.set $duAt (i32.add (local.get $du) (i32.shl (i32.mul (local.get $channelBegin) (local.get $outChannels)) (i32.const 2))))
     (local.set $dwAt (i32.add (local.get $dw) (i32.shl (i32.mul (local.get $channelBegin) (local.get $outChannels)) (i32.const 2))))
