@@ -155,8 +155,9 @@ function winogradFilterGradient(backend: BackendWasm, kernels: WasmKernels, x: t
     const dw = scratch.keep(backend.makeOutput(filterShape, 'float32'));
     // dy's tiles past the output's edge read zeros, as x's padding does.
     const { outputs: gradients, ...tables } = winogradTables(backend, scratch, conv, x, dy, outChannels, winogradGradientChunk(inChannels, outChannels), false);
-    // Rows of V and D past a chunk's last tile are read, not used: zeros rather than whatever was there.
-    heap(backend, threadScratch).fill(0);
+    // Not zeroed: the products read a chunk's rows of V and D up to its last tile only (the
+    // forward's register tiles read up to 3 rows past it, hence its fill), and here the scratch is
+    // 2 MB a thread, 4 MB of stores a call.
     kernels.winogradFilterGradient({
       ...tables,
       gradients,

@@ -183,6 +183,8 @@ function runWinogradFilterGradient(memory: WebAssembly.Memory, kernels: WasmKern
   const f32 = new Float32Array(memory.buffer);
   f32.set(x, at.x! / 4);
   f32.set(dy, at.dy! / 4);
+  // Stale scratch must not matter (the caller does not zero it): NaN anywhere read would show.
+  f32.fill(NaN, at.scratch! / 4, at.scratch! / 4 + (parts * winogradGradientScratchBytes(inC, outC)) / 4);
   const i32 = new Int32Array(memory.buffer);
   fillWinogradTables(i32.subarray(at.pixels! / 4, at.pixels! / 4 + tiles * 16), i32.subarray(at.gradients! / 4, at.gradients! / 4 + tiles * 4), g, at.x!, at.zero!, at.dy!, outC, at.zero!);
   for (let r = 0; r < winogradGradientChunk(inC, outC); r++) i32[at.rowTable! / 4 + r] = r * inC * 4;
